@@ -132,12 +132,24 @@ def _days(app: App, notice: Any) -> int:
     return rules.calendar.days_between(notice.start_date, notice.end_date, "working")[0]
 
 
-def render(app: App, view: dict[str, Any], lang: str = "zh", html: bool = False) -> str:
-    """The notice's text (or its page for the board) in `lang`: each case's lines in words."""
+def render(app: App, view: dict[str, Any], lang: str = "zh", html: bool = False, posted: str | None = None) -> str:
+    """The notice's text (or its page for the board) in `lang`: each case's lines in words; in another
+    language than Chinese, `posted` (the text posted on the board) after it, labelled as posted."""
     config = app.config
     template = _environment(html).get_template("notice.html" if html else "notice.txt.j2")
     worded = notice_words(config, view, lang)
-    return template.render(n=worded, t=translator(config, lang), lang=lang)
+    return template.render(n=worded, t=translator(config, lang), lang=lang, posted=posted if lang != "zh" else None)
+
+
+def notice_printed(app: App, actor: Actor, notice_id: int, lang: str = "zh", html: bool = False) -> str:
+    """The notice whole, as `notice render` prints it (its text, or with `html` its page for the board),
+    `notice show` after its facts and its print page: for a Chinese reader the text as posted; for a
+    reader in another language the notice worded in it from the record and, after it, the text posted on
+    the board labelled as such (the legal record, in Chinese), never one without the other."""
+    view, posted = notice_for_reader(app, actor, notice_id)
+    if posted and lang == "zh" and not html:        # as notice_in_words says it to a Chinese reader
+        return posted
+    return render(app, view, lang, html, posted=posted)
 
 
 def store_rendered(app: App, conn: Connection, notice_id: int) -> str:

@@ -145,9 +145,10 @@ notice_arg = click.argument("notice_id", type=CASE_ID)
 @json_option
 @pass_ctx
 def notice_show(ctx: Ctx, notice_id, as_json):
-    from engine.services.notices import notice_shown
+    from engine.services.notices import notice_printed, notice_shown
     data = notice_shown(ctx.app(), ctx.actor(), notice_id, ctx.lang)
-    emit(data, as_json, lambda: views.print_notice(ctx, data))
+    # its facts, then the notice as `notice render` prints it (in the reader's language, and as posted)
+    emit(data, as_json, lambda: views.print_notice(ctx, data, notice_printed(ctx.app(), ctx.actor(), notice_id, ctx.lang)))
 
 
 @notice.command("render")
@@ -156,13 +157,12 @@ def notice_show(ctx: Ctx, notice_id, as_json):
 @pass_ctx
 def notice_render(ctx: Ctx, notice_id, html_file):
     from engine.adapters.private_files import write_private
-    from engine.services.notices import notice_for_reader, notice_in_words, render
-    app = ctx.app()
+    from engine.services.notices import notice_printed
+    printed = notice_printed(ctx.app(), ctx.actor(), notice_id, ctx.lang, html=bool(html_file))
     if html_file:
-        view, _posted = notice_for_reader(app, ctx.actor(), notice_id)
-        write_private(html_file, render(app, view, ctx.lang, html=True))      # mode 0600: personal data
+        write_private(html_file, printed)      # mode 0600: personal data
         return say(ctx.label("cli.written").format(file=html_file))
-    say(notice_in_words(app, ctx.actor(), notice_id, ctx.lang)["text"])
+    say(printed)
 
 
 @notice.command("object")

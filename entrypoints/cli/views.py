@@ -231,7 +231,8 @@ def next_lines(ctx: Ctx, nxt: dict) -> list[str]:
     return lines + [ctx.text("next_remaining", steps=" → ".join(ctx.label("step." + s) for s in nxt["remaining"]))]
 
 
-def print_notice(ctx: Ctx, data: dict) -> None:
+def print_notice(ctx: Ctx, data: dict, text: str) -> None:
+    """A notice's facts (its procedure, period, cases and objections by number) and then its `text`."""
     say(ctx.text("notice_heading", id=data["id"], procedure=ctx.label("procedure." + data["procedure"]),
                  step=ctx.label("step." + data["step"]), start=data["start"], end=data["last"],
                  days=data["days_required"], scope=ctx.code_label("cli.scope", data["scope"]), region=data["region"]))
@@ -240,3 +241,5 @@ def print_notice(ctx: Ctx, data: dict) -> None:
     for o in data["objections"]:
         say(ctx.text("notice_objection", id=o["id"], case=o["case"], objector=o["objector"], content=o["content"],
                      resolution=resolution(ctx, o["resolution"])))
+    say("")
+    say(text.strip("\n"))

@@ -13,16 +13,39 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from engine.domain.deadline_rules import wall_clock
-from engine.domain.errors import JingzhunError, noted, render_stored, translator
+from engine.domain.errors import JingzhunError, noted, render_stored, stored_msg, translator
 from engine.reads.words import field_words, figure, percent
 from engine.services.accounts import csrf_masked
 
 HERE = Path(__file__).resolve().parent
 LANGS = ("zh", "en")
 
+
+class Said(str):
+    """A text of the catalogue said to the reader (what `t` says, a refusal, a stored message): on a page
+    its backticked spans (a command, an option, a setting) show as code; anywhere else (an API's JSON, a
+    log) the text it is, backticks and all."""
+    __slots__ = ()
+
+
+_BACKTICKED = re.compile(r"`([^`\n]+)`")
+
+
+def coded(text: str) -> Markup:
+    """`text` for a page: escaped whole, then each backticked span as <code> (its content escaped with
+    the rest: nothing of the text becomes markup but the code tags)."""
+    return Markup(_BACKTICKED.sub(r"<code>\1</code>", str(escape(text))))
+
+
+def _finalize(value: Any) -> Any:
+    """What each {{ … }} of a page shows: a catalogue text (Said) with its code spans; the rest as it is
+    (escaped by the environment: a name, a typed value, a record's text is never markup)."""
+    return coded(value) if isinstance(value, Said) else value
+
+
 env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")),
                          autoescape=jinja2.select_autoescape(("html",)), undefined=jinja2.StrictUndefined,
-                         trim_blocks=True, lstrip_blocks=True)
+                         trim_blocks=True, lstrip_blocks=True, finalize=_finalize)
 
 
 def _day(value: Any) -> str:
@@ -168,11 +191,18 @@ CHANNEL_KIND = "channel.kind"      # a channel's kind by its label (email, wecom
 
 
 def texts(config: Any, lang: str) -> dict[str, Any]:
-    """What every template may call: `t` (a catalogue text), `label` (a code's label), `stage` (a case's
-    stage in its kind's words: a project's `exited` is 已竣工验收), `role`, `when`
-    (a stored time on the office's clock, to the minute; '' for none), `field_words` (a record's values
-    in words)."""
-    t = translator(config, lang)
+    """What every template may call: `t` (a catalogue text, Said: on a page its commands as code), `label`
+    (a code's label), `stage` (a case's stage in its kind's words: a project's `exited` is 已竣工验收),
+    `role`, `when` (a stored time on the office's clock, to the minute; '' for none), `field_words` (a
+    record's values in words)."""
+    said = translator(config, lang)
+
+    def t(key: str, **params: Any) -> Said:
+        return Said(said(key, **params))
+
+    def stored(text: str | None) -> str | None:      # a stored message of the catalogue said; a plain text as it is
+        shown = render_stored(config, text, lang)
+        return Said(shown) if shown is not None and stored_msg(text) is not None else shown
 
     def label(prefix: str, value: Any) -> str:
         if value is None or value == "":
@@ -184,7 +214,7 @@ def texts(config: Any, lang: str) -> dict[str, Any]:
             "stage": lambda code, kind: config.stage_label(code, kind, lang) if code else "-", "role": lambda r: config.role_label(r, lang) if r else "-",
             "colon": "：" if lang == "zh" else ": ",
             "channels": lambda kinds: ", ".join(label(CHANNEL_KIND, k) for k in kinds.split(",")),
-            "stored": lambda text: render_stored(config, text, lang), "when": lambda at: wall_clock(config, at),
+            "stored": stored, "when": lambda at: wall_clock(config, at),
             # an evidence item's fields in words (engine.reads.words)
             "field_words": lambda fields: field_words(config, fields, lang)}
 
@@ -206,16 +236,16 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
 _FOR_THE_CLI = re.compile(r"\s*[（(](?:(?:命令行：|command line: )[^）)]*|「?--[^）)]*)[）)]")
 
 
-def for_pages(text: str) -> str:
+def for_pages(text: str) -> Said:
     """A refusal as a page shows it: without the parts that name command-line options."""
-    return _FOR_THE_CLI.sub("", text)
+    return Said(_FOR_THE_CLI.sub("", text))
 
 
-def error_text(request: Request, exc: JingzhunError, unread: str | None = None) -> str:
+def error_text(request: Request, exc: JingzhunError, unread: str | None = None) -> Said:
     """The refusal in the reader's language; before anyone is read, `unread` or the page's cookie."""
     reader = getattr(request.state, "reader", None)
     core, lang = request.app.state.core, reader.lang if reader else unread or lang_of(request)
     if reader is not None:          # a signed-in reader: the region or person it names, by name too
         from engine.reads.queries import named_error
         exc = named_error(core, exc, lang)
-    return exc.render(core.config, lang)
+    return Said(exc.render(core.config, lang))

@@ -301,7 +301,7 @@ def notice_print(request: Request, notice_id: int, reader: Reader = Depends(need
     if shown["reworded"]:      # the board as it was posted, not as the record words it now
         board = page(request, "notice_posted.html", n=shown["n"], posted=shown["posted"]).body.decode()
     else:
-        board = render(reader.core, shown["view"], reader.lang, html=True)
+        board = render(reader.core, shown["view"], reader.lang, html=True, posted=shown["posted"])   # in English, as posted after
     # a phone's browser (WeChat's) has no print menu: a button to print or save it, and the way back
     bar = page(request, "_notice_print_bar.html", n=shown["n"]).body.decode()
     return HTMLResponse(board.replace("</head>", PRINT_BAR_STYLE + "</head>", 1).replace("<body>", "<body>" + bar, 1))

@@ -21,7 +21,7 @@ def test_the_administrator_sees_the_last_backup_and_a_failure_since_with_why(wor
     before = admin.get("/admin/backups")
     assert before.status_code == 200 and "每晚 02:00 自动备份到" in before.text and "保留最近 7 份" in before.text
     assert "还没有做过备份" in before.text and 'href="/admin/backups"' in admin.get("/admin/people").text
-    assert 'id="backup-not-scheduled"' in before.text and "`--no-scheduler`" in before.text   # no scheduler ran here
+    assert 'id="backup-not-scheduled"' in before.text and "<code>--no-scheduler</code>" in before.text   # no scheduler ran here
     done = take_kept_backup(world.app, SCHEDULER, root, 7)
     size = sum(f["bytes"] for f in done["manifest"]["files"].values())
     shown = admin.get("/admin/backups").text

@@ -15,6 +15,7 @@ lived = tamper.lived      # the fixture: households a (exited) and b (assisted)
 
 WARNING = "警告：本案件的记录在数据库中被改动过"
 ADVICE = "请报告管理员运行 `jingzhun audit verify`"
+PAGE_ADVICE = "请报告管理员运行 <code>jingzhun audit verify</code>"      # a page shows the command as code
 
 
 def _readers(world_clients):
@@ -31,7 +32,7 @@ def test_a_rewritten_event_is_warned_of_on_the_case_page_the_api_and_case_show_t
     for code, client in readers.items():
         shown = client.get(f"/cases/{a}")
         assert shown.status_code == 200 and 'id="integrity-warning"' in shown.text, code
-        assert WARNING in shown.text and ADVICE in shown.text
+        assert WARNING in shown.text and PAGE_ADVICE in shown.text
         assert "受损的事件（在本案件记录中的编号）：5。" in shown.text
         assert 'id="integrity-warning"' not in client.get(f"/cases/{b}").text      # the other case is sound
     trace = readers["insp"].get(f"/inspect/trace/case/{a}").text

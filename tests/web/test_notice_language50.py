@@ -55,7 +55,8 @@ def test_notice_show_json_says_the_notice_in_the_reader_s_language_and_keeps_the
     assert shown["posted_text"] == posted and ENGLISH_FUNDS in shown["text"] and shown["lang"] == "en"
     rendered = jingzhun([*home, "--as", "insp", "--lang", "en", "notice", "render", str(notice)],
                         token=world.tokens["insp"])
-    assert rendered.code == 0 and rendered.out.strip() == shown["text"].strip()           # one wording: `notice render`'s
+    assert rendered.code == 0 and rendered.out.startswith(shown["text"].strip())    # one wording: `notice render`'s
+    assert rendered.out.rstrip().endswith(posted.strip())              # and after it the text as posted (stop 51)
 
 
 def test_the_english_notice_page_shows_the_posted_text_labelled_as_posted_beside_its_english_words(world,

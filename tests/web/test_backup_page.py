@@ -27,6 +27,8 @@ def test_the_administrator_sees_the_last_backup_and_a_failure_since_with_why(wor
     shown = admin.get("/admin/backups").text
     assert "系统（每晚自动）" in shown and f"{size:,} 字节" in shown and "2019-01-10 10:00" in shown
     assert 'data-backup="2019-01-10T1000"' in shown and 'id="backup-failed"' not in shown
+    events = done["manifest"]["check"]["events"]        # read back before it took its name
+    assert shown.count(f"已核对：完整，{events:,} 条审计记录") == 2         # the last backup's, and in the list
     world.clock.at = world.clock.at.replace(hour=3)      # 11:00 office time, the session still open
     witness = tmp_path / "witness.jsonl"
     witness.write_text(json.dumps({"seq": 99999, "hash": "0" * 64}) + "\n", encoding="utf-8")
@@ -39,11 +41,14 @@ def test_the_administrator_sees_the_last_backup_and_a_failure_since_with_why(wor
     admin.cookies.set("lang", "en")
     english = admin.get("/admin/backups")
     assert "The last backup failed" in english.text and "witness" in english.text
+    assert f"checked: whole, {events:,} events" in english.text
     answer = api("admin", "en").get("/api/v1/backups")
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["failing"] and body["last"]["bytes"] == size and body["last"]["by"] == "scheduler"
+    assert body["last"]["check"]["whole"] is True and body["kept"][0]["check"]["events"] == events
     assert body["last_failure"]["problem"]["key"] == "msg.audit.seal_witness_ahead"
     assert "witness" in body["last_failure"]["problem_text"] and [k["name"] for k in body["kept"]] == ["2019-01-10T1000"]
     assert page("cd").get("/admin/backups").status_code == 403
     assert api("cd").get("/api/v1/backups").status_code == 403
+

@@ -46,6 +46,27 @@ def backup_status(app: App, actor, plan: BackupPlan | None) -> dict[str, Any]:
     }
 
 
+def admin_alarm(app: App, actor) -> dict[str, Any] | None:
+    """What the pages of an administrator over the whole installation say at their top until it is put
+    right: the last backup failed and none succeeded since (`backup`: when, where, why), or the audit log's
+    last seal was refused for a broken chain and none was signed since (`seal`: when, how many findings).
+    None for anyone else, and when all is well. A few reads by index (ix_audit_events_org_action, the
+    checkpoints' upto_seq), cheap enough for every page such an administrator opens."""
+    roles = app.config.roles
+    if not any(a.role in roles and roles[a.role].admin and a.region_code == ROOT for a in actor.assignments):
+        return None
+    with app.engine.connect() as conn:
+        failed = _last(conn, "backup_failed")
+        taken = _last(conn, "backup_taken") if failed is not None else None
+        refused = _last(conn, "seal_refused")
+        sealed = conn.execute(select(t.audit_checkpoints.c.upto_seq).order_by(
+            t.audit_checkpoints.c.upto_seq.desc()).limit(1)).scalar() if refused is not None else None
+    backup = _failed(failed) if failed is not None and (taken is None or failed.seq > taken.seq) else None
+    seal = {"at": _when(refused), "findings": _detail(refused).get("findings")} \
+        if refused is not None and (sealed is None or refused.seq > sealed) else None
+    return {"backup": backup, "seal": seal} if backup or seal else None
+
+
 def _last(conn, action: str):
     """The newest organisation event of `action`, the whole installation's (ix_audit_events_org_action)."""
     ae = t.audit_events

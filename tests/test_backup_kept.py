@@ -9,9 +9,11 @@ import os
 import resource
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -359,3 +361,26 @@ def test_a_new_backup_is_read_back_whole_before_older_ones_are_removed(world, ro
     assert sorted(os.listdir(root)) == ["2019-01-10T1000"]          # the older one stays, nothing half written
     assert _detail(_events(world, "backup_failed")[-1])["problem"]["key"] == "msg.backup.check_unreadable"
     assert backup_status(world.app, world["admin"], backup_plan())["failing"]
+
+
+@pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+def test_a_copy_that_lost_events_is_a_failed_backup_that_says_how_many(world, root, monkeypatch):
+    """A copy whole to SQLite's own check but missing the last event the snapshot held (a disk that lost a
+    write) is given up: the message names what the copy holds and what the database held."""
+    copy = files.copy_sqlite
+
+    def lost_a_write(source, target, head_seq):
+        had = copy(source, target, head_seq)
+        with closing(sqlite3.connect(target)) as conn, conn:       # the copy's guard triggers set aside
+            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+                conn.execute(f"DROP TRIGGER {name}")
+            conn.execute("DELETE FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events)")
+        return had
+
+    monkeypatch.setattr(files, "copy_sqlite", lost_a_write)
+    events = _count_events(world)                         # the snapshot: every event so far
+    with pytest.raises(BadInput) as failed:
+        take_kept_backup(world.app, SCHEDULER, root, 1)
+    assert failed.value.code == "backup.check_differs" and os.listdir(root) == []
+    said = failed.value.render(world.app.config, "zh")
+    assert f"备份里有 {events - 1} 条审计记录" in said and f"数据库当时有 {events} 条" in said, said

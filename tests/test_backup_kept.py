@@ -384,3 +384,22 @@ def test_a_copy_that_lost_events_is_a_failed_backup_that_says_how_many(world, ro
     assert failed.value.code == "backup.check_differs" and os.listdir(root) == []
     said = failed.value.render(world.app.config, "zh")
     assert f"备份里有 {events - 1} 条审计记录" in said and f"数据库当时有 {events} 条" in said, said
+
+
+def test_a_full_backup_disk_under_a_postgresql_dump_is_said_full_with_what_is_free(world, tmp_path):
+    """The same full disk under `pg_dump` (its dump's size not known before it is written) or the archive:
+    said full, where and how much is free, not as `pg_dump`'s own English line."""
+    if world.app.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL dump (JINGZHUN_TEST_PG_URL)")
+    where = tmp_path / "tiny-disk"
+    where.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k,mode=0700", "tmpfs", str(where)]).returncode:
+        pytest.skip("no small file system to fill")
+    try:
+        with pytest.raises(BadInput) as failed:
+            take_kept_backup(world.app, SCHEDULER, where, 1)
+        free = f"{shutil.disk_usage(where).free / 1048576:.1f}"
+        assert failed.value.code == "backup.disk_full_free" and os.listdir(where) == []
+        assert failed.value.render(world.app.config, "zh").startswith(f"备份盘已满：{where} 只剩 {free} MB；")
+    finally:
+        subprocess.run(["umount", str(where)], check=True)

@@ -125,19 +125,16 @@ def _copy_database(app: App, kind: str, target: Path, head_seq: int | None) -> d
     from sqlalchemy import text as sql
     from engine.adapters import tables as t
     ae = t.audit_events
-    try:
-        with app.engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="REPEATABLE READ")
-            with conn.begin():          # one snapshot: counted here, dumped by pg_dump (--snapshot)
-                snapshot = conn.execute(sql("SELECT pg_export_snapshot()")).scalar()
-                count, last = conn.execute(select(func.count(), func.max(ae.c.seq)).select_from(ae)).one()
-                hash_at = lambda seq: conn.execute(select(ae.c.hash).where(ae.c.seq == seq)).scalar() \
-                    if seq is not None else None  # noqa: E731
-                had = files.events_of(count, last, hash_at(last), hash_at(head_seq))
-                files.dump_postgresql(settings.db_url, target, snapshot)
-        return had
-    except files.ToolFailed as failed:
-        raise _tool_refused(failed, settings) from None
+    with app.engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():          # one snapshot: counted here, dumped by pg_dump (--snapshot)
+            snapshot = conn.execute(sql("SELECT pg_export_snapshot()")).scalar()
+            count, last = conn.execute(select(func.count(), func.max(ae.c.seq)).select_from(ae)).one()
+            hash_at = lambda seq: conn.execute(select(ae.c.hash).where(ae.c.seq == seq)).scalar() \
+                if seq is not None else None  # noqa: E731
+            had = files.events_of(count, last, hash_at(last), hash_at(head_seq))
+            files.dump_postgresql(settings.db_url, target, snapshot)      # ToolFailed: said by take_backup
+    return had
 
 
 def _read_back(settings: Settings, kind: str, folder: Path, database: Path, archive: Path, head_seq: int | None,
@@ -168,9 +165,14 @@ def _refused_by_disk(failed: Exception, where: Path, settings: Settings, kind: s
     """A copy the backup's disk refused, said as such (once the unfinished folder is gone, so what is free
     is what the disk has): full (ENOSPC or a quota, SQLite's 'full', or its 'disk I/O error' with less free
     than the database needs), or a file larger than the service may write (EFBIG: a file size limit, `ulimit
-    -f`); where what the database needs is not known (a PostgreSQL dump), the disk said full without
-    figures; any other SQLite error a copy that is not whole. None for anything else."""
+    -f`); for a PostgreSQL dump (its size not known before it is written) with what is free only, and
+    `pg_dump`'s other refusals in its words; any other SQLite error a copy that is not whole. None for
+    anything else."""
     code = failed.errno if isinstance(failed, OSError) else None
+    if isinstance(failed, files.ToolFailed):        # pg_dump's own words: a full disk, or another refusal
+        if os.strerror(errno.ENOSPC) not in failed.problem and "No space left" not in failed.problem:
+            return _tool_refused(failed, settings)
+        code = errno.ENOSPC
     from_sqlite = isinstance(failed, sqlite3.DatabaseError)
     if not from_sqlite and code not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return None
@@ -184,8 +186,10 @@ def _refused_by_disk(failed: Exception, where: Path, settings: Settings, kind: s
     mb = lambda n: f"{n / 1048576:.1f}"  # noqa: E731
     if code in (errno.ENOSPC, errno.EDQUOT) or getattr(failed, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL \
             or (from_sqlite and free is not None and free < needs):
-        return BadInput("backup.disk_full_at", folder=str(where), free=mb(free), needs=mb(needs)) \
-            if free is not None and needs else BadInput("backup.disk_full", folder=str(where))
+        if free is None:
+            return BadInput("backup.disk_full", folder=str(where))
+        return BadInput("backup.disk_full_at", folder=str(where), free=mb(free), needs=mb(needs)) if needs else \
+            BadInput("backup.disk_full_free", folder=str(where), free=mb(free))
     if code == errno.EFBIG or (from_sqlite and limit != resource.RLIM_INFINITY and limit < needs):
         return BadInput("backup.file_limit", folder=str(where), limit=mb(limit), needs=mb(needs)) \
             if limit != resource.RLIM_INFINITY and needs else BadInput("backup.disk_full", folder=str(where))

@@ -7,17 +7,21 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from engine.adapters import backup_files as files
 from engine.adapters import tables as t
 from engine.domain.errors import BadInput, RuleViolation
 from engine.reads.audit_seal import SCHEDULER
@@ -211,6 +215,7 @@ def test_backup_keep_from_cron_and_backup_status_from_the_command_line(world, ro
     assert status.code == 0, status.err
     assert f"每晚 02:30 自动备份到 {root}，保留最近 2 份" in status.out and "最近一次备份" in status.out
     assert "由 admin 备份到" in status.out and "字节" in status.out
+    assert "已核对：完整" in first.out and "  已核对：完整" in status.out and "回读新备份" in first.err
     assert "调度程序没有安排每晚备份" in status.out          # no scheduler ran with these settings here
     as_json = jingzhun(["--home", home, "--as", "admin", "backup", "--status", "--json"], token=token)
     assert json.loads(as_json.out)["last"]["by"] == "admin"
@@ -248,9 +253,10 @@ def test_serve_does_not_start_on_a_backup_setting_that_cannot_be_meant(world, tm
 
 @pytest.mark.parametrize("world", ["sqlite"], indirect=True)
 def test_a_backup_disk_that_refuses_the_copy_is_said_and_removes_nothing(world, tmp_path):
-    """`backup --keep` from cron where no file may grow past half the database (the operating system's EFBIG,
-    as on a disk that is full): the copy is said not whole, with what to check, exit non-zero; the backups kept
-    stay, nothing half written is left, the failure is recorded and `backup --status` says it."""
+    """`backup --keep` from cron where no file may grow past half the database (a file size limit: the
+    operating system's EFBIG, which SQLite reports as a 'disk I/O error'): said as the limit it is, with the
+    limit and what the database needs, exit non-zero; the backups kept stay, nothing half written is left,
+    the failure is recorded and `backup --status` says it."""
     root = tmp_path / "backups"
     root.mkdir()
     take_kept_backup(world.app, world["admin"], root, 1)
@@ -265,10 +271,135 @@ def test_a_backup_disk_that_refuses_the_copy_is_said_and_removes_nothing(world, 
 
     answer = _cli(world, ["backup", "--keep", "1", str(root)], {}, preexec_fn=cramp)
     assert answer.returncode != 0 and "Traceback" not in answer.stderr
-    assert answer.stderr.splitlines()[-1].startswith("错误 [backup.copy_not_whole]：数据库的副本未通过完整性检查")
-    assert "请检查磁盘空间" in answer.stderr and "backup into" not in answer.stderr     # no log line for a person
+    needs = f"{os.path.getsize(db) / 1048576:.1f}"
+    assert answer.stderr.splitlines()[-1].startswith(
+        f"错误 [backup.file_limit]：系统不允许在 {root} 写入超过 {limit / 1048576:.1f} MB 的文件")
+    assert f"而数据库需要 {needs} MB" in answer.stderr and "`ulimit -f`" in answer.stderr
+    assert "backup into" not in answer.stderr                           # no log line for a person
     assert os.listdir(root) == ["2019-01-10T1000"]
     failed = _events(world, "backup_failed")
-    assert [_detail(e)["problem"]["key"] for e in failed] == ["msg.backup.copy_not_whole"]
+    assert [_detail(e)["problem"]["key"] for e in failed] == ["msg.backup.file_limit"]
     status = _cli(world, ["--lang", "en", "backup", "--status"], {})
-    assert status.returncode == 1 and "Backup failed" in status.stdout and "disk" in status.stdout
+    assert status.returncode == 1 and "Backup failed" in status.stdout and "file size limit" in status.stdout
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A file system of 256 KiB (tmpfs, mounted as root), smaller than the world's database."""
+    where = tmp_path / "small-disk"
+    where.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", str(where)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"no small file system to fill (mount: {mounted.stderr.strip()})")
+    yield where
+    subprocess.run(["umount", str(where)], check=True)
+
+
+@pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+def test_a_full_backup_disk_is_said_full_with_where_what_is_free_and_what_is_needed(world, small_disk):
+    """`backup --keep` onto a disk too small for the database: said full, where, how much is free and how
+    much the database needs, in both languages; nothing half written is left, the failure is recorded with
+    the same words and `backup --status` says it."""
+    db = world.app.settings.home / "jingzhun.db"
+    world.app.close()
+    answer = _cli(world, ["backup", "--keep", "1", str(small_disk)], {})
+    assert answer.returncode != 0 and "Traceback" not in answer.stderr
+    free = f"{shutil.disk_usage(small_disk).free / 1048576:.1f}"
+    needs = f"{os.path.getsize(db) / 1048576:.1f}"
+    assert answer.stderr.splitlines()[-1] == (
+        f"错误 [backup.disk_full_at]：备份盘已满：{small_disk} 只剩 {free} MB，仅数据库就需要 {needs} MB；"
+        "备份没有做成，没有删除任何旧备份。请在那里腾出空间、减少保留的份数（`JINGZHUN_BACKUP_KEEP`）或换一块更大的盘")
+    assert os.listdir(small_disk) == []
+    [failed] = _events(world, "backup_failed")
+    assert _detail(failed)["problem"] == {"key": "msg.backup.disk_full_at",
+                                          "params": {"folder": str(small_disk), "free": free, "needs": needs}}
+    status = _cli(world, ["--lang", "en", "backup", "--status"], {})
+    assert status.returncode == 1
+    assert f"The backup disk is full: {free} MB free in {small_disk}, the database alone needs {needs} MB" \
+        in status.stdout
+
+
+def _count_events(world) -> int:
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(t.audit_events)).scalar()
+
+
+def test_a_new_backup_is_read_back_whole_before_older_ones_are_removed(world, root, monkeypatch):
+    """Each backup is read back from its disk before it takes its name: the database's copy opened anew
+    (SQLite read-only with its integrity check; PostgreSQL's dump listed and read through by `pg_restore`),
+    holding the events the snapshot held; the manifest and `backup --status` say so. A copy the disk gave
+    back cut short is a failed backup: recorded with why, and the older backups stay."""
+    first = take_kept_backup(world.app, SCHEDULER, root, 1)
+    check = first["manifest"]["check"]
+    events = _count_events(world) - 1               # all but the backup's own event, recorded after it
+    assert check["whole"] is True and check["events"] == events \
+        and check["home_files"] == first["manifest"]["home_files"]
+    assert check["last"] == f"{events}:" + _events(world, "backup_taken")[-1].prev_hash
+    assert json.loads((root / "2019-01-10T1000" / "backup.json").read_text())["check"] == check
+    state = backup_status(world.app, world["admin"], backup_plan())
+    assert state["last"]["check"]["events"] == events and state["kept"][0]["check"]["whole"] is True
+    _next_day(world)
+
+    kind = world.app.engine.dialect.name
+    name = "copy_sqlite" if kind == "sqlite" else "dump_postgresql"
+
+    def cut_short(copy):                 # the real copy, then the disk gives back half of it
+        def copied(*args, **kwargs):
+            done = copy(*args, **kwargs)
+            target = args[1]
+            with open(target, "r+b") as f:
+                f.truncate(os.path.getsize(target) // 2)
+            return done
+        return copied
+
+    monkeypatch.setattr(files, name, cut_short(getattr(files, name)))
+    with pytest.raises(BadInput) as failed:
+        take_kept_backup(world.app, SCHEDULER, root, 1)
+    assert failed.value.code == "backup.check_unreadable"
+    assert "没有删除任何旧备份" in failed.value.render(world.app.config, "zh")
+    assert sorted(os.listdir(root)) == ["2019-01-10T1000"]          # the older one stays, nothing half written
+    assert _detail(_events(world, "backup_failed")[-1])["problem"]["key"] == "msg.backup.check_unreadable"
+    assert backup_status(world.app, world["admin"], backup_plan())["failing"]
+
+
+@pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+def test_a_copy_that_lost_events_is_a_failed_backup_that_says_how_many(world, root, monkeypatch):
+    """A copy whole to SQLite's own check but missing the last event the snapshot held (a disk that lost a
+    write) is given up: the message names what the copy holds and what the database held."""
+    copy = files.copy_sqlite
+
+    def lost_a_write(source, target, head_seq):
+        had = copy(source, target, head_seq)
+        with closing(sqlite3.connect(target)) as conn, conn:       # the copy's guard triggers set aside
+            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+                conn.execute(f"DROP TRIGGER {name}")
+            conn.execute("DELETE FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events)")
+        return had
+
+    monkeypatch.setattr(files, "copy_sqlite", lost_a_write)
+    events = _count_events(world)                         # the snapshot: every event so far
+    with pytest.raises(BadInput) as failed:
+        take_kept_backup(world.app, SCHEDULER, root, 1)
+    assert failed.value.code == "backup.check_differs" and os.listdir(root) == []
+    said = failed.value.render(world.app.config, "zh")
+    assert f"备份里有 {events - 1} 条审计记录" in said and f"数据库当时有 {events} 条" in said, said
+
+
+def test_a_full_backup_disk_under_a_postgresql_dump_is_said_full_with_what_is_free(world, tmp_path):
+    """The same full disk under `pg_dump` (its dump's size not known before it is written) or the archive:
+    said full, where and how much is free, not as `pg_dump`'s own English line."""
+    if world.app.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL dump (JINGZHUN_TEST_PG_URL)")
+    where = tmp_path / "tiny-disk"
+    where.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k,mode=0700", "tmpfs", str(where)]).returncode:
+        pytest.skip("no small file system to fill")
+    try:
+        with pytest.raises(BadInput) as failed:
+            take_kept_backup(world.app, SCHEDULER, where, 1)
+        free = f"{shutil.disk_usage(where).free / 1048576:.1f}"
+        assert failed.value.code == "backup.disk_full_free" and os.listdir(where) == []
+        assert failed.value.render(world.app.config, "zh").startswith(f"备份盘已满：{where} 只剩 {free} MB；")
+    finally:
+        subprocess.run(["umount", str(where)], check=True)

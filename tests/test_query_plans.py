@@ -19,7 +19,7 @@ from sqlalchemy import event, select
 from engine.adapters.direct import WATCHERS
 from engine.adapters.repository import SqlCaseRepository
 from engine.reads import audit_seal, audit_verify, dashboard, deadlines, exports, funds, indicators, listings, oversight
-from engine.reads import case_lists, find, handbook, queries, sample_waits, trace, village_lists
+from engine.reads import backup_status, case_lists, find, handbook, queries, sample_waits, trace, village_lists
 from engine.reads.inspection import flags
 from engine.services.evidence_sheet import SheetRow, sheet_items
 from engine.services.sweep import sweep
@@ -177,6 +177,8 @@ def reads(w, ids: dict) -> dict:
         "a cadre's search by a household code": lambda: find.find_cases(app, w["vs"], "3607301002010001"),
         "a cadre's search by a case number": lambda: find.find_cases(app, w["vs"], f"#{case}"),
         "audit head": lambda: audit_verify.head(app),
+        "the banner on an administrator's pages (a failed backup, a refused seal)":
+            lambda: backup_status.admin_alarm(app, w["admin"]),
         # the lookups registration, a registry's import and an evidence sheet make for every row
         "registered_refusals": lambda: registered_refusals(app, w["vs"], member_ids(3, 1)),
         "registered households an import compares with": lambda: _registered_cases(app, [case]),

@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 from typing import Iterable
 
@@ -38,23 +39,54 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def copy_sqlite(source: Path, target: Path) -> None:
+def copy_sqlite(source: Path, target: Path, head_seq: int | None) -> dict:
     """The SQLite database at `source` copied whole to `target` by SQLite's online backup, in one step:
-    one consistent snapshot while a server goes on writing (WAL: its writers are not held), then checked
-    (`PRAGMA quick_check`). A copy that is not whole raises sqlite3.DatabaseError."""
-    src = sqlite3.connect(source)
+    one consistent snapshot while a server goes on writing (WAL: its writers are not held); a copy the disk
+    refuses raises sqlite3.DatabaseError (checked once written: `read_sqlite_back`). Returns what the
+    snapshot held of the audit log, counted in the source within the very snapshot copied (`events_of`,
+    `head_seq` the signed head's event)."""
+    src = sqlite3.connect(source, isolation_level=None)
     try:
+        src.execute("BEGIN")                    # one read snapshot: counted, then copied
+        had = _sqlite_events(src, head_seq)
         dst = sqlite3.connect(target)
         try:
             src.backup(dst)
-            found = dst.execute("PRAGMA quick_check").fetchone()[0]
-            if found != "ok":
-                raise sqlite3.DatabaseError(found)
         finally:
             dst.close()
+        src.execute("COMMIT")
     finally:
         src.close()
     tighten(target, FILE_MODE)
+    return had
+
+
+def _sqlite_events(conn: sqlite3.Connection, head_seq: int | None = None) -> dict:
+    count, last = conn.execute("SELECT count(*), max(seq) FROM audit_events").fetchone()
+    hash_at = lambda seq: (conn.execute("SELECT hash FROM audit_events WHERE seq = ?", (seq,)).fetchone()  # noqa: E731
+                           or [None])[0] if seq is not None else None
+    return events_of(count, last, hash_at(last), hash_at(head_seq))
+
+
+def events_of(count: int, last: int | None, last_hash: str | None, head_hash: str | None = None) -> dict:
+    """What a database holds of the audit log, as a backup's check compares it: how many events, the last
+    (`seq:hash`), and the hash of the event at the signed head asked for (None if it holds none)."""
+    return {"events": int(count or 0), "last": f"{last}:{last_hash}" if last is not None else None,
+            "head_hash": head_hash}
+
+
+def read_sqlite_back(path: Path, head_seq: int | None) -> dict:
+    """A backup's SQLite copy opened anew from the disk, read-only (and immutable: no journal left beside it):
+    `PRAGMA quick_check` (a copy that is not whole raises sqlite3.DatabaseError), then its audit log counted
+    (`events_of`)."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)  # no journal beside it
+    try:
+        found = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if found != "ok":
+            raise sqlite3.DatabaseError(found)
+        return _sqlite_events(conn, head_seq)
+    finally:
+        conn.close()
 
 
 def _pg_env(url: str) -> dict[str, str]:
@@ -77,10 +109,56 @@ def _run(tool: str, args: list[str], url: str) -> None:
         raise ToolFailed(tool, without_passwords(lines[0] if lines else f"exit {done.returncode}"))
 
 
-def dump_postgresql(url: str, target: Path) -> None:
-    """The PostgreSQL database at `url` dumped whole (`pg_dump -Fc`: one snapshot, the server writing on)."""
-    _run("pg_dump", ["--format=custom", "--no-password", f"--file={target}"], url)
+def dump_postgresql(url: str, target: Path, snapshot: str | None = None) -> None:
+    """The PostgreSQL database at `url` dumped whole (`pg_dump -Fc`: one snapshot, the server writing on);
+    `snapshot`: an exported snapshot (`pg_export_snapshot()`) to dump, the one its caller counted in."""
+    _run("pg_dump", ["--format=custom", "--no-password", f"--file={target}",
+                     *([f"--snapshot={snapshot}"] if snapshot else [])], url)
     tighten(target, FILE_MODE)
+
+
+def read_dump_back(dump: Path, url: str, head_seq: int | None) -> dict:
+    """A backup's PostgreSQL dump read back whole as `pg_restore` would restore it: its table of contents
+    listed (`pg_restore --list`), then every table's data decompressed and read (`pg_restore --file=-`), the
+    audit log's rows counted on the way (`events_of`). A dump that cannot be read raises ToolFailed."""
+    _run("pg_restore", ["--list", str(dump)], url)
+    count, last, last_hash, head_hash = 0, None, None, None
+    columns: list[str] | None = None
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as said, \
+            subprocess.Popen(["pg_restore", "--data-only", "--file=-", str(dump)], env=_pg_env(url),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=said,
+                             text=True, errors="replace") as reading:
+        for line in reading.stdout:
+            if columns is None:
+                if line.startswith("COPY ") and line.split(" ", 2)[1].split(".")[-1] == "audit_events":
+                    columns = [c.strip().strip('"') for c in line[line.index("(") + 1:line.index(")")].split(",")]
+                    at_seq, at_hash = columns.index("seq"), columns.index("hash")
+                continue
+            if line.startswith("\\."):
+                columns = []                     # the audit log's rows end here; the rest is read, not parsed
+                continue
+            if not columns:
+                continue
+            row = line.rstrip("\n").split("\t")
+            seq, count = int(row[at_seq]), count + 1
+            if last is None or seq > last:
+                last, last_hash = seq, row[at_hash]
+            if seq == head_seq:
+                head_hash = row[at_hash]
+        reading.wait()
+        said.seek(0)
+        problem = said.read()
+    if reading.returncode != 0:
+        lines = [line for line in problem.splitlines() if line.strip()]
+        raise ToolFailed("pg_restore", without_passwords(lines[0] if lines else f"exit {reading.returncode}"))
+    return events_of(count, last, last_hash, head_hash)
+
+
+def archive_files(archive: Path) -> int:
+    """How many files a backup's home archive holds, each header read back (tarfile: a cut or damaged
+    archive raises tarfile.TarError)."""
+    with tarfile.open(archive, mode="r:") as tar:
+        return sum(1 for member in tar if member.isfile())
 
 
 def restore_postgresql(dump: Path, url: str) -> None:

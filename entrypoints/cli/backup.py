@@ -38,6 +38,7 @@ def backup(ctx: Ctx, folder: Path | None, keep: int | None, status: bool, as_jso
         say(ctx.text("backup.file", file=str(Path(folder).resolve() / name), bytes=f"{f['bytes']:,}", sha256=f["sha256"]))
     say(ctx.text("backup.done", folder=str(Path(folder).resolve()), files=manifest["home_files"],
                  head=manifest["head"] or "-"))
+    say(_checked(ctx, manifest["check"]))
     if keep is not None:
         say(ctx.text("backup.removed", keep=keep, removed=", ".join(removed)) if removed else
             ctx.text("backup.removed_none", keep=keep))
@@ -71,6 +72,8 @@ def _status_lines(ctx: Ctx, found: dict) -> None:
     by = (ctx.text("backup.status.by_system") if last["by"] == "scheduler" else last["by"]) if last else "-"
     say(ctx.text("backup.status.last", at=local_time(ctx, last["at"]), by=by, folder=last["folder"] or "-",
                  bytes=size(last["bytes"]), mb=mb(last["bytes"])) if last else ctx.text("backup.status.never"))
+    if last:
+        say("  " + _checked(ctx, last["check"]))
     if failure and found["failing"]:
         why = render_text(ctx.config, failure["problem"]["key"], failure["problem"]["params"], ctx.lang)
         say(ctx.text("backup.status.failed", at=local_time(ctx, failure["at"]), folder=failure["folder"] or "-",
@@ -80,6 +83,14 @@ def _status_lines(ctx: Ctx, found: dict) -> None:
     for k in found["kept"]:
         say(ctx.text("backup.status.kept", name=k["name"], bytes=size(k["bytes"]), mb=mb(k["bytes"]),
                      head=k["head"] or "-"))
+        say("    " + _checked(ctx, k["check"]))
+
+
+def _checked(ctx: Ctx, check: dict | None) -> str:
+    """How a backup was read back before it took its name: "checked: whole, N events"."""
+    if not check:
+        return ctx.text("backup.check.none")
+    return ctx.text("backup.check.whole", events=f"{check['events']:,}", seconds=check["seconds"])
 
 
 @command("restore")

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from engine.domain.deadline_rules import wall_clock
-from engine.domain.errors import JingzhunError, noted, render_stored, stored_msg, translator
+from engine.domain.errors import JingzhunError, noted, render_stored, render_text, stored_msg, translator
 from engine.reads.words import field_words, figure, percent
 from engine.services.accounts import csrf_masked
 
@@ -219,6 +219,20 @@ def texts(config: Any, lang: str) -> dict[str, Any]:
             "field_words": lambda fields: field_words(config, fields, lang)}
 
 
+def _alarm(core: Any, reader: Any, lang: str) -> dict | None:
+    """A failing backup or a refused seal, for the banner of a whole-installation administrator's pages
+    (called by base.html only: a page's fragment sent to HTMX reads nothing for it)."""
+    if reader is None or not reader.admin:
+        return None
+    from engine.reads.backup_status import admin_alarm
+    found = admin_alarm(core, reader.actor)
+    if found is not None and found["backup"] is not None:
+        problem = found["backup"]["problem"]
+        found["backup"]["problem_text"] = Said(render_text(core.config, problem["key"], problem["params"], lang)
+                                               or problem["key"])
+    return found
+
+
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """The page `template` for this request's reader (or nobody, on the sign-in pages)."""
     core = request.app.state.core
@@ -226,7 +240,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     lang = reader.lang if reader else lang_of(request)
     body = env.get_template(template).render(
         request=request, reader=reader, csrf=csrf_masked(reader.csrf) if reader else "", path=request.url.path,
-        today=core.clock.today().isoformat(),
+        today=core.clock.today().isoformat(), admin_alarm=lambda: _alarm(core, reader, lang),
         **texts(core.config, lang), **context)
     return HTMLResponse(body, status_code=status)
 

@@ -132,6 +132,10 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
     workflow = app.config.workflows[case.kind]
     definition = workflow.evidence_types.get(etype)
     if definition is None:
+        owner = next((k for k, wf in app.config.workflows.items() if etype in wf.evidence_types), None)
+        if owner is not None:       # a type there is, of another kind of case (a village's profile on a problem item)
+            raise BadInput("evidence.type_of_other_kind", type=Msg(f"evidence.{etype}"), owner=Msg(f"kind.{owner}"),
+                           kind=Msg(f"kind.{case.kind}"), case=case_id)
         raise BadInput("evidence.unknown_type", type=etype, known=", ".join(workflow.evidence_types))
     values = coerce_fields(etype, definition, item.fields, app.clock.today(), app.config.labels)
     if definition.file and file is None:

@@ -94,8 +94,11 @@ def stages_of(config) -> dict[str, list[str]]:
     """Stages by their labels, and a household's standing the figures count apart (未通过识别)."""
     from engine.reads.standing import standings
     codes = sorted({s for wf in config.workflows.values() for s in standings(wf.stages)})
-    return {s: _labels(config, f"stage.{s}") + [w for kind in config.workflows for w in _labels(config, f"stage.{kind}.{s}")]
-            for s in codes}
+    named = {s: _labels(config, f"stage.{s}") + [w for kind in config.workflows for w in _labels(config, f"stage.{kind}.{s}")]
+             for s in codes}
+    # a label of two names (已剔除/销户) read by either of them too, as the pages say it
+    return {s: words + [part.strip() for w in words if "/" in w for part in w.split("/") if part.strip()]
+            for s, words in named.items()}
 
 
 def roles_of(config) -> dict[str, list[str]]:

@@ -99,5 +99,5 @@ def test_an_administrator_s_pages_say_a_seal_refused_for_a_damaged_log(world, wo
     with pytest.raises(RuleViolation):
         seal(world.app, world["admin"])
     shown = page("admin").get("/admin/people").text
-    assert 'id="alarm-seal"' in shown and "日志已损坏（发现 1 处）" in shown and "`jingzhun audit verify`" in shown
+    assert 'id="alarm-seal"' in shown and "日志已损坏（发现 1 处）" in shown and "<code>jingzhun audit verify</code>" in shown
     assert 'id="alarm-seal"' not in page("cd").get("/work").text

@@ -349,7 +349,7 @@ def test_when_another_writer_moves_a_case_under_the_list_every_household_is_refu
     assert "0 done, 3 refused" in answer.text
     # said once for the three (each reason once), the three named under it
     assert answer.text.count("was changed by someone else after this page was opened: nothing was written") == 1
-    assert "3 households not done" in answer.text
+    assert "Households not done: 3" in answer.text
     assert {int(c) for c in re.findall(r'data-case="(\d+)" data-result="refused"', answer.text)} == set(everyone)
     assert _steps_signed(core, everyone, "township_review") == set()
 

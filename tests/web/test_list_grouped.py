@@ -68,7 +68,7 @@ def test_the_page_says_each_reason_once_with_its_households_folded(world, world_
     said = english.post(f"/villages/{VILLAGE}/list", data={
         "csrf": english.csrf, "kind": "household", "procedure": STEP[0], "step": STEP[1],
         "case": [str(c) for c in cases]}).text
-    assert "0 done, 32 refused" in said and "30 households not done" in said
+    assert "0 done, 32 refused" in said and "Households not done: 30" in said
     assert said.count("no first pairing cadre in office") == 1
     assert said.count("name one with the procedure “change of pairing cadre” first, then enrol the household") == 1
 

@@ -79,3 +79,22 @@ def test_a_press_refused_for_a_vacant_post_still_hands_the_deadline_over(world):
     assert row.owner_changes[-1]["reason"] == "inactive"
     groups = {g["key"] for g in overdue_summary(world.app, world["th"])["groups"]["person"]}
     assert "fs" not in groups
+
+
+def test_a_press_that_hands_the_deadline_over_says_to_whom(world):
+    """The post's second holder appointed, then its owner deactivated behind the engine (before stop 50):
+    the press hands the deadline over and presses the post's holder now, saying so."""
+    from tests.helpers.notifications import cli
+    reach_everyone(world)
+    case = identified(world)[0]
+    sweep(world.app, now=cst(2019, 7, 1, 8, 0))
+    [d] = deadlines_of(world, case, rule="assistance_plan")
+    world.on(date(2019, 7, 2))
+    add_persons(world.app, world["admin"], [
+        NewPerson("fs2", "接任第一书记", (("first_secretary", VILLAGE),), channels=(("file", "fs2", "zh"),))])
+    with world.app.transaction() as conn:
+        conn.execute(t.persons.update().where(t.persons.c.code == "fs").values(active=False))
+    pressed = cli(world, "th", "deadline", "press", str(d.id))
+    assert pressed.code == 0, pressed.err
+    assert "原责任人 fs 已不在该岗位，期限已转交现任 接任第一书记" in pressed.out, pressed.out
+    assert "已督办 接任第一书记（fs2）" in pressed.out

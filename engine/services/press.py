@@ -55,7 +55,8 @@ def may_press(app: App, actor: Actor) -> bool:
 
 def press_deadline(app: App, actor: Actor, deadline_id: int, note: str | None = None) -> dict[str, Any]:
     """Press the owner of an open deadline; returns {deadline, case, title, owner, owner_name,
-    channels, reached, days_overdue, at, event}. `channels` 0: the press is recorded, nobody reached."""
+    channels, reached, days_overdue, at, event, handed_from}. `channels` 0: the press is recorded, nobody
+    reached; `handed_from`: the code of the owner who had left the post, the deadline handed over first."""
     note = (own_words(note) or "").strip() or None
     if note is not None and len(note) > NOTE_MAX:
         raise BadInput("press.note_too_long", most=NOTE_MAX, length=len(note))
@@ -73,11 +74,13 @@ def press_deadline(app: App, actor: Actor, deadline_id: int, note: str | None = 
         # an owner who left (or lost the post) is never pressed: the work goes to whoever holds it now,
         # written even when nobody does and the press is refused (the deadline is then shown as nobody's,
         # not the leaver's, at once, not from the next sweep on)
-        if handover.hand_over(app, uow, actor, used.role, d.region_code, "press", [d], deadline=d.id):
+        handed = handover.hand_over(app, uow, actor, used.role, d.region_code, "press", [d], deadline=d.id)
+        if handed:
             d = conn.execute(select(t.deadlines).where(t.deadlines.c.id == deadline_id)).first()
         refused = _unowned(conn, d) if d.owner_id is None else None
         if refused is None:
-            return _press(app, uow, actor, used.role, d, note, now)
+            return _press(app, uow, actor, used.role, d, note, now) | {
+                "handed_from": handed[0]["from"] if handed else None}
     raise refused       # after the hand-over's commit
 
 

@@ -178,8 +178,8 @@ def test_times_are_converted_to_utc_not_just_labelled(world):
     assert sent.delivered == 1
 
 
-def test_an_owner_who_lost_the_post_is_replaced_by_the_nearest_holder_at_alert_time(world):
-    from engine.services.org import revoke_role
+def test_an_owner_who_lost_the_post_is_replaced_by_the_post_s_next_holder_not_another_post_s(world):
+    from engine.services.org import grant_role, revoke_role
     from tests.world import VILLAGE
     reach_everyone(world)
     set_channels(world.app, world["admin"], "tl", [("file", "tl", "zh")])
@@ -191,24 +191,28 @@ def test_an_owner_who_lost_the_post_is_replaced_by_the_nearest_holder_at_alert_t
     world.on(date(2019, 4, 13))
     revoke_role(world.app, world["admin"], "fs", "first_secretary", VILLAGE)
     sweep(world.app, now=cst(2019, 4, 15, 8, 0))
-    assert alerts_of(world)[1:] == [(d.id, 0, ("tl",))]          # the next of the rule's roles over the village
+    # nobody holds the post: the owner's level reaches nobody, not tl (another of the rule's posts)
+    assert alerts_of(world)[1:] == [(d.id, 0, ())]
     d = deadlines_of(world, case, rule="assistance_plan")[0]
-    assert (d.owner_id, d.owner_role) == (world["tl"].person_id, "resident_team_leader")
-    # when the post ended nobody held it (engine/services/handover.py); at the alert, the rule's next role
-    ended, alerted = d.owner_changes
+    assert (d.owner_id, d.owner_role) == (None, "first_secretary")
+    # found again when the post ended (engine/services/handover.py), not only at the next alert
+    [ended] = d.owner_changes
     assert (ended["from"], ended["to"], ended["reason"]) == (world["fs"].person_id, None, "post ended")
     assert dl.aware(datetime.fromisoformat(ended["at"])) == cst(2019, 4, 13, 10, 0)
-    assert (alerted["from"], alerted["to"], alerted["reason"]) == (None, world["tl"].person_id, "no owner")
-    assert dl.aware(datetime.fromisoformat(alerted["at"])) == cst(2019, 4, 15, 8, 0)
+    grant_role(world.app, world["admin"], "tl", "first_secretary", VILLAGE)    # the post filled: its holder's
+    d = deadlines_of(world, case, rule="assistance_plan")[0]
+    assert (d.owner_id, d.owner_role) == (world["tl"].person_id, "first_secretary")
+    sweep(world.app, now=cst(2019, 4, 18, 8, 0))                 # the township's leaders
     with world.app.engine.connect() as conn:
-        body = conn.execute(select(t.outbox.c.body).where(t.outbox.c.address == "tl")).scalar()
+        body = conn.execute(select(t.outbox.c.body).where(t.outbox.c.address == "th")
+                            .order_by(t.outbox.c.id.desc())).scalars().first()
     assert "（tl）" in body                                      # the message names the owner in force
     # Inactive is the same as gone: tl is switched off (behind the engine, so nothing handed over), and the
-    # next sweep hands the deadline to the post's other holder: nobody; the owner is found again later
-    # (vs, the last role).
+    # next sweep hands the deadline to the post's other holder: nobody; an owner alert later finds nobody
+    # again (not vs, the rule's last post).
     with world.app.transaction() as conn:
         conn.execute(t.persons.update().where(t.persons.c.code == "tl").values(active=False))
-    sweep(world.app, now=cst(2019, 4, 18, 8, 0))
+    sweep(world.app, now=cst(2019, 4, 22, 8, 0))
     d = deadlines_of(world, case, rule="assistance_plan")[0]
     assert d.owner_id is None and d.owner_changes[-1]["reason"] == "inactive"     # never the leaver's
     with world.app.transaction() as conn:                        # a reminder-like owner alert again, by hand
@@ -218,8 +222,22 @@ def test_an_owner_who_lost_the_post_is_replaced_by_the_nearest_holder_at_alert_t
             next_alert_at=cst(2019, 5, 5, 8, 0)))
     sweep(world.app, now=cst(2019, 5, 5, 8, 0))
     d = deadlines_of(world, case, rule="assistance_plan")[0]
-    assert d.owner_id == world["vs"].person_id and d.owner_changes[-1]["reason"] == "no owner"
-    assert alerts_of(world)[-1] == (d.id, 4, ("vs",))
+    assert d.owner_id is None and d.owner_changes[-1]["reason"] == "inactive"
+    assert alerts_of(world)[-1] == (d.id, 4, ())
+
+
+def test_a_deadline_nobody_ever_owned_goes_to_a_holder_of_any_of_the_rule_s_posts(world):
+    """Made when none of the rule's posts was held: as at creation, the first one held later."""
+    from engine.services.org import grant_role, revoke_role
+    from tests.world import VILLAGE
+    for code, role in (("fs", "first_secretary"), ("tl", "resident_team_leader"), ("vs", "village_secretary")):
+        revoke_role(world.app, world["admin"], code, role, VILLAGE)
+    case = identified(world)[0]
+    d = deadlines_of(world, case, rule="assistance_plan")[0]
+    assert d.owner_id is None
+    grant_role(world.app, world["admin"], "tm", "resident_team_leader", VILLAGE)
+    d = deadlines_of(world, case, rule="assistance_plan")[0]
+    assert (d.owner_id, d.owner_role) == (world["tm"].person_id, "resident_team_leader")
 
 
 def _sweep_at(world, *moments) -> list[tuple]:

@@ -47,8 +47,17 @@ SOURCES = {  # 问题来源
 FINDINGS = {"wrong_exit": "错退", "wrong_inclusion": "错评", "missed_inclusion": "漏评", "other": "其他"}
 REGISTRAR_ROLES = ("county_office_director", "county_office_staff", "city_office_staff", "township_secretary",
                    "township_head")
-# The county approvers of a household exit (household.yaml, exit.county_approval).
+# A wrong exit (错退) reopens households at once: it is registered by those who approve a household's exit
+# (household.yaml, exit.county_approval: the county office's director and the county head, who answers
+# for exits), and by them only; every other finding by REGISTRAR_ROLES.
 WRONG_EXIT_ROLES = ("county_office_director", "county_head")
+# Who may register a problem item of some finding (the web's form and menu).
+ADDING_ROLES = tuple(dict.fromkeys(REGISTRAR_ROLES + WRONG_EXIT_ROLES))
+
+
+def findings_for(roles) -> list[str]:
+    """The findings the holder of `roles` may register (a county head: a wrong exit only)."""
+    return [f for f in FINDINGS if set(roles) & set(WRONG_EXIT_ROLES if f == "wrong_exit" else REGISTRAR_ROLES)]
 REFERRAL_AFTER_REJECTIONS = 2
 
 
@@ -156,10 +165,9 @@ def _checked_finding(app: App, problem: ProblemInput) -> _Finding:
 def _registrar(app: App, actor: Actor, region: str, finding: str | None, found_by: FoundBy | None = None):
     if _by_system(app, found_by):
         return found_by.assignment       # the system registers what the evaluator found; they write nothing else
-    assignment = require_role(app, actor, REGISTRAR_ROLES, region, "problem add")
     if finding == "wrong_exit":   # it reopens households at once: only those who approve exits may find it
-        assignment = require_role(app, actor, WRONG_EXIT_ROLES, region, "problem add --finding wrong_exit")
-    return assignment
+        return require_role(app, actor, WRONG_EXIT_ROLES, region, "problem add --finding wrong_exit")
+    return require_role(app, actor, REGISTRAR_ROLES, region, "problem add")
 
 
 def _named_cases(conn, problem: ProblemInput) -> dict[int, CaseRow]:

@@ -18,7 +18,7 @@ from engine.domain.facts import CaseFacts
 from engine.domain.guards import Violation, default_as_of
 from engine.services.context import needed_first, step_roles
 from engine.services.guards import (ASSIGNEE_ONLY, CADRE_ROLE, LEADER_ONLY, ORIGINAL_APPROVER, OWN_CADRE, can_proceed,
-                                   stranding)
+                                   later_pools, stranding)
 from engine.services.org import holders, require_reader
 from engine.domain.regions import province_of
 from engine.reads.case_record import person_names
@@ -156,6 +156,7 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
         _add_figures(app, conn, case, lang, as_of, on, result)
         verdict = can_proceed(app, conn, actor, facts, name, step, on)
         result["next"] = _next_step(app, conn, facts, name, proc_def, step, on, verdict.violations, lang)
+        result["next"].update(_verifiers_kept(app, conn, facts, name, step, on, actor.code, result["next"]))
         # refused, but what the refusal leaves recordable: a failed vote, a rejection (the form stays open for it)
         result["next"]["rejection_only"] = verdict.rejection_only
         return result
@@ -230,6 +231,23 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
         "kept_for_later": sorted({code for code, _n, _r in holders(conn, step.verifier_roles, facts.case.region_code)}
                                  & (last - set(taken))) if step.type == "verification" and step.verifier_roles else [],
     }
+
+
+def _verifiers_kept(app: App, conn, facts: CaseFacts, name: str, step, on: date, asker: str,
+                    found: dict[str, Any]) -> dict[str, Any]:
+    """A verification's verifiers the asker must leave for a later step: `kept_for_later` gains the last
+    who may do one once the asker has done this step; `kept_one_of`, each later step whose only doers
+    left are verifiers to choose from, two or more: not all of them may be chosen (the form says so as
+    they are ticked; the step refuses it, duty.verifiers_take_last)."""
+    if step.type != "verification" or not step.verifier_roles:
+        return {}
+    choices = {code for code, _n, _r in holders(conn, step.verifier_roles, facts.case.region_code)}
+    pools = [(key, set(pool) - {asker})
+             for key, pool in later_pools(app, conn, facts.case, name, step, on, participants(facts.open_proc))]
+    last = {code for _key, pool in pools if len(pool) == 1 for code in pool} & choices
+    return {"kept_for_later": sorted(set(found.get("kept_for_later", ())) | last),
+            "kept_one_of": [{"step": key, "persons": sorted(pool)} for key, pool in pools
+                            if len(pool) > 1 and pool <= choices]}
 
 
 def _why_nobody(roles, held: list, taken: dict, last: set, only) -> dict[str, list[str]]:

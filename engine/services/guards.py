@@ -142,20 +142,26 @@ def _leaves_a_signer(app: App, conn: Connection, actor: Actor, case, procedure: 
             batch[key] = stranded
     if stranded is None:
         return []
-    later, persons = stranded
+    later, persons, chosen = stranded
+    if chosen:      # the verifiers chosen take the last of them (the actor alone would leave one)
+        return [Violation("duty.verifiers_take_last", {"case": case.id, "step": later.key, "persons": Codes(
+            "name", persons), "verifiers": Codes("name", chosen)})]
     return [Violation("duty.no_signer_left", {"case": case.id, "step": later.key, "persons": Codes("name", persons)})]
 
 
 def _stranded(app: App, conn: Connection, actor: Actor, case, procedure: str, step: StepDef, on: date,
-              inputs: StepInput, taken: dict[int, str], batch: dict) -> tuple[StepDef, tuple[str, ...]] | None:
-    """The first later step this one would leave with nobody to do it, and the names of who could (see
-    _leaves_a_signer); None when every later step keeps someone."""
+              inputs: StepInput, taken: dict[int, str], batch: dict
+              ) -> tuple[StepDef, tuple[str, ...], tuple[str, ...]] | None:
+    """The first later step this one would leave with nobody to do it, the names of who could, and of
+    those the verifiers chosen take when the actor alone would leave one (see _leaves_a_signer); None
+    when every later step keeps someone."""
     def concerned(roles) -> bool:
         return actor.first_role(roles, case.region_code) is not None or bool(inputs.verifiers)
     for later, holders, pool in _later_pools(app, conn, case, procedure, step, on, taken, batch, concerned):
-        leaving = {actor.person_id} | {pid for pid, (code, _n, _r) in holders.items() if code in inputs.verifiers}
-        if pool and not set(pool) - leaving:    # someone could, and this step would take them all
-            return later, tuple(sorted(pool.values()))
+        chosen = {pid for pid, (code, _n, _r) in holders.items() if code in inputs.verifiers}
+        if pool and not set(pool) - {actor.person_id} - chosen:    # someone could, and this step would take them all
+            by_verifiers = tuple(sorted(pool[p] for p in chosen & set(pool))) if set(pool) - {actor.person_id} else ()
+            return later, tuple(sorted(pool.values())), by_verifiers
     return None
 
 
@@ -175,6 +181,14 @@ def stranding(app: App, conn: Connection, case, procedure: str, step: StepDef, o
         if len(pool) == 1:
             found.add(holders[next(iter(pool))][0])
     return found
+
+
+def later_pools(app: App, conn: Connection, case, procedure: str, step: StepDef, on: date,
+                taken: dict[int, str]) -> list[tuple[str, dict[str, str]]]:
+    """Each later step's key and who may still do it ({code: name}): a verification's form keeps the
+    asker and the verifiers chosen from taking the last of them (engine/reads/queries.py)."""
+    return [(later.key, {holders[pid][0]: name for pid, name in pool.items()})
+            for later, holders, pool in _later_pools(app, conn, case, procedure, step, on, taken, {}, lambda _r: True)]
 
 
 def _later_pools(app: App, conn: Connection, case, procedure: str, step: StepDef, on: date, taken: dict[int, str],

@@ -4,7 +4,7 @@ filled (DOMAIN §6: every piece of work has an owner in office).
 The sweep finds a deadline's owner again only when an alert falls due (engine/services/sweep.py), so
 a deadline whose every level was already sent stayed with a person who had left: listed under them
 on the supervisor's page, pressed into their mailbox. Here the owner is found again at once, in the
-transaction that changes who holds the post, by the sweep's own rule (`refind_owners`, `same_post`):
+transaction that changes who holds the post, by the sweep's own rule (`refind_owners`):
 the nearest holder of the post that owned it, the household's first pairing cadre in force, or nobody
 (the deadline is then shown unowned, never the leaver's, and goes to the successor appointed to the
 post). Each hand-over is one organisation event
@@ -57,7 +57,7 @@ def hand_over(app, uow, actor, role: str | None, region: str, why: str, rows: Se
     cases = {c.id: c for c in conn.execute(CASES, {"ids": sorted({r.case_id for r in rows})})}
     before = {r.id: r.owner_id for r in rows}
     rows = [_plain(r) for r in rows]
-    changed = refind_owners(app, conn, rules, rows, cases, now, same_post=True)
+    changed = refind_owners(app, conn, rules, rows, cases, now)
     if not changed:
         return []
     ids = sorted({i for c in changed for i in (before[c["b_id"]], c["b_owner"]) if i is not None})

@@ -55,7 +55,8 @@ def may_press(app: App, actor: Actor) -> bool:
 
 def press_deadline(app: App, actor: Actor, deadline_id: int, note: str | None = None) -> dict[str, Any]:
     """Press the owner of an open deadline; returns {deadline, case, title, owner, owner_name,
-    channels, reached, days_overdue, at, event}. `channels` 0: the press is recorded, nobody reached."""
+    channels, reached, days_overdue, at, event, handed_from}. `channels` 0: the press is recorded, nobody
+    reached; `handed_from`: the code of the owner who had left the post, the deadline handed over first."""
     note = (own_words(note) or "").strip() or None
     if note is not None and len(note) > NOTE_MAX:
         raise BadInput("press.note_too_long", most=NOTE_MAX, length=len(note))
@@ -70,36 +71,53 @@ def press_deadline(app: App, actor: Actor, deadline_id: int, note: str | None = 
         used = require_role(app, actor, pressing_roles(app), d.region_code, "deadline press")
         if d.status != "open":
             raise RuleViolation("press.closed", deadline=deadline_id, status=d.status)
-        # an owner who left (or lost the post) is never pressed: the work goes to whoever holds it now
-        if handover.hand_over(app, uow, actor, used.role, d.region_code, "press", [d], deadline=d.id):
+        # an owner who left (or lost the post) is never pressed: the work goes to whoever holds it now,
+        # written even when nobody does and the press is refused (the deadline is then shown as nobody's,
+        # not the leaver's, at once, not from the next sweep on)
+        handed = handover.hand_over(app, uow, actor, used.role, d.region_code, "press", [d], deadline=d.id)
+        if handed:
             d = conn.execute(select(t.deadlines).where(t.deadlines.c.id == deadline_id)).first()
-        if d.owner_id is None and d.owner_changes:
-            raise RuleViolation("press.no_holder", deadline=deadline_id)
-        if d.owner_id is None:
-            raise RuleViolation("press.no_owner", deadline=deadline_id)
-        if d.owner_id == actor.person_id:
-            raise AuthError("press.own_work", deadline=deadline_id, person=actor.code)
-        last = _pressed_today(app, conn, actor, d, now)
-        if last is not None:
-            raise RuleViolation("press.already_today", deadline=deadline_id, at=wall_clock(app.config, last))
-        case = conn.execute(select(t.cases.c.id, t.cases.c.kind, t.cases.c.title, t.cases.c.region_code,
-                                   t.cases.c.pending_procedure, t.cases.c.pending_step)
-                            .where(t.cases.c.id == d.case_id)).first()
-        owner = conn.execute(select(t.persons.c.id, t.persons.c.code, t.persons.c.name)
-                             .where(t.persons.c.id == d.owner_id)).first()
-        event = uow.append_org_event(actor, ACTION, used.role, d.region_code, deadline=d.id, case=d.case_id,
-                                     rule=d.rule, step=d.step_key, owner=owner.code, note=note)
-        channels = app.plugins.channels_of(conn, [owner.id]).get(owner.id, [])
-        days = days_overdue(app, d, now)
-        if channels:
-            app.plugins.enqueue_press(app, conn, PressMessage(
-                event=event["seq"], deadline=d, case=case, presser=(actor.person_id, actor.code, actor.name),
-                role=used.role, owner=(owner.id, owner.code, owner.name), note=note, days_overdue=days),
-                channels, now)
+        refused = _unowned(conn, d) if d.owner_id is None else None
+        if refused is None:
+            return _press(app, uow, actor, used.role, d, note, now) | {
+                "handed_from": handed[0]["from"] if handed else None}
+    raise refused       # after the hand-over's commit
+
+
+def _unowned(conn, d) -> RuleViolation:
+    """Why a deadline with no owner cannot be pressed: the post that owned it is vacant (which post,
+    over which place: an administrator appoints a successor, who gets it), or it never had an owner."""
+    if not d.owner_changes:
+        return RuleViolation("press.no_owner", deadline=d.id)
+    place = conn.execute(select(t.regions.c.name).where(t.regions.c.code == d.region_code)).scalar()
+    return RuleViolation("press.no_holder", deadline=d.id, role=d.owner_role or "-", region=place or d.region_code)
+
+
+def _press(app: App, uow, actor: Actor, role: str, d, note: str | None, now) -> dict[str, Any]:
+    """The press itself, in the caller's transaction: the organisation event and the owner's messages."""
+    conn, deadline_id = uow.conn, d.id
+    if d.owner_id == actor.person_id:
+        raise AuthError("press.own_work", deadline=deadline_id, person=actor.code)
+    last = _pressed_today(app, conn, actor, d, now)
+    if last is not None:
+        raise RuleViolation("press.already_today", deadline=deadline_id, at=wall_clock(app.config, last))
+    case = conn.execute(select(t.cases.c.id, t.cases.c.kind, t.cases.c.title, t.cases.c.region_code,
+                               t.cases.c.pending_procedure, t.cases.c.pending_step)
+                        .where(t.cases.c.id == d.case_id)).first()
+    owner = conn.execute(select(t.persons.c.id, t.persons.c.code, t.persons.c.name)
+                         .where(t.persons.c.id == d.owner_id)).first()
+    event = uow.append_org_event(actor, ACTION, role, d.region_code, deadline=d.id, case=d.case_id,
+                                 rule=d.rule, step=d.step_key, owner=owner.code, note=note)
+    channels = app.plugins.channels_of(conn, [owner.id]).get(owner.id, [])
+    days = days_overdue(app, d, now)
+    if channels:
+        app.plugins.enqueue_press(app, conn, PressMessage(
+            event=event["seq"], deadline=d, case=case, presser=(actor.person_id, actor.code, actor.name),
+            role=role, owner=(owner.id, owner.code, owner.name), note=note, days_overdue=days),
+            channels, now)
     return {"deadline": d.id, "case": d.case_id, "title": case.title, "owner": owner.code, "owner_name": owner.name,
             "channels": len(channels), "reached": sorted({c.channel for c in channels}), "days_overdue": days,
-            "counting": d.counting,
-            "at": aware(now).isoformat(), "event": event["seq"], "note": note}
+            "counting": d.counting, "at": aware(now).isoformat(), "event": event["seq"], "note": note}
 
 
 def days_overdue(app: App, d, now) -> int:

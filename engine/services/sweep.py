@@ -128,7 +128,7 @@ def _hand_over_leavers(app, rules: Rules, now: datetime) -> None:
             if not rows:
                 return
             cases = {c.id: c for c in conn.execute(CASES, {"ids": sorted({r.case_id for r in rows})})}
-            if not refind_owners(app, conn, rules, rows, cases, now, same_post=True) or len(rows) < BATCH:
+            if not refind_owners(app, conn, rules, rows, cases, now) or len(rows) < BATCH:
                 return
 
 
@@ -225,17 +225,17 @@ _SET_OWNER = update(t.deadlines).where(t.deadlines.c.id == bindparam("b_id")).va
     owner_id=bindparam("b_owner"), owner_role=bindparam("b_role"), owner_changes=bindparam("b_changes"))
 
 
-def refind_owners(app, conn: Connection, rules: Rules, rows: Iterable, cases: dict, now: datetime,
-                  same_post: bool = False) -> list[dict]:
+def refind_owners(app, conn: Connection, rules: Rules, rows: Iterable, cases: dict, now: datetime) -> list[dict]:
     """An owner is named when the deadline is made; when their alert falls due they may have left
     the post over the case's region (or be inactive, or no longer the household's first pairing
-    cadre). Then the owner is found again as at creation, from the rule's owner roles (the nearest
-    holder), and the change is recorded on the deadline. A deadline that had nobody gets someone
-    once a post is filled. A person named with no role to find another by (a rectification's
-    assignee) stays the owner until the work is assigned again. The sweep calls it as alerts fall
-    due; a person leaving, a post ended or filled calls it at once (engine/services/handover.py)
-    with `same_post`: the owner is then the nearest holder of the post that owned it (its
-    `owner_role`), or nobody until that post is filled, not another post's holder.
+    cadre). Then the owner is found again: the nearest holder of the post that owned it (its
+    `owner_role`), or nobody until that post is filled (无责任人: the ladder goes on to the
+    supervisors), never another post's holder, who may not do the step. A deadline no person ever
+    owned (nobody held any of the rule's posts when it was made) goes, as at creation, to the nearest
+    holder of the rule's owner roles once one is held. A person named with no role to find another
+    by (a rectification's assignee) stays the owner until the work is assigned again. The sweep calls
+    it as alerts fall due; a person leaving, a post ended or filled calls it at once
+    (engine/services/handover.py): both by this one rule.
     Returns the changes written: {b_id, b_owner, b_role, b_changes} each."""
     rows = list(rows)
     if not rows:
@@ -244,11 +244,7 @@ def refind_owners(app, conn: Connection, rules: Rules, rows: Iterable, cases: di
     lost = [(r, reason) for r in rows if (reason := _why_not(rules, r, held))]
     if not lost:
         return []
-    wanted = {r.id: _owner_roles(app, rules, r, cases.get(r.case_id)) for r, _ in lost}
-    if same_post:
-        # (a household's own pairing cadre is found through its pairing, not as any holder of the role)
-        wanted = {r.id: (r.owner_role,) if wanted[r.id] and r.owner_role not in (None, PAIRING) else wanted[r.id]
-                  for r, _ in lost}
+    wanted = {r.id: _posts_wanted(r, _owner_roles(app, rules, r, cases.get(r.case_id))) for r, _ in lost}
     roles = sorted({role for spec in wanted.values() if spec for role in spec})
     holders = conn.execute(HOLDERS, {"roles": roles, "regions": sorted(
         {a for r, _ in lost for a in ancestors_of(r.region_code)})}).all() if roles else []
@@ -258,6 +254,21 @@ def refind_owners(app, conn: Connection, rules: Rules, rows: Iterable, cases: di
     if changes:
         conn.execute(_SET_OWNER, changes)
     return changes
+
+
+def _posts_wanted(r, roles: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The posts `r`'s owner is found among: the one that owned it, once a person owned it (a
+    household's own pairing cadre is found through its pairing, not as any holder of the role), else
+    the rule's `roles`, as at creation."""
+    if roles and r.owner_role in roles and r.owner_role != PAIRING and _owned_once(r):
+        return (r.owner_role,)
+    return roles
+
+
+def _owned_once(r) -> bool:
+    """Whether a person ever owned the deadline (its owner now, or one its changes name)."""
+    return r.owner_id is not None or any(c.get("from") is not None or c.get("to") is not None
+                                         for c in r.owner_changes or ())
 
 
 @dataclass

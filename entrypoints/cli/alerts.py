@@ -91,7 +91,9 @@ def deadline_press(ctx: Ctx, deadline_id, note, as_json):
 def pressed_text(ctx: Ctx, result: dict) -> str:
     """What a press answers: whom it pressed, over how many channels (or that nobody was reached)."""
     key = "deadline.pressed" if result["channels"] else "deadline.pressed_unreached"
-    return ctx.label(key).format(owner=result["owner_name"], code=result["owner"], n=result["channels"],
+    handed = ctx.label("supervise.press.handed").format(person=result["handed_from"], owner=result["owner_name"]) \
+        if result.get("handed_from") else ""
+    return handed + ctx.label(key).format(owner=result["owner_name"], code=result["owner"], n=result["channels"],
                                  days=result["days_overdue"], deadline=result["deadline"],
                                  unit=ctx.label("deadline.days." + result["counting"]))
 

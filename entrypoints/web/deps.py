@@ -66,9 +66,10 @@ class Reader:
 
     @property
     def registers_problems(self) -> bool:
-        """Holds a post that registers problem items (问题整改事项: a poverty office's, a township leader's)."""
-        from workflows.problem import REGISTRAR_ROLES
-        return any(a.role in REGISTRAR_ROLES for a in self.actor.assignments)
+        """Holds a post that registers problem items (问题整改事项: a poverty office's, a township leader's;
+        a county head's wrong exits)."""
+        from workflows.problem import ADDING_ROLES
+        return any(a.role in ADDING_ROLES for a in self.actor.assignments)
 
     @property
     def samples(self) -> bool:

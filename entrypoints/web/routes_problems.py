@@ -29,12 +29,14 @@ CASES = re.compile(r"[\s,，、;；#]+")
 
 @router.get("/problems/new")
 def new_problem(request: Request, reader: Reader = Depends(registrar)):
-    from workflows.problem import FINDINGS, REGISTRAR_ROLES, SOURCES
-    regions = sorted({a.region_code for a in reader.actor.assignments if a.role in REGISTRAR_ROLES})
+    from workflows.problem import ADDING_ROLES, REGISTRAR_ROLES, SOURCES, findings_for
+    held = {a.role for a in reader.actor.assignments}
+    regions = sorted({a.region_code for a in reader.actor.assignments if a.role in ADDING_ROLES})
     asked = {k: str(request.query_params.get(k, ""))[:500] for k in ("region", "source", "finding", "cases",
                                                                        "description")}
     return page(request, "problem_new.html", regions=regions, names=region_names(reader.core, regions),
-                sources=list(SOURCES), findings=list(FINDINGS), asked=asked)
+                sources=list(SOURCES), findings=findings_for(held), any_finding=bool(held & set(REGISTRAR_ROLES)),
+                asked=asked)
 
 
 @router.post("/problems/new", max_body_size=UPLOAD_BODY_MAX)      # the finding's document, a photo or a scan

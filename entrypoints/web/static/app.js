@@ -279,6 +279,27 @@ document.addEventListener("DOMContentLoaded", function () {
     var list = document.querySelector(box.dataset.target);
     box.addEventListener("change", function () { list.classList.toggle(box.dataset.toggleClass, box.checked); });
   });
+  // Verifiers who together are the last who may do a later step (data-kept-one-of: each such group and
+  // what to say): once all but one of a group are ticked, the last one cannot be (the step would refuse it).
+  document.addEventListener("change", function (e) {
+    var set = e.target.closest && e.target.closest("fieldset[data-kept-one-of]");
+    if (!set) return;
+    var boxes = set.querySelectorAll("input[type=checkbox]"), said = [], held = {};
+    JSON.parse(set.dataset.keptOneOf).forEach(function (group) {
+      var left = Array.prototype.filter.call(boxes, function (b) {
+        return group.persons.indexOf(b.value) >= 0 && !b.checked;
+      });
+      var kept = left.length === 1 && left[0].disabled && !left[0].dataset.heldOneOf;   // kept already
+      if (left.length === 1 && !kept) { held[left[0].value] = true; said.push(group.say); }
+    });
+    boxes.forEach(function (b) {
+      if (held[b.value]) { b.disabled = true; b.dataset.heldOneOf = "1"; }
+      else if (b.dataset.heldOneOf) { b.disabled = false; delete b.dataset.heldOneOf; }
+    });
+    var line = set.querySelector("[data-one-of-said]");
+    line.textContent = said.join(" ");
+    line.hidden = !said.length;
+  });
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.addEventListener("click", function () { window.print(); });
   });

@@ -15,6 +15,7 @@ from config import Policy
 from engine.adapters import tables as t
 from engine.domain.errors import Msg, joined, render_stored, render_text
 from engine.domain.evidence import content_hash
+from engine.domain.kin import kin_said
 from engine.domain.members import mask_id, member_changes
 from engine.reads.money_words import EVIDENCE_MONEY, disbursement_lines, project_data_words, yuan
 
@@ -300,6 +301,10 @@ def _act_lines(config, event, items: dict, visits: dict, lang: str) -> list[str]
         return sample_finding_lines(config, detail, lang)
     if event.action == "disbursement_recorded":
         return disbursement_lines(config, detail, lang)
+    if event.action in ("relative_recorded", "relative_removed"):     # the cadre and their kinship, as the reader says it
+        return [render_text(config, "trace.relative", {"person": detail.get("person"),
+                                                       "kin": kin_said(config, detail.get("relation") or "-", lang)},
+                            lang) or ""]
     if event.action == "member_id_confirmed":
         return [render_text(config, "trace.id_confirmed", {"member": detail.get("member"), "id": detail.get("id")},
                             lang) or ""]

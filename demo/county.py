@@ -57,6 +57,7 @@ class Village:
     fate: dict[int, str] = field(default_factory=dict)
     incomes: dict[int, tuple[float, float]] = field(default_factory=dict)
     sizes: dict[int, int] = field(default_factory=dict)       # members of each household
+    heads: dict[int, str] = field(default_factory=dict)       # each household's head's name (its applicant)
     second_cadres: list[str] = field(default_factory=list)
     first_cadres: list[str] = field(default_factory=list)
 
@@ -198,6 +199,7 @@ class Demo:
                 v.fate[cid] = hh.fate
                 v.incomes[cid] = (hh.income_2018, hh.income_2019)
                 v.sizes[cid] = len(hh.members)
+                v.heads[cid] = next(m.name for m in hh.members if m.relation == "head")
 
     def identify(self) -> None:
         start = date(2019, 2, 18)
@@ -205,7 +207,7 @@ class Demo:
         for v in self.villages:
             attach_evidence_many(self.app, v.staff["secretary"], [
                 item for c in v.cases for item in (
-                    EvidenceItem(c, "application", {"applicant": "户主", "applied_on": "2019-01-08"}),
+                    EvidenceItem(c, "application", {"applicant": v.heads[c], "applied_on": "2019-01-08"}),
                     EvidenceItem(c, "income_check", {"year": 2018, "net_income": v.incomes[c][0]}))])
             cases = self.batch_step(v.staff["secretary"], "identification", "application", v.cases)
             # Households over the line are refused by the identification standard at the appraisal.

@@ -284,7 +284,7 @@ def test_a_relative_who_signed_is_flagged_and_flags_rank_by_weight(world, tmp_pa
     world.step("ts1", "exit", "township_review", case, decision="approve")
     record_relative(world.app, world["ts2"], case, "ts1", "外甥女", "督查中查明")   # the relation comes out afterwards
     (flag,) = of(world, "relative_signed")         # one flag for the person and the household
-    assert (flag.case_id, flag.person[0], flag.detail["relation"]) == (case, "ts1", "外甥女")
+    assert (flag.case_id, flag.person[0], flag.detail["relation"]) == (case, "ts1", "niece")     # its kinship's code
     assert [s[:2] for s in flag.detail["signed"]] == [["identification", "township_review"],
                                                       ["exit", "township_review"]]
     with world.app.engine.connect() as conn:
@@ -292,7 +292,8 @@ def test_a_relative_who_signed_is_flagged_and_flags_rank_by_weight(world, tmp_pa
             t.audit_events.c.case_id == case, t.audit_events.c.action == "relative_recorded")).scalar_one()
     assert flag.events == tuple(sorted([*step_events(world, case, "township_review"),
                                         *step_events(world, case, "township_review", "identification"), noted]))
-    assert "外甥女" in flag.text(world.app.config) and "exit / township review" not in flag.text(world.app.config)
+    assert "侄女或外甥女" in flag.text(world.app.config) and "exit / township review" not in flag.text(world.app.config)
+    assert "(niece)" in flag.text(world.app.config, "en")
     from engine.reads.inspection import ranked
     order = [f.kind for f in ranked(world.app, world["insp"])]
     assert order == ["relative_signed", "signoff_off_hours"]

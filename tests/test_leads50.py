@@ -71,7 +71,7 @@ def test_the_trace_the_dossier_and_inspect_flags_case_name_the_leads_on_the_case
     assert {(f["kind"], f["person"]["code"]) for f in leads_on} >= {("relative_signed", "ts1"),
                                                                    ("signoff_off_hours", "ts1")}
     code, out, err = jingzhun(world, "insp", "trace", str(related))
-    assert code == 0 and "本案的疑点线索：[为亲属户签字]" in out and "（外甥女）" in out, err
+    assert code == 0 and "本案的疑点线索：[为亲属户签字]" in out and "（侄女或外甥女）" in out, err
     dossier = tmp_path / "dossier.html"
     code, out, err = jingzhun(world, "insp", "trace", str(related), "--html", str(dossier))
     text = dossier.read_text(encoding="utf-8")

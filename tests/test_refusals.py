@@ -58,9 +58,10 @@ def test_relative_of_household_cannot_sign_off(world):
     case = world.household()
     record_relative(world.app, world["vs"], case, "ts3", "表兄", "村民代表会议上本人申报")
     walk(world, "identification", case, until="township_review")
-    assert_refused(world, RuleViolation, "duty.relative",
-                   lambda: world.step("ts3", "identification", "township_review", case, decision="approve"),
-                   names=("ts3", "表兄"), cases=(case,))
+    refused = assert_refused(world, RuleViolation, "duty.relative",
+                             lambda: world.step("ts3", "identification", "township_review", case, decision="approve"),
+                             names=("ts3",), cases=(case,))
+    assert "（堂表兄弟姐妹）" in refused.render(world.app.config) and "(cousin)" in refused.render(world.app.config, "en")
     world.step("ts1", "identification", "township_review", case, decision="approve")
 
 

@@ -16,6 +16,7 @@ from engine.adapters.direct import Direct, together
 from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure, StepRecord
 from engine.domain.errors import NotFound
 from engine.domain.facts import CaseFacts, NoticeFact, ObjectionFact
+from engine.domain.kin import kin_shown
 from engine.adapters.one_of import one_of
 
 _CASE_COLUMNS = select(
@@ -194,7 +195,7 @@ class SqlCaseRepository:
     def _people(self, facts: dict[int, CaseFacts], ids: list[int], person_id: int) -> None:
         params = {"ids": ids, "person": person_id}
         for r in self.conn.execute(_RELATIVES_OF, params):
-            facts[r.case_id].relation = r.relation
+            facts[r.case_id].relation = kin_shown(r.relation)     # one typed before the kinship list: its code
         for r in self.conn.execute(_PAIRED_WITH, params):
             facts[r.case_id].paired = True
 

@@ -44,7 +44,7 @@ LABELLED: dict[str, str | tuple[str, ...]] = {
     "step": "step", "expected": "step", "procedure": "procedure", "open": "procedure", "wanted": "procedure",
     "stage": "stage", "expected_stage": "stage", "type": "evidence", "types": "evidence", "slot": "pairing_slot",
     "field": "field", "what": ("amount_of", "facts"), "level": "level", "region_level": "level",
-    "parent_level": "level", "relation": "relation",
+    "parent_level": "level", "relation": ("relation", "kin"),
     "labour_ability": "labour", "health": "health", "school_enrolment": "school", "case_kind": "kind",
     "step_type": ("step_type", "cli.step_type"), "rule": "rule", "status": "status", "value_kind": "value_kind",
     "input": "step_input", "resolution": "resolution", "sample_finding": "sample_finding"}

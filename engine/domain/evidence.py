@@ -99,7 +99,7 @@ def _coerced(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today
             continue
         try:
             words = FIELD_WORDS.get(name, {}) if kind == "bool" else {}
-            given = _compared(raw[name]) if words else None
+            given = compared(raw[name]) if words else None
             value = words[given] if given in words else converted(kind, raw[name], today)
         except (TypeError, ValueError):
             serial = _date_serial(raw[name]) if kind == "date" else None
@@ -132,7 +132,7 @@ def _date_serial(value: Any) -> str | None:
 _NOTE = re.compile(r"\(([^()]*)\)$")     # a label's note in brackets, once compared: A级（安全）
 
 
-def _compared(text: Any) -> str:
+def compared(text: Any) -> str:
     """A code or a label as compared: full-width letters and brackets as ASCII ones (Ｂ, （）), without
     spaces, in any case."""
     return "".join(unicodedata.normalize("NFKC", str(text)).split()).casefold()
@@ -152,7 +152,7 @@ def code_words(field: str, codes: tuple[str, ...], labels: Labels | None = None)
     words: dict[str, str] = {}
     for code in codes:
         for text in (code, *((labels or {}).get(f"field.{field}.{code}") or {}).values()):
-            whole = _compared(text)
+            whole = compared(text)
             note = _NOTE.search(whole)
             for word in (whole, *((whole[:note.start()], note.group(1)) if note else ())):
                 if word:
@@ -164,7 +164,7 @@ def code_words(field: str, codes: tuple[str, ...], labels: Labels | None = None)
 def read_code(value: Any, words: dict[str, str]) -> str | None:
     """The code `value` names (`words`: code_words), read as cadres write it — b, Ｂ, B 级, B级（基本安全）
     — or None when it names none."""
-    given = _compared(value)
+    given = compared(value)
     if given in words:
         return words[given]
     bare = _NOTE.sub("", given)

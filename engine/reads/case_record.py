@@ -13,6 +13,7 @@ from engine.domain.cases import measure_status
 from engine.domain.errors import NotFound, render_stored
 from engine.domain.deadline_rules import aware
 from engine.domain.facts import last_day
+from engine.domain.kin import kin_said, kin_shown
 from engine.domain.members import mask_account, mask_id
 from engine.domain.regions import province_of
 from engine.domain.monitoring import period_years, shown as monitoring_shown
@@ -60,6 +61,7 @@ def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, la
                for ref in s.evidence_hashes or []}
     for item in shaped["evidence"]:     # an earlier procedure's record, not the item a new one replaces
         item["earlier_procedure"] = item["type"] in kept and item["id"] in earlier
+    shaped["relatives"] = [relative_shown(app.config, r, rows["names"], lang) for r in rows["relatives"]]
     if case.kind == "household":      # monitored now, earlier monitorings, the transition period's end
         shaped["monitoring"] = monitoring_shown(case.stage, case.attrs, app.clock.today(),
                                                 period_years(app.config.policy, province_of(case.region_code)))
@@ -81,9 +83,12 @@ def _rows(conn: Connection, case) -> dict[str, Any]:
     rows["left"] = set(conn.execute(select(t.persons.c.id).where(
         t.persons.c.id.in_(paired), t.persons.c.active.is_(False))).scalars()) if paired else set()
     rows["region"] = conn.execute(select(t.regions.c.name).where(t.regions.c.code == case.region_code)).scalar()
+    rows["relatives"] = conn.execute(select(t.relatives).where(t.relatives.c.case_id == case.id)
+                                     .order_by(t.relatives.c.person_id)).all()
     rows["names"] = person_names(conn, [s.person_id for s in rows["steps"]] + [e.attached_by for e in rows["evidence"]]
                                  + [p.person_id for p in rows["pairings"]] + [o.resolved_by for o in rows["objections"]]
-                                 + [v.person_id for v in rows["monitoring_visits"]])
+                                 + [v.person_id for v in rows["monitoring_visits"]]
+                                 + [r.person_id for r in rows["relatives"]])
     return rows
 
 
@@ -118,6 +123,15 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
                     "risk": bool(v.risk)}            # by their date (one may be recorded late)
                    for v in sorted(rows["monitoring_visits"], key=lambda v: (v.visit_date, v.id))],
     }
+
+
+def relative_shown(config, row, names: dict, lang: str) -> dict[str, Any]:
+    """A cadre recorded as the household's relative: who, and their kinship as a code (`relation`; one
+    recorded as typed before the kinship list, the code its word names, or as typed) and in the reader's
+    words (`relation_words`)."""
+    code, name = names.get(row.person_id, ("?", "?"))
+    return {"person": code, "person_name": name, "relation": kin_shown(row.relation),
+            "relation_words": kin_said(config, row.relation, lang)}
 
 
 def _registered(app: App, registered, lang: str) -> dict[str, Any] | None:

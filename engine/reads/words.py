@@ -14,7 +14,8 @@ from sqlalchemy import select
 from config import Policy
 from engine.adapters import tables as t
 from engine.domain.errors import Msg, joined, render_stored, render_text
-from engine.domain.evidence import content_hash
+from engine.domain.evidence import compared, content_hash
+from engine.domain.kin import kin_said
 from engine.domain.members import mask_id, member_changes
 from engine.reads.money_words import EVIDENCE_MONEY, disbursement_lines, project_data_words, yuan
 
@@ -54,6 +55,30 @@ def _label(config, prefix: str, code: Any, lang: str) -> str:
     return config.label(key, lang) if key in config.labels else str(code)
 
 
+def as_code(config, prefix: str, value: Any) -> Any:
+    """A coded field's value as its code: the code itself, or one of its labels in either language,
+    kept as typed where the field is text (an acceptance report's quality 合格, read as pass by the
+    acceptance step): shown in the reader's language (said, not rewritten); anything else as given."""
+    if not isinstance(value, str) or f"{prefix}.{value}" in config.labels:
+        return value
+    return _codes_by_label(config.labels, prefix).get(compared(value), value)
+
+
+_BY_LABEL: dict[tuple[int, str], tuple[Any, dict[str, str]]] = {}
+
+
+def _codes_by_label(labels, prefix: str) -> dict[str, str]:
+    """A labelled list's codes by their labels in every language, as compared; built once per list and
+    catalogue."""
+    cached = _BY_LABEL.get((id(labels), prefix))
+    if cached is None or cached[0] is not labels:
+        start = prefix + "."
+        found = {compared(text): key[len(start):] for key, texts in labels.items() if key.startswith(start)
+                 for text in texts.values() if text}
+        cached = _BY_LABEL[(id(labels), prefix)] = (labels, found)
+    return cached[1]
+
+
 def code_labels(key: str) -> str:
     """The label list a field's code is said from: a finding's source (problem_source.third_party_evaluation:
     第三方评估), a project's quality, else the field's own codes (field.grade.B)."""
@@ -74,7 +99,7 @@ def value_words(config, key: str, value: Any, lang: str = "zh") -> str:
     if isinstance(value, bool):
         return config.label("web.yes" if value else "web.no", lang)
     if key in CODED_FIELDS:
-        return _label(config, CODED_FIELDS[key], value, lang)
+        return _label(config, CODED_FIELDS[key], as_code(config, CODED_FIELDS[key], value), lang)
     if isinstance(value, str) and f"field.{key}.{value}" in config.labels:     # a code field's code (grade B)
         return config.label(f"field.{key}.{value}", lang)
     if key in SHARE_FIELDS:
@@ -300,6 +325,10 @@ def _act_lines(config, event, items: dict, visits: dict, lang: str) -> list[str]
         return sample_finding_lines(config, detail, lang)
     if event.action == "disbursement_recorded":
         return disbursement_lines(config, detail, lang)
+    if event.action in ("relative_recorded", "relative_removed"):     # the cadre and their kinship, as the reader says it
+        return [render_text(config, "trace.relative", {"person": detail.get("person"),
+                                                       "kin": kin_said(config, detail.get("relation") or "-", lang)},
+                            lang) or ""]
     if event.action == "member_id_confirmed":
         return [render_text(config, "trace.id_confirmed", {"member": detail.get("member"), "id": detail.get("id")},
                             lang) or ""]

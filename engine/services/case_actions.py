@@ -14,9 +14,10 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import wall_clock
-from engine.domain.errors import (BadInput, CaseChanged, ChangedMeanwhile, Msg, NotFound, RuleViolation, own_words,
-                                  stored)
+from engine.domain.errors import (BadInput, CaseChanged, ChangedMeanwhile, Codes, Msg, NotFound, RuleViolation,
+                                  own_words, stored)
 from engine.domain.evidence import coerce_fields, content_hash, next_year
+from engine.domain.kin import KIN, kin_code
 from engine.domain.record_digests import attrs_digest
 from engine.domain.regions import common_ancestor
 from engine.reads.words import figure
@@ -466,11 +467,16 @@ def _tell_upheld(app: App, conn: Connection, actor: Actor, case: CaseRow, open_p
 
 
 @judged_again_when_lost
-def record_relative(app: App, actor: Actor, case_id: int, person_code: str, relation: str, reason: str) -> None:
+def record_relative(app: App, actor: Actor, case_id: int, person_code: str, relation: str, reason: str) -> str:
     """Record that a cadre is a relative of the household: they may not sign off its steps. Only the
-    case's own cadres may say so, with a reason (remove_relative takes it back)."""
+    case's own cadres may say so, with a reason (remove_relative takes it back). The relation is one of
+    the kinship list (engine/domain/kin.py: its code, label or word, 外甥女 is niece), kept as its code,
+    which is returned; a word it does not name is refused with the list."""
     if not (relation and relation.strip()):
         raise BadInput("relative.no_relation")
+    kin = kin_code(relation)
+    if kin is None:
+        raise BadInput("relative.bad_relation", value=relation.strip()[:40], known=Codes("kin", tuple(KIN)))
     own_words(reason, "relative.reason_required")
     with app.transaction() as conn:
         case = load_cases(conn, [case_id])[case_id]
@@ -479,11 +485,12 @@ def record_relative(app: App, actor: Actor, case_id: int, person_code: str, rela
         if conn.execute(_RELATIVE, {"case_id": case_id, "person_id": pid}).first():
             raise _relative_recorded(app, conn, case_id, person_code)
         try:
-            conn.execute(insert(t.relatives).values(case_id=case_id, person_id=pid, relation=relation.strip()))
+            conn.execute(insert(t.relatives).values(case_id=case_id, person_id=pid, relation=kin))
         except IntegrityError:      # a colleague recorded the same relative since the check: judged again
             raise ChangedMeanwhile(case_id, after=case.event_count) from None
         append_case_event(app, conn, actor, case, "relative_recorded", assignment.role, reason=reason.strip(),
-                          person=person_code, relation=relation.strip())
+                          person=person_code, relation=kin)
+    return kin
 
 
 def _relative_recorded(app: App, conn: Connection, case_id: int, person_code: str) -> BadInput:

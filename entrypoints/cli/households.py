@@ -496,8 +496,8 @@ def household_exit_confirmation(ctx: Ctx, case_id, html_file):
 @pass_ctx
 def household_relative(ctx: Ctx, case_id, person_code, relation, reason):
     from engine.services.case_actions import record_relative
-    record_relative(ctx.app(), ctx.actor(), case_id, person_code, relation, reason)
-    say(ctx.text("relative_recorded", case=case_id, person=person_code, relation=relation))
+    kin = record_relative(ctx.app(), ctx.actor(), case_id, person_code, relation, reason)
+    say(ctx.text("relative_recorded", case=case_id, person=person_code, relation=kin))
 
 
 @household.command("relative-remove")

@@ -54,8 +54,9 @@ def print_case(ctx: Ctx, data: dict) -> None:
         for line in r["lines"]:
             say(f"  {line}")
     for part, line in (("evidence", evidence_line), ("notices", notice_line), ("objections", objection_line),
-                       ("pairings", pairing_line), ("measures", measure_line), ("visits", visit_line)):
-        for item in data[part]:
+                       ("pairings", pairing_line), ("measures", measure_line), ("visits", visit_line),
+                       ("relatives", relative_line)):
+        for item in data.get(part) or ():      # (a server before relatives were listed lists none)
             say(line(ctx, item))
 
 
@@ -154,6 +155,10 @@ def evidence_fields(ctx: Ctx, fields: dict) -> str:
 def visit_line(ctx: Ctx, v: dict) -> str:
     return ctx.text("visit_line", date=v["date"], person=v["person"], findings=v["findings"]) + \
         (ctx.text("visit_risk") if v["risk"] else "")
+
+
+def relative_line(ctx: Ctx, r: dict) -> str:
+    return ctx.text("relative_line", name=r["person_name"], person=r["person"], relation=r["relation_words"])
 
 
 def notice_line(ctx: Ctx, n: dict) -> str:

@@ -127,6 +127,10 @@ class CaseDetail(Open):
                                               "imported as exited with only its exit year `transition_from_year` (the "
                                               "period reckoned to the end of the year it ends in); "
                                               "null when it has none of them or is not a household.")
+    relatives: list[dict[str, Any]] = Field([], description="Cadres recorded as relatives of the household (they may not "
+                                            "sign it off): `person`, `person_name`, `relation` (a kinship code: niece, "
+                                            "uncle, sister_in_law…; one recorded as typed before the list, the code its "
+                                            "word names, or as typed) and `relation_words` (in the asked language).")
 
 
 class NextStep(Open):

@@ -283,9 +283,11 @@ def _member_codes(case: dict[str, Any]) -> dict[str, tuple[str, tuple[str, ...]]
     a second head is no choice), for a household."""
     if case["kind"] != "household":
         return {}
+    from engine.domain.kin import KIN
     from workflows.household import MEMBER_EDITABLE
     from workflows.household_codes import LABEL_PREFIX
-    return {f: (LABEL_PREFIX[f], tuple(c for c in codes if c != "head")) for f, codes in MEMBER_EDITABLE.items()}
+    return {**{f: (LABEL_PREFIX[f], tuple(c for c in codes if c != "head")) for f, codes in MEMBER_EDITABLE.items()},
+            "kin": ("kin", tuple(KIN))}     # a cadre's kinship to the household (the relatives form)
 
 
 def _fields_of(nxt: dict[str, Any], workflow) -> list[dict[str, Any]]:
@@ -464,6 +466,20 @@ def visit_page(request: Request, case_id: int, form: dict = Depends(form_of), re
         start = [o["procedure"] for o in _may_start(reader, next_for(reader.core, reader.actor, case_id, reader.lang))
                  if o["procedure"] == RISK_PROCEDURE] if risk else []
     return _member_done(request, case_id, reader.core.config.label("web.visit.done", reader.lang), start=start)
+
+
+@router.post("/cases/{case_id}/relatives")
+def relative_page(request: Request, case_id: int, form: dict = Depends(form_of), reader: Reader = Depends(needs("works"))):
+    """A cadre recorded as a relative of the household (they may not sign it off): who, their kinship
+    (one of the list, chosen), and how it was found (`household relative`)."""
+    from engine.domain.errors import render_text
+    from engine.services.case_actions import record_relative
+    plain_form(request, case_id, "relative-form", form)
+    person = _text(form, "person")
+    with within_reach(case_id, reader):
+        kin = record_relative(reader.core, reader.actor, case_id, person, _text(form, "relation"), _text(form, "reason"))
+    return _member_done(request, case_id, render_text(reader.core.config, "cli.relative_recorded",
+                                                      {"case": case_id, "person": person, "relation": kin}, reader.lang))
 
 
 @router.post("/cases/{case_id}/members/{member_id}/leave")

@@ -15,6 +15,7 @@ from typing import Iterator
 from sqlalchemy import and_, not_, select
 
 from engine.adapters import tables as t
+from engine.domain.kin import kin_shown
 from .flag import Flag
 from .query import Query, seqs, step_event
 
@@ -56,7 +57,7 @@ def relatives_signed(x: Query) -> Iterator[Flag]:
         r = rows[0]
         steps = {row.id: (row.procedure, row.step_key, row.effective_date.isoformat()) for row in rows}
         yield Flag("relative_signed", "detail", r.case_id, r.title, r.region_code, (r.code, r.name),
-                   {"relation": r.relation, "signed": [list(v) for v in steps.values()], "step_ids": list(steps)},
+                   {"relation": kin_shown(r.relation), "signed": [list(v) for v in steps.values()], "step_ids": list(steps)},
                    seqs(rows, "seq", "relation_seq"))
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.domain.errors import render_failure
+from engine.domain.kin import kin_said
 from engine.reads.words import change_words, replaced_words
 
 
@@ -58,6 +59,8 @@ def _labelled(config, detail: dict[str, Any], lang: str) -> dict[str, Any]:
                               ("type", "evidence"), ("cause", "flag.cause"), ("field", "field")):
         if isinstance(params.get(key), str):
             params[key] = config.label(f"{label_prefix}.{params[key]}", lang)
+    if "relation" in params:        # a cadre's kinship to the household
+        params["relation"] = kin_said(config, params["relation"], lang)
     if "weekday" in params:
         params["weekday"] = config.label(f"flag.weekday.{params['weekday']}", lang)
     if isinstance(params.get("steps"), list):

@@ -319,8 +319,10 @@ def enqueue_pairing(app, conn: Connection, m, channels: list, now: datetime) -> 
         context = {"t": translator(config, ch.lang), "case": case.id, "title": case.title,
                    "case_kind": config.label(f"kind.{case.kind}", ch.lang), "place": _place(conn, case.region_code, ch.lang),
                    "slot": config.label(f"cli.pairing_kind.{m.slot}", ch.lang), "by": m.by, "day": str(m.day),
-                   "case_url": case_url(case.id)}
-        said = "unpairing" if m.ended else "pairing"        # paired with it, or no longer
+                   "case_url": case_url(case.id),
+                   "procedure": config.label(f"procedure.{m.reopened}", ch.lang) if m.reopened else ""}
+        # paired with it, no longer, or back under assistance (a new plan due)
+        said = "reopened" if m.reopened else "unpairing" if m.ended else "pairing"
         subject, body = render(said, ch.lang, FORMATS.get(ch.channel, "txt"), context)
         rows.append(_row(said, None, ch, subject, body,
                          f"{said}:{case.id}:{m.cadre}:{m.slot}:{m.day}:{m.procedure}:{ch.id}", now))

@@ -27,3 +27,26 @@ def test_a_village_profile_on_a_household_is_said_to_be_a_villages_not_unknown(w
 def test_a_stage_of_two_names_is_asked_for_by_either(world, word):
     code, out, err = run(world, "cd", "case", "list", "--stage", word)
     assert code == 0, err
+
+
+def test_a_household_back_in_poverty_is_told_to_its_pairing_cadres(world, tmp_path):
+    """a6 finding 9: after 返贫 only the village's posts heard of the new plan's deadline, minutes later;
+    the household's two pairing cadres, who make the plan with the village, heard nothing."""
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    from notifications.contacts import set_channels
+    from tests.test_household_life import consolidated
+    from tests.test_plan_again import back_in_poverty
+    for code, lang in (("pc1", "zh"), ("pc2", "en")):
+        set_channels(world.app, world["admin"], code, [("file", f"{code}-inbox", lang)])
+    case = consolidated(world, tmp_path)
+    back_in_poverty(world, case)
+    with world.app.engine.connect() as conn:
+        told = conn.execute(select(t.outbox.c.address, t.outbox.c.subject, t.outbox.c.body)
+                            .where(t.outbox.c.kind == "reopened").order_by(t.outbox.c.id)).all()
+    assert sorted(a for a, _, _ in told) == ["pc1-inbox", "pc2-inbox"], told
+    zh = next(r for r in told if r.address == "pc1-inbox")
+    assert f"（案件 {case}）" in zh.subject and "重新纳入帮扶" in zh.body and "新的帮扶计划" in zh.body, zh.body
+    assert "2020-03-10" in zh.body and "返贫" in zh.body
+    en = next(r for r in told if r.address == "pc2-inbox")
+    assert "came back under assistance on 2020-03-10" in en.body and "new assistance plan" in en.body, en.body

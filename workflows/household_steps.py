@@ -341,9 +341,11 @@ def pair_cadres(ctx: StepContext) -> None:
     ctx.data["cadres"] = {kind: code for kind, code in wanted}
 
 
-def _tell_paired(ctx: StepContext, conn, cadres: list[tuple[int, str]], ended: bool = False) -> None:
-    """Each cadre of `cadres` (person, slot) newly paired, or with `ended` no longer, hears of it at once
-    over their channels (same transaction); one who keeps their slot through a change is not told."""
+def _tell_paired(ctx: StepContext, conn, cadres: list[tuple[int, str]], ended: bool = False,
+                 reopened: str | None = None) -> None:
+    """Each cadre of `cadres` (person, slot) newly paired, with `ended` no longer, or with `reopened`
+    (the procedure) paired with a household back under assistance, hears of it at once over their
+    channels (same transaction); one who keeps their slot through a change is not told."""
     from engine.services.plugins import PairingMessage
     if not cadres:
         return
@@ -352,7 +354,8 @@ def _tell_paired(ctx: StepContext, conn, cadres: list[tuple[int, str]], ended: b
     for pid, kind in cadres:
         if channels.get(pid):
             app.plugins.enqueue_pairing(app, conn, PairingMessage(ctx.case, kind, pid, ctx.actor.name,
-                                                                  ctx.effective_date, ctx.procedure_id, ended),
+                                                                  ctx.effective_date, ctx.procedure_id, ended,
+                                                                  reopened),
                                         channels[pid], app.clock.now())
 
 
@@ -508,6 +511,9 @@ def record_reopening(ctx: StepContext, attrs: dict) -> None:
         attrs.setdefault("monitoring_history", []).append(
             {**ended, "ended_on": ctx.effective_date.isoformat(), "ended_by": ctx.procedure})
     ask_new_plan(ctx, attrs)      # back to assisted: a new plan before it may be proposed for exit again
+    # its pairing cadres in office hear of it at once: they make the new plan with the village
+    cadres = [(p.person_id, p.kind) for p in _pairings_in_force(ctx)]
+    ctx.writes.append(lambda conn: _tell_paired(ctx, conn, cadres, reopened=ctx.procedure))
 
 
 # A household reopened (返贫, 错退) or newly monitored needs a new assistance plan (一户一策, DOMAIN

@@ -53,6 +53,8 @@ class PairingMessage:
     day: Any                 # the pairing's start date
     procedure: int | None = None     # the procedure whose pairing step it was (a household's pairing may change twice a day)
     ended: bool = False              # the cadre is no longer paired with it (a change of pairing cadres)
+    reopened: str | None = None      # the household they are paired with is back under assistance, by this
+                                     # procedure (返贫, 错退): a new plan is due
 
 
 @dataclass

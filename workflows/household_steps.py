@@ -6,6 +6,7 @@ unmet conditions (empty when the standard is met), so `case next` can show the s
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, true, update
@@ -511,9 +512,17 @@ def record_reopening(ctx: StepContext, attrs: dict) -> None:
         attrs.setdefault("monitoring_history", []).append(
             {**ended, "ended_on": ctx.effective_date.isoformat(), "ended_by": ctx.procedure})
     ask_new_plan(ctx, attrs)      # back to assisted: a new plan before it may be proposed for exit again
-    # its pairing cadres in office hear of it at once: they make the new plan with the village
-    cadres = [(p.person_id, p.kind) for p in _pairings_in_force(ctx)]
-    ctx.writes.append(lambda conn: _tell_paired(ctx, conn, cadres, reopened=ctx.procedure))
+    if hasattr(ctx, "writes"):    # its pairing cadres hear of it (a problem item's reopening: tell_reopened)
+        ctx.writes.append(lambda conn: tell_reopened(ctx.app, conn, ctx.case, ctx.actor, ctx.effective_date,
+                                                     ctx.procedure_id, ctx.procedure))
+
+
+def tell_reopened(app, conn, case, actor, day, procedure_id: int, procedure: str) -> None:
+    """A household back under assistance (返贫, 错退): its pairing cadres in office hear of it at once
+    (same transaction), since they make the new plan with the village."""
+    cadres = [(p.person_id, p.kind) for p in conn.execute(_IN_FORCE, {"case_id": case.id})]
+    told = SimpleNamespace(app=app, case=case, actor=actor, effective_date=day, procedure_id=procedure_id)
+    _tell_paired(told, conn, cadres, reopened=procedure)
 
 
 # A household reopened (返贫, 错退) or newly monitored needs a new assistance plan (一户一策, DOMAIN

@@ -37,7 +37,7 @@ from engine.services.procedures import StepOutcome, evidence_ref, pending_for_ca
 from engine.adapters.repository import load_cases
 from engine.domain.regions import covers, prefix
 from engine.services.responsibility import Completed, for_event, name_responsible, record_responsible
-from .household_steps import record_reopening
+from .household_steps import record_reopening, tell_reopened
 from .household_codes import code_of
 
 SOURCES = {  # 问题来源
@@ -274,6 +274,7 @@ def _reopen_for_wrong_exit(app: App, conn, actor: Actor, assignment, problem_id:
     proc_id = _record_reopening_step(app, conn, actor, case, step)
     named = _name_reopening_responsible(app, conn, actor, case, step, proc_id)
     record_reopening(SimpleNamespace(procedure=_REOPEN, effective_date=today), case.attrs)
+    tell_reopened(app, conn, case, actor, today, proc_id, _REOPEN)
     case.attrs["last_step_on"], case.attrs["last_step"] = today.isoformat(), "finding"
     _append_reopening_event(app, conn, actor, case, step, proc_id, {"responsibility": for_event(named),
                                                                      "exit_chain": chain})

@@ -1,0 +1,58 @@
+"""A fund project's contracts, stop 51: final accounts settled above the contract before stop 50 refused
+them are an inspection lead (决算超过合同)."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlalchemy import update
+
+from engine.adapters import tables as t
+from engine.reads.inspection import flags
+from tests.helpers.projects import pay
+from tests.test_contracts50 import contracted
+from tests.test_project_figures import ok
+from tests.test_project_money_rules import settle
+
+
+def settled_before_stop_50(world, case: int, final_cost: str) -> None:
+    """The final accounts as a release before stop 50 settled them: the cost above the contract, unchecked."""
+    with world.app.engine.begin() as conn:
+        step = t.steps
+        row = conn.execute(step.select().where(step.c.case_id == case, step.c.step_key == "final_accounts")).one()
+        conn.execute(update(step).where(step.c.id == row.id).values(data={**row.data, "final_cost": final_cost}))
+
+
+def test_final_accounts_settled_above_the_contract_before_the_check_are_an_inspection_lead(world, world_clients,
+                                                                                         tmp_path):
+    case, beneficiaries = contracted(world)              # a contract of 200,000, 150,000 paid
+    pay(world, case, "10000", kind="beneficiary", payee=str(beneficiaries[0]), on=date(2019, 6, 1))
+    settle(world, case, "210000", tmp_path)               # within the contract and the 10,000 to a household
+    within, _ = contracted(world)
+    settle(world, within, "200000", tmp_path)
+    assert not list(flags(world.app, world["insp"], kinds=["final_cost_over_contract"]))
+    settled_before_stop_50(world, case, "235000.50")
+
+    (flag,) = list(flags(world.app, world["insp"], kinds=["final_cost_over_contract"]))
+    assert (flag.case_id, flag.person[0], len(flag.events)) == (case, "cs", 1), flag
+    zh, en = flag.text(world.app.config, "zh"), flag.text(world.app.config, "en")
+    assert "2019-11-20 办理的决算金额 235,000.50 元超过与施工单位“宁都县农建公司”签订的合同金额 200,000.00 元" in zh, zh
+    assert "已付给其他单位和个人的 10,000.00 元，超出 25,000.50 元" in zh, zh
+    assert "settled on 2019-11-20 at 235,000.50 yuan are more than the contract of 200,000.00 yuan" in en, en
+    assert "by 25,000.50 yuan" in en, en
+    # by its name in either language, as the other kinds
+    assert len(list(flags(world.app, world["insp"], kinds=["决算超过合同"]))) == 1
+    assert len(list(flags(world.app, world["insp"], kinds=["final accounts above the contract"]))) == 1
+
+    # the command line, the flags page and the API say it
+    said = ok(world, "insp", "inspect", "flags", "--kind", "final_cost_over_contract")
+    assert "决算超过合同" in said and "超出 25,000.50 元" in said and str(case) in said, said
+    data = json.loads(ok(world, "insp", "inspect", "flags", "--kind", "final_cost_over_contract", "--json"))
+    assert [(d["case"], d["detail"]["excess"], d["detail"]["contract"]) for d in data] == \
+        [(case, "25,000.50", "200,000.00")], data
+    page, api = world_clients
+    shown = page("insp").get("/inspect/flags", params={"kinds": "final_cost_over_contract"})
+    assert shown.status_code == 200 and "决算超过合同" in shown.text and "25,000.50" in shown.text, shown.text
+    answer = api("insp", "en").get("/api/v1/inspection/flags", params={"kind": "final_cost_over_contract"}).json()
+    assert [a["case"] for a in answer] == [case] and "by 25,000.50 yuan" in answer[0]["text"], answer
+    assert not answer[0]["record_altered"], answer   # the record as settled then, not altered since

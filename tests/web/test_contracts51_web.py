@@ -56,3 +56,23 @@ def test_final_accounts_settled_above_the_contract_before_the_check_are_an_inspe
     answer = api("insp", "en").get("/api/v1/inspection/flags", params={"kind": "final_cost_over_contract"}).json()
     assert [a["case"] for a in answer] == [case] and "by 25,000.50 yuan" in answer[0]["text"], answer
     assert not answer[0]["record_altered"], answer   # the record as settled then, not altered since
+
+
+def test_a_payment_by_the_credit_code_through_the_api_and_the_code_on_the_case_pages_form(world, world_clients):
+    from tests.helpers.projects import CODES
+    from tests.test_contract_amount import allocated
+    from tests.test_project_money_rules import funded
+    page, api = world_clients
+    allocated_case = allocated(world)
+    shown = page("ts1").get(f"/cases/{allocated_case}")                  # its contractor notice next
+    assert shown.status_code == 200 and 'name="f_credit_code"' in shown.text and "统一社会信用代码" in shown.text
+    case, _ = funded(world)
+    body = {"amount": "1000", "payee_kind": "contractor", "payee": "宁都县 农建公司", "paid_on": "2019-05-03"}
+    done = api("cs", "en").post(f"/api/v1/projects/{case}/payments", json=body)
+    assert done.status_code == 201, done.text
+    answer = done.json()
+    assert (answer["recorded_as"], answer["payee_code"]) == ("宁都县农建公司", CODES["宁都县农建公司"]), answer
+    assert "payee recorded as the contract names it, '宁都县农建公司'" in answer["recorded_as_words"], answer
+    wrong = api("cs").post(f"/api/v1/projects/{case}/payments", json={**body, "payee_code": "91360730MA35F0QX1"})
+    assert wrong.status_code == 400 and wrong.json()["error"] == "project.payee_code_invalid", wrong.text
+    assert "校验码" in wrong.json()["message"], wrong.text

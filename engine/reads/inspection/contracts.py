@@ -14,7 +14,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Iterator
 
-from sqlalchemy import Numeric, and_, cast, func, not_, select
+from sqlalchemy import Numeric, and_, cast, func, not_, or_, select
 
 from engine.adapters import tables as t
 from engine.reads.funds import money
@@ -46,9 +46,11 @@ def _over_rows(x: Query):
     contractor = func.trim(c.c.attrs["contractor"].as_string())
     contract_text = func.nullif(func.trim(c.c.attrs["contract_amount"].as_string()), "")
     cost_text = func.nullif(func.trim(s.c.data["final_cost"].as_string()), "")
-    others = (select(func.sum(d.c.amount)).where(
-        d.c.case_id == c.c.id, not_(and_(d.c.payee == contractor, d.c.payee_kind.in_(_UNDER_CONTRACT))))
-        .scalar_subquery())
+    code = func.coalesce(c.c.attrs["contractor_code"].as_string(), "")
+    # paid under the contract: to its contractor by its credit code, or by its name before payments kept one
+    under = and_(d.c.payee_kind.in_(_UNDER_CONTRACT), or_(
+        d.c.payee_code == code, and_(d.c.payee_code.is_(None), d.c.payee == contractor)))
+    others = select(func.sum(d.c.amount)).where(d.c.case_id == c.c.id, not_(under)).scalar_subquery()
     settled = and_(s.c.case_id == c.c.id, s.c.step_key == "final_accounts", s.c.voided_at.is_(None))
     return (select(c.c.id.label("case_id"), c.c.title, c.c.region_code, contractor.label("contractor"),
                    contract_text.label("contract"), cost_text.label("cost"), others.label("others"),

@@ -90,3 +90,48 @@ def test_payments_are_matched_by_the_credit_code_and_two_firms_of_one_name_told_
        "--payee-code", CODES[old], "--date", "2019-07-16")
     shown = json.loads(ok(world, "insp", "project", "show", case, "--json"))
     assert D(shown["contract_paid"]) == D("20000"), shown
+
+
+def test_a_completion_under_way_is_withdrawn_for_a_supplementary_contract_and_settled_within_it(world, tmp_path):
+    """The acceptance finds work beyond the contract: before, the supplementary contract was refused while
+    the completion was open (procedure.other_open) and the final accounts above the contract refused, with no
+    way on but to take the excess off. Now the county withdraws the completion (its steps kept, who and why
+    in the trace), the supplementary contract runs, and the completion starts again and settles within it."""
+    from tests.test_contracts50 import contracted, supplement, supplement_step
+    case, _ = contracted(world, paid=date(2019, 5, 20))        # a contract of 200,000, 150,000 paid
+    for day, milestone in (("2019-06-30", "基础完工"), ("2019-09-30", "主体完工"), ("2019-10-30", "竣工")):
+        ok(world, "ts3", "project", "milestone-done", case, milestone, "--date", day)
+    ok(world, "ts1", "step", "completion", "initial_acceptance", case, "--date", "2019-11-01", "--approve")
+    ok(world, "cs", "evidence", "add", case, "acceptance_report", "--field", "firm=赣州工程咨询公司",
+       "--field", "report_no=YS-2019-018", "--field", "accepted_on=2019-11-08", "--field", "quality=合格",
+       "--file", scan_file(tmp_path / "acceptance.pdf", "验收报告"))
+    ok(world, "cd", "step", "completion", "county_acceptance", case, "--date", "2019-11-10", "--approve")
+    supplement(world, case, tmp_path, "215000")
+    request = supplement_step("ts1", "supplementary_contract_request", case, "2019-11-21", "--reason", "验收发现需追加排水沟")
+    refused_cli(world, "ts1", "procedure.other_open", *request[1:])           # the completion is open
+    withdraw = ("project", "withdraw-completion", case, "--reason", "验收发现需追加排水沟，签订补充合同")
+    refused_cli(world, "cs", "auth.wrong_role", *withdraw)                    # the county's director or head
+    refused_cli(world, "cd", "project.withdraw_reason", "project", "withdraw-completion", case, "--reason", " ")
+    said = ok(world, "cd", *withdraw)
+    assert f"已撤回项目 {case} 的竣工验收" in said and "乡镇初验、县级验收" in said, said
+    assert "`step supplementary_contract supplementary_contract_request`" in said, said
+    refused_cli(world, "cd", "project.completion_not_open", *withdraw)
+    trace = ok(world, "insp", "trace", case)
+    assert "撤回竣工验收" in trace and "验收发现需追加排水沟，签订补充合同" in trace, trace
+    # the supplementary contract, announced and confirmed
+    ok(world, *request)
+    ok(world, *supplement_step("ts2", "supplementary_contract_notice", case, "2019-11-21"))
+    ok(world, *supplement_step("cd", "supplementary_contract_approval", case, "2019-11-28", "--approve"))
+    # the completion again: its acceptance of the works as supplemented, its final accounts within the contract
+    ok(world, "ts1", "step", "completion", "initial_acceptance", case, "--date", "2019-12-01", "--approve")
+    ok(world, "cd", "step", "completion", "county_acceptance", case, "--date", "2019-12-05", "--approve")
+    ok(world, "cs", "evidence", "add", case, "final_accounts", "--field", "settled_on=2019-12-10",
+       "--field", "final_cost=215000")
+    ok(world, "cs", "step", "completion", "final_accounts", case, "--date", "2019-12-10")
+    # settled: not withdrawn any more
+    err = refused_cli(world, "cd", "project.completion_settled", *withdraw)
+    assert "已办理决算，不能再撤回" in err, err
+    english = run(world, "cd", "--lang", "en", *withdraw)[2]
+    assert "can no longer be withdrawn" in english, english
+    verified = json.loads(ok(world, "insp", "audit", "verify", "--json"))     # the record holds together
+    assert verified["intact"] is True, verified

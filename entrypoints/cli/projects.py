@@ -156,6 +156,16 @@ def project_pay(ctx: Ctx, case_id, amount, payee_kind, payee, payee_code, refere
         say(entered_late_words(ctx.config, done.paid_on.isoformat(), done.late, ctx.lang))
 
 
+@project.command("withdraw-completion")
+@case_arg
+@click.option("--reason", required=True)
+@pass_ctx
+def project_withdraw_completion(ctx: Ctx, case_id, reason):
+    from workflows.project_completion import withdraw_completion, withdrawn_words
+    done = withdraw_completion(ctx.app(), ctx.actor(), case_id, reason)
+    say(withdrawn_words(ctx.config, done, ctx.lang))
+
+
 @project.command("milestone-done")
 @case_arg
 @click.argument("milestone")

@@ -437,6 +437,10 @@ class Payment(Sent):
     from_retention: bool = False
 
 
+class CompletionWithdrawn(Sent):
+    reason: str = Field(description="Why the completion is withdrawn (a supplementary contract to be signed).")
+
+
 class MilestoneDone(Sent):
     milestone: str = Field(description="Its name or number.")
     date: dt.date | None = None

@@ -214,6 +214,18 @@ def project_pay(case_id: int, body: m.Payment, reader: Reader = Depends(api_user
             "cli.payee_recorded_as", reader.lang).format(payee=done.recorded_as, code=done.code or "-"))
 
 
+@router.post("/projects/{case_id}/completion/withdraw", response_model=m.Open, tags=["projects"],
+             summary="Withdraw the completion under way (`project withdraw-completion`)")
+def project_withdraw_completion(case_id: int, body: m.CompletionWithdrawn, reader: Reader = Depends(api_user)) -> Any:
+    """Ends the project's completion before its final accounts, so that a supplementary contract can be
+    signed (the county office director or county head); `message` says what comes next."""
+    from workflows.project_completion import withdraw_completion, withdrawn_words
+    require_reach(reader, case_id)
+    with within_reach(case_id):
+        done = withdraw_completion(reader.core, reader.actor, case_id, body.reason)
+    return {**done, "message": withdrawn_words(reader.core.config, done, reader.lang)}
+
+
 @router.post("/projects/{case_id}/milestones", response_model=list[m.StepDone], tags=["projects"],
              summary="A milestone reached (`project milestone-done`)")
 def milestone_done(case_id: int, body: m.MilestoneDone, reader: Reader = Depends(api_user)) -> Any:

@@ -76,3 +76,30 @@ def test_a_payment_by_the_credit_code_through_the_api_and_the_code_on_the_case_p
     wrong = api("cs").post(f"/api/v1/projects/{case}/payments", json={**body, "payee_code": "91360730MA35F0QX1"})
     assert wrong.status_code == 400 and wrong.json()["error"] == "project.payee_code_invalid", wrong.text
     assert "校验码" in wrong.json()["message"], wrong.text
+
+
+def test_a_completion_withdrawn_through_the_api(world, world_clients, tmp_path):
+    from tests.test_contracts50 import contracted
+    page, api = world_clients
+    case, _ = contracted(world, paid=date(2019, 5, 20))
+    for day, milestone in ((date(2019, 6, 30), "基础完工"), (date(2019, 9, 30), "主体完工"), (date(2019, 10, 30), "竣工")):
+        world.on(day)
+        world.step("ts3", "milestone", "milestone", case, milestone=milestone)
+    world.on(date(2019, 11, 1))
+    world.step("ts1", "completion", "initial_acceptance", case, decision="approve")
+    # the case page offers it to the county's director, not to its staff, and withdraws it
+    assert 'id="withdraw-completion-form"' in page("cd").get(f"/cases/{case}").text
+    assert 'id="withdraw-completion-form"' not in page("cs").get(f"/cases/{case}").text
+    director = page("cd")
+    shown = director.post(f"/cases/{case}/completion/withdraw", data={"csrf": director.csrf, "reason": "追加排水沟"},
+                          headers={"HX-Request": "true"})
+    assert shown.status_code == 200 and f"已撤回项目 {case} 的竣工验收" in shown.text, shown.text
+    assert 'id="withdraw-completion-form"' not in director.get(f"/cases/{case}").text
+    world.step("ts1", "completion", "initial_acceptance", case, decision="approve")
+    url = f"/api/v1/projects/{case}/completion/withdraw"
+    assert api("cs").post(url, json={"reason": "追加工程"}).status_code == 403
+    done = api("cd", "en").post(url, json={"reason": "验收发现需追加排水沟"})
+    assert done.status_code == 200, done.text
+    assert done.json()["steps"] == ["initial_acceptance"] and "completion withdrawn" in done.json()["message"], done.text
+    again = api("cd").post(url, json={"reason": "再撤回"})
+    assert again.status_code == 409 and again.json()["error"] == "project.completion_not_open", again.text

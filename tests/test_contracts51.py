@@ -50,6 +50,10 @@ def test_a_contract_names_its_contractors_credit_code_checked_and_required_of_a_
     assert "忽略空格和全角、半角的差别" in said, said
     shown = json.loads(ok(world, "insp", "project", "show", case, "--json"))
     assert D(shown["contract_paid"]) == D("1000") and shown["contractor_code"] == "91360730MA35F0QX13", shown
+    human = ok(world, "insp", "project", "show", case)
+    assert f"施工单位 {BRACKETED}（统一社会信用代码 91360730MA35F0QX13）；合同金额" in human, human
+    english = ok(world, "insp", "--lang", "en", "project", "show", case)
+    assert f"contractor {BRACKETED} (unified social credit code 91360730MA35F0QX13); contract amount" in english
 
 
 def test_payments_are_matched_by_the_credit_code_and_two_firms_of_one_name_told_apart(world, tmp_path):

@@ -63,6 +63,7 @@ def project_lines(ctx: Ctx, d: dict) -> list[str]:
                       head=person_named(ctx, d.get("unit_head_name"), d["unit_head"]),
                       leader=person_named(ctx, d.get("leader_name"), d["leader"]), complete_by=d["complete_by"],
                       contractor=shown(d["contractor"], ctx.text("contractor", name=d["contractor"]) + shown(
+                          d.get("contractor_code"), ctx.text("contractor_code", code=d.get("contractor_code"))) + shown(
                           d.get("contract_amount"), ctx.text("contract_amount", amount=amount_text(d.get("contract_amount")),
                                                              paid=amount_text(d.get("contract_paid"))))))]
     lines += [ctx.text("supplementary_contract", contract_no=s.get("contract_no") or "-",

@@ -67,6 +67,8 @@ def test_a_payment_by_the_credit_code_through_the_api_and_the_code_on_the_case_p
     shown = page("ts1").get(f"/cases/{allocated_case}")                  # its contractor notice next
     assert shown.status_code == 200 and 'name="f_credit_code"' in shown.text and "统一社会信用代码" in shown.text
     case, _ = funded(world)
+    project_page = page("ts1").get(f"/cases/{case}").text
+    assert f"（统一社会信用代码 {CODES['宁都县农建公司']}）" in project_page, project_page
     body = {"amount": "1000", "payee_kind": "contractor", "payee": "宁都县 农建公司", "paid_on": "2019-05-03"}
     done = api("cs", "en").post(f"/api/v1/projects/{case}/payments", json=body)
     assert done.status_code == 201, done.text

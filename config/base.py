@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 # year: from 1949 to this year; code: one of the codes the evidence type lists for the field (`codes`)
-FIELD_KINDS = ("str", "int", "year", "number", "share", "bool", "date", "code", "money")
+FIELD_KINDS = ("str", "int", "year", "number", "share", "bool", "date", "code", "money", "credit_code")
 
 
 def read_yaml(path: Path) -> tuple[Any, bytes]:

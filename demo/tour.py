@@ -166,7 +166,7 @@ def _fund(demo: Any, v: Any, t_: str) -> None:
     step(demo, v.staff["first"], "funding", "allocation_notice", case)
     demo.on(date(2019, 4, 26))
     attach_evidence(app, demo.who(f"{t_}_staff1"), case, "contractor_selection",
-                    {"contractor": CONTRACTOR, "method": "公开招标", "selected_on": "2019-04-25",
+                    {"contractor": CONTRACTOR, "credit_code": "91360730MA35F0QX13", "method": "公开招标", "selected_on": "2019-04-25",
                      "contract_amount": "285000"})
     step(demo, demo.who(f"{t_}_staff1"), "funding", "contractor_notice", case)
     demo.on(date(2019, 5, 3))

@@ -17,7 +17,7 @@ from tests.test_project_money_rules import funded
 from tests.test_project_notices import notice_of, texts
 from tests.world import World
 
-SELECTION = ("--field", "contractor=宁都县农建公司", "--field", "method=公开招标", "--field", "selected_on=2019-04-25")
+SELECTION = ("--field", "contractor=宁都县农建公司", "--field", "credit_code=91360730MA35F0QX13", "--field", "method=公开招标", "--field", "selected_on=2019-04-25")
 
 
 def allocated(world: World) -> int:

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from engine.adapters import tables as t
-from tests.helpers.projects import D, count, figures_of, pay
+from tests.helpers.projects import CODES, D, count, figures_of, pay
 from tests.test_project_figures import ok, run
 from tests.test_project_money_rules import funded
 from tests.world import World, scan_file
@@ -29,6 +29,7 @@ def refused_cli(world: World, who: str, code: str, *args) -> str:
 
 def new_contract(world: World, case: int, tmp_path, contractor: str = NEW, *more: str, amount: str = "200000") -> None:
     ok(world, "ts1", "evidence", "add", case, "new_contract", "--field", f"contractor={contractor}",
+       *(("--field", f"credit_code={CODES[contractor]}") if contractor in CODES else ()),
        "--field", "contract_no=SG-2019-031", "--field", "signed_on=2019-07-01", "--field", "method=公开招标",
        "--field", f"contract_amount={amount}", "--file", scan_file(tmp_path / f"contract-{contractor}.pdf", "施工合同"), *more)
 

@@ -251,7 +251,7 @@ def test_the_commands_carry_a_project_through_its_life(world, tmp_path):
              ("fs", "funding", "allocation_notice", "2019-04-16")]
     for who, procedure, step, day, *extra in steps:
         ok(world, who, "step", procedure, step, case, "--date", day, *extra)
-    ok(world, "ts1", "evidence", "add", case, "contractor_selection", "--field", "contractor=赣南光伏公司",
+    ok(world, "ts1", "evidence", "add", case, "contractor_selection", "--field", "contractor=赣南光伏公司", "--field", "credit_code=91360730MA35H2KY4Y",
        "--field", "method=竞争性磋商", "--field", "selected_on=2019-04-25", "--field", "contract_amount=150000")
     ok(world, "ts1", "step", "funding", "contractor_notice", case, "--date", "2019-04-26")
     out = ok(world, "ts3", "step", "funding", "schedule", case, "--date", "2019-05-03",

@@ -107,7 +107,7 @@ def _funding(world: World, case: int) -> None:
     world.step("fs", "funding", "allocation_notice", case)
     world.on(date(2019, 4, 25))
     attach_evidence(world.app, world["ts1"], case, "contractor_selection",
-                    {"contractor": "宁都县农建公司", "method": "公开招标", "selected_on": "2019-04-25",
+                    {"contractor": "宁都县农建公司", "credit_code": "91360730MA35F0QX13", "method": "公开招标", "selected_on": "2019-04-25",
                      "contract_amount": "300000"})
     refused(world, RuleViolation, "notice.running", lambda: world.step("ts1", "funding", "contractor_notice", case))
     world.on(date(2019, 4, 26))

@@ -290,7 +290,7 @@ def _cost_within_contract(ctx: StepContext, cost: Decimal, committed: Decimal) -
     if not contractor or attrs.get("contract_amount") in (None, ""):
         return []
     contract = Decimal(attrs["contract_amount"])
-    others = committed - paid_under_contract(ctx.conn, ctx.case.id, contractor)
+    others = committed - paid_under_contract(ctx.conn, ctx.case.id, contractor, attrs.get("contractor_code"))
     ctx.data["contract_amount"] = str(contract)
     bound = contract + max(others, Decimal("0.00"))
     if cost <= bound:
@@ -333,7 +333,8 @@ def contract_within_allocation(ctx: StepContext) -> list:
     contractor = str(named.get("contractor") or "").strip()
     money_now = totals_now(ctx.conn, ctx.case.id)
     allocated = money_now["allocated"]
-    others = money_now["committed"] - paid_under_contract(ctx.conn, ctx.case.id, contractor)
+    code = named.get("contractor_code" if etype == "supplementary_contract" else "credit_code")
+    others = money_now["committed"] - paid_under_contract(ctx.conn, ctx.case.id, contractor, code)
     ctx.data.update(contract_amount=str(amount), allocated=str(allocated))
     if others > 0:
         ctx.data["paid_to_others"] = str(others)
@@ -344,6 +345,19 @@ def contract_within_allocation(ctx: StepContext) -> list:
         return [("contract_over_money_left", {**said, "others": f"{others:,.2f}",
                                               "left": f"{max(allocated - others, Decimal('0.00')):,.2f}"})]
     return []
+
+
+def contractor_identified(ctx: StepContext) -> list:
+    """A contract recorded now names its contractor's unified social credit code (统一社会信用代码, on its
+    business licence; the evidence field checks its check character): payments are matched to the
+    contractor by it, not by a name two firms may share or a typist spell differently. A contract
+    recorded before contracts kept the code stays as it was (its payments matched by the name)."""
+    etype = next((e for e in ctx.step.evidence if e in ("contractor_selection", "new_contract")), None)
+    item = ctx.evidence.get(etype) if etype else None
+    if item is None or item.fields.get("credit_code"):
+        return []
+    return [("contractor_code_missing", {"contractor": str(item.fields.get("contractor") or "-"), "etype": etype,
+                                         "case": ctx.case.id})]
 
 
 def assets_registered(ctx: StepContext) -> list:
@@ -378,7 +392,8 @@ RULES = WorkflowRules(
             "is_project_leader": is_project_leader, "milestones_done": milestones_done,
             "acceptance_passed": acceptance_passed, "final_accounts_settled": final_accounts_settled,
             "assets_registered": assets_registered, "original_approver": original_approver,
-            "report_period_open": report_period_open, "contract_within_allocation": contract_within_allocation},
+            "report_period_open": report_period_open, "contract_within_allocation": contract_within_allocation,
+            "contractor_identified": contractor_identified},
     who_checks=frozenset({"is_project_leader", "original_approver"}),
     handlers={"allocate": allocate, "schedule": schedule, "milestone": milestone, "record": record,
               "handover": handover, "change": change, "announcement": announcement},

@@ -4,10 +4,11 @@ Money is Decimal throughout; amounts in JSON (attributes, step data, audit event
 """
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any, Sequence
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from engine.adapters import tables as t
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation
@@ -141,25 +142,63 @@ def contract_amount(fields: dict | None) -> Decimal | None:
     return parse_amount(value, "contract_amount")
 
 
-def contract_of(attrs: dict, payee: str) -> Decimal | None:
-    """The amount of the contract under which `payee` is paid: the project's contractor's in force, else
-    the last one of the contractors it replaced by that name; None where no amount was recorded."""
-    if payee == (attrs.get("contractor") or "").strip():
+def contract_of(attrs: dict, payee: str, code: str | None = None) -> Decimal | None:
+    """The amount of the contract under which `payee` (credit `code`) is paid: the project's contractor's
+    in force, else the last one of the contractors it replaced; None where no amount was recorded."""
+    if in_force(attrs, payee, code):
         amount = attrs.get("contract_amount")
     else:
         amount = next((f.get("contract_amount") for f in reversed(attrs.get("former_contractors") or ())
-                       if f.get("name") == payee), None)
+                       if same_contractor((f.get("name") or "", f.get("credit_code")), (payee, code))), None)
     return Decimal(amount) if amount not in (None, "") else None
 
 
-# What a contractor was paid under its contract: paid to it, and retention money held for it.
+# What a contractor was paid under its contract: paid to it, and retention money held for it; by its
+# unified social credit code where its contract has one (a payment recorded before payments kept the
+# code: by the name), else by its name.
+_UNDER_CONTRACT = (t.disbursements.c.case_id == bindparam("case_id"),
+                   t.disbursements.c.payee_kind.in_(("contractor", "retention")))
 PAID_UNDER_CONTRACT = select(func.sum(t.disbursements.c.amount)).where(
-    t.disbursements.c.case_id == bindparam("case_id"), t.disbursements.c.payee == bindparam("payee"),
-    t.disbursements.c.payee_kind.in_(("contractor", "retention")))
+    *_UNDER_CONTRACT, t.disbursements.c.payee == bindparam("payee"))
+_PAID_UNDER_CODE = select(func.sum(t.disbursements.c.amount)).where(*_UNDER_CONTRACT, or_(
+    t.disbursements.c.payee_code == bindparam("code"),
+    and_(t.disbursements.c.payee_code.is_(None), t.disbursements.c.payee == bindparam("payee"))))
 
 
-def paid_under_contract(conn, case_id: int, payee: str) -> Decimal:
-    """What `payee` was paid under its contract (retention money held for it included)."""
+def name_key(name: Any) -> str:
+    """A contractor's name as compared: full-width letters, digits and brackets read as half-width
+    (（ ）→ ( )), spaces of any width dropped, letters in one case; 宁都县农建公司（有限） and
+    宁都县农建公司 (有限) are one name."""
+    return "".join(unicodedata.normalize("NFKC", str(name or "")).split()).casefold()
+
+
+def contracts_of(attrs: dict) -> list[tuple[str, str | None]]:
+    """The project's contractors as (name, credit code or None): the one in force first, then those it
+    replaced, the latest first."""
+    found = [((attrs.get("contractor") or "").strip(), attrs.get("contractor_code") or None)] \
+        if (attrs.get("contractor") or "").strip() else []
+    return found + [(f.get("name") or "", f.get("credit_code") or None)
+                    for f in reversed(attrs.get("former_contractors") or ())]
+
+
+def same_contractor(one: tuple[str, str | None], other: tuple[str, str | None]) -> bool:
+    """Two contractors are one by their credit codes where both have one, else by their names as compared."""
+    if one[1] and other[1]:
+        return one[1] == other[1]
+    return name_key(one[0]) == name_key(other[0])
+
+
+def in_force(attrs: dict, payee: str, code: str | None = None) -> bool:
+    """Whether `payee` (credit `code`) is the project's contractor in force."""
+    current = (attrs.get("contractor") or "").strip()
+    return bool(current) and same_contractor((current, attrs.get("contractor_code")), (payee, code))
+
+
+def paid_under_contract(conn, case_id: int, payee: str, code: str | None = None) -> Decimal:
+    """What `payee` was paid under its contract (retention money held for it included): by its credit
+    `code` where its contract has one, the payments recorded before payments kept it by the name."""
+    if code:
+        return money(conn.execute(_PAID_UNDER_CODE, {"case_id": case_id, "payee": payee, "code": code}).scalar())
     return money(conn.execute(PAID_UNDER_CONTRACT, {"case_id": case_id, "payee": payee}).scalar())
 
 

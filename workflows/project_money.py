@@ -18,8 +18,10 @@ from engine.services.case_actions import append_case_event
 from engine.services.org import require_reader, require_role
 from engine.domain.cases import CaseRow
 from engine.adapters.repository import load_cases
+from engine.domain.evidence import credit_code
 from .project_base import (ASSETS, BENEFICIARIES, MILESTONES, PAYABLE_STAGES, PAYEE_KINDS, PAYER_ROLES, REGION,
-                           checked_code, contract_of, paid_under_contract, parse_amount, settled_cost)
+                           checked_code, contract_of, contracts_of, in_force, name_key, paid_under_contract,
+                           parse_amount, settled_cost)
 
 # --- disbursements (支出) ----------------------------------------------------------------------------
 
@@ -31,6 +33,7 @@ class PaymentInput:
     paid_on: date | None = None     # default today
     reference: str | None = None    # voucher number (凭证号)
     from_retention: bool = False    # releases retention money held earlier to this payee
+    payee_code: str | None = None   # a contractor's unified social credit code (统一社会信用代码)
 
 
 class PaymentRecorded(NamedTuple):
@@ -39,6 +42,10 @@ class PaymentRecorded(NamedTuple):
     # dated in a period a monthly report has covered already (补录): that report's date and period
     # start, and the day the next report's period starts (late_for); None: in no period reported
     late: dict[str, Any] | None
+    # the contractor's name as its contract spells it, when the payee was typed otherwise (spaces,
+    # full-width brackets) or found by its credit code; None: as typed
+    recorded_as: str | None = None
+    code: str | None = None         # the contractor's credit code the payment is recorded under
 
 
 def record_disbursement(app: App, actor: Actor, case_id: int, pay: PaymentInput) -> int:
@@ -66,8 +73,9 @@ def record_payment(app: App, actor: Actor, case_id: int, pay: PaymentInput) -> P
         if case.attrs.get("leader_id") == actor.person_id:
             raise RuleViolation("project.leader_pays", case=case_id)
         _payable(conn, case, ok)
+        typed, ok = ok.payee, _contractor_named(case, ok)
         _payee_known(conn, case, ok)
-        base = {"case_id": case_id, "paid_on": ok.paid_on, "payee": ok.payee[:200],
+        base = {"case_id": case_id, "paid_on": ok.paid_on, "payee": ok.payee[:200], "payee_code": ok.code,
                 "reference": (pay.reference or "").strip()[:100] or None, "recorded_by": actor.person_id,
                 "recorded_at": app.clock.now()}
         before = totals_now(conn, case_id)
@@ -80,9 +88,11 @@ def record_payment(app: App, actor: Actor, case_id: int, pay: PaymentInput) -> P
         append_case_event(app, conn, actor, case, "disbursement_recorded", assignment.role,
                           disbursement=ids[-1], rows=ids, paid_on=ok.paid_on.isoformat(), amount=str(ok.amount),
                           payee_kind=ok.kind, payee=ok.payee, reference=base["reference"],
+                          **({"payee_code": ok.code} if ok.code else {}),
+                          **({"payee_typed": typed} if typed != ok.payee else {}),
                           from_retention=pay.from_retention, **({"entered_late": late} if late else {}),
                           **{k: str(after[k]) for k in ("allocated", "disbursed", "retention", "other", "carry_over")})
-        return PaymentRecorded(ids[-1], ok.paid_on, late)
+        return PaymentRecorded(ids[-1], ok.paid_on, late, ok.payee if typed != ok.payee else None, ok.code)
 
 
 class _Payment(NamedTuple):
@@ -92,6 +102,7 @@ class _Payment(NamedTuple):
     payee: str
     paid_on: date
     from_retention: bool
+    code: str | None = None         # the contractor's credit code: given, or its contract's
 
 
 def _payment(app: App, pay: PaymentInput) -> _Payment:
@@ -106,7 +117,15 @@ def _payment(app: App, pay: PaymentInput) -> _Payment:
     paid_on = pay.paid_on or today
     if paid_on > today:
         raise RuleViolation("date.future", date=paid_on, today=today)
-    return _Payment(kind, amount, payee, paid_on, pay.from_retention)
+    code = None
+    if pay.payee_code not in (None, ""):
+        if kind not in ("contractor", "retention"):
+            raise BadInput("project.payee_code_not_contractor", kind=kind)
+        try:
+            code = credit_code(pay.payee_code)
+        except ValueError:
+            raise BadInput("project.payee_code_invalid", value=str(pay.payee_code)[:40]) from None
+    return _Payment(kind, amount, payee, paid_on, pay.from_retention, code)
 
 
 def _project_case(conn, case_id: int) -> CaseRow:
@@ -138,13 +157,37 @@ def _payable(conn, case: CaseRow, ok: _Payment) -> None:
 RELEASE_STAGES = ("exited", "consolidated")
 
 
+def _contractor_named(case: CaseRow, ok: _Payment) -> _Payment:
+    """A payment to a contractor (or retention held for it) names one of the project's contracts: by its
+    unified social credit code when given (the contract's name is recorded), else by its name as
+    compared past spaces and full-width characters (name_key), recorded as its contract spells it, with
+    its contract's code. Two contractors by that name with different codes: the code must be given."""
+    if ok.kind not in ("contractor", "retention"):
+        return ok
+    contracts = contracts_of(case.attrs)
+    if ok.code:
+        found = [c for c in contracts if c[1] == ok.code]
+        if not found:
+            raise RuleViolation("project.payee_code_unknown", case=case.id, code=ok.code,
+                                contractors=_contractors_said(contracts))
+    else:
+        found = [c for c in contracts if name_key(c[0]) == name_key(ok.payee)]
+        codes = sorted({c[1] or "-" for c in found})
+        if len(codes) > 1:
+            raise RuleViolation("project.payee_same_name", case=case.id, payee=found[0][0], codes=", ".join(codes))
+    return ok._replace(payee=found[0][0], code=found[0][1]) if found else ok
+
+
+def _contractors_said(contracts: list[tuple[str, str | None]]) -> str:
+    return ", ".join(f"{name} {code or '-'}" for name, code in contracts) or "-"
+
+
 def _payee_known(conn, case: CaseRow, ok: _Payment) -> None:
     """Money counted as spent goes to the project's contractor or to one of its beneficiaries."""
     if ok.kind == "contractor":
         contractor = (case.attrs.get("contractor") or "").strip()
         # a contractor replaced (`contractor_change`) is still paid what is owed for its work
-        former = [f.get("name") for f in case.attrs.get("former_contractors") or ()]
-        if ok.payee != contractor and ok.payee not in former:
+        if not any(name == ok.payee for name, _code in contracts_of(case.attrs)):
             raise RuleViolation("project.payee_not_contractor", case=case.id, payee=ok.payee,
                                 contractor=contractor or "-")
     elif ok.kind == "beneficiary":
@@ -160,10 +203,10 @@ def _within_contract(conn, case: CaseRow, ok: _Payment) -> None:
     money already counted. A contract recorded without an amount caps nothing."""
     if ok.from_retention or ok.kind not in ("contractor", "retention"):
         return
-    contracted = contract_of(case.attrs, ok.payee)
+    contracted = contract_of(case.attrs, ok.payee, ok.code)
     if contracted is None:
         return
-    paid = paid_under_contract(conn, case.id, ok.payee)
+    paid = paid_under_contract(conn, case.id, ok.payee, ok.code)
     if paid + ok.amount > contracted:
         raise RuleViolation("project.over_contract", case=case.id, payee=ok.payee, contract=f"{contracted:,.2f}",
                             paid=f"{paid:,.2f}", amount=f"{ok.amount:,.2f}",
@@ -178,10 +221,11 @@ def _leaves_the_contract_in_force(conn, case: CaseRow, ok: _Payment, before: dic
     if ok.from_retention or ok.kind not in ("contractor", "retention"):
         return
     current = (case.attrs.get("contractor") or "").strip()
-    if ok.payee == current or case.attrs.get("contract_amount") in (None, "") or not any(
+    if in_force(case.attrs, ok.payee, ok.code) or case.attrs.get("contract_amount") in (None, "") or not any(
             f.get("name") == ok.payee for f in case.attrs.get("former_contractors") or ()):
         return
-    owed = max(Decimal(case.attrs["contract_amount"]) - paid_under_contract(conn, case.id, current), Decimal("0.00"))
+    owed = max(Decimal(case.attrs["contract_amount"])
+               - paid_under_contract(conn, case.id, current, case.attrs.get("contractor_code")), Decimal("0.00"))
     left = before["allocated"] - before["committed"] - owed
     if ok.amount > left:
         raise RuleViolation("project.former_over_contract_in_force", case=case.id, payee=ok.payee, contractor=current,
@@ -359,7 +403,8 @@ def project_detail(app: App, actor: Actor, case_id: int, as_of: date | None = No
             if case.stage == "assisted" and not reported_by(conn, case_id, as_of) else None   # none: reported
         region = conn.execute(REGION, {"code": case.region_code}).first()
         # what its contractor in force was paid under its contract (retention held for it included)
-        contract_paid = paid_under_contract(conn, case_id, (case.attrs.get("contractor") or "").strip()) \
+        contract_paid = paid_under_contract(conn, case_id, (case.attrs.get("contractor") or "").strip(),
+                                            case.attrs.get("contractor_code")) \
             if case.attrs.get("contractor") else None
         leader = conn.execute(select(t.persons.c.name).where(t.persons.c.code == case.attrs.get("leader"))).scalar()
     return {**_case_part(case, region), "leader_name": leader, **_held_part(held, as_of, late), "as_of": as_of.isoformat(),
@@ -379,6 +424,7 @@ def _case_part(case: CaseRow, region) -> dict[str, Any]:
         "responsible_unit": attrs.get("responsible_unit"), "unit_head": attrs.get("unit_head"),
         "unit_head_name": attrs.get("unit_head_name"), "leader": attrs.get("leader"), "leader_name": attrs.get("leader_name"), "targets": attrs.get("targets", []), "complete_by": attrs.get("complete_by"),
         "proposed_on": attrs.get("proposed_on"), "contractor": attrs.get("contractor"),
+        "contractor_code": attrs.get("contractor_code"),     # 统一社会信用代码; None: recorded without one
         "contract_amount": attrs.get("contract_amount"),        # yuan as text; None: recorded without one
         # since when (a contractor change's confirmation, else the funding), and those it replaced
         "contractor_since": attrs.get("contractor_since") or (attrs.get("funded_on") if attrs.get("contractor") else None),

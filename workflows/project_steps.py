@@ -13,8 +13,8 @@ from engine.reads.funds import totals_now
 from engine.services.context import StepContext
 from .project_money import report_figures
 from .project_base import (ASSET_CLASSES, ASSETS, BENEFICIARIES, MILESTONES, as_json, budget_lines,
-                           check_beneficiaries, checked_code, contract_amount, fund_lines, parse_amount, settled_cost,
-                           sum_of)
+                           check_beneficiaries, checked_code, contract_amount, fund_lines, parse_amount, same_contractor,
+                           settled_cost, sum_of)
 
 # --- step handlers (by step type) -----------------------------------------------------------------
 
@@ -167,12 +167,15 @@ def _contractor_change(ctx: StepContext) -> None:
     current = (ctx.case.attrs.get("contractor") or "").strip()
     new = str(contract.fields.get("contractor") or "").strip()
     amount, old_amount = contract_amount(contract.fields), ctx.case.attrs.get("contract_amount")
-    # the same contractor under a new amount is a supplementary contract (补充合同), with its own procedure
-    if new == current:
+    # the same contractor under a new amount is a supplementary contract (补充合同), with its own procedure;
+    # the same by its credit code where both have one, else by its name past spaces and full-width brackets
+    if same_contractor((current, ctx.case.attrs.get("contractor_code")), (new, contract.fields.get("credit_code"))):
         raise RuleViolation("project.same_contractor", case=ctx.case.id, contractor=new)
     ctx.data["contractor_change"] = {
         "old": current or None, "old_since": ctx.case.attrs.get("contractor_since") or ctx.case.attrs.get("funded_on"),
         "new": new, "contract_no": contract.fields.get("contract_no"),
+        **({"old_code": ctx.case.attrs["contractor_code"]} if ctx.case.attrs.get("contractor_code") else {}),
+        **({"new_code": contract.fields["credit_code"]} if contract.fields.get("credit_code") else {}),
         "signed_on": str(contract.fields.get("signed_on") or "") or None, "method": contract.fields.get("method"),
         "reason": reason}
     if amount is not None:      # a contract recorded before contracts had an amount: as it was recorded then
@@ -333,6 +336,8 @@ def record_funding(ctx: StepContext, attrs: dict) -> None:
     contractor = ctx.evidence.get("contractor_selection")
     if contractor is not None:
         attrs["contractor"] = contractor.fields.get("contractor")
+        if contractor.fields.get("credit_code"):        # 统一社会信用代码: payments are matched by it
+            attrs["contractor_code"] = contractor.fields["credit_code"]
         amount = contract_amount(contractor.fields)     # checked by contract_within_allocation
         if amount is not None:
             attrs["contract_amount"] = str(amount)
@@ -381,11 +386,17 @@ def apply_contractor_change(ctx: StepContext, attrs: dict) -> None:
     if change.get("old"):
         former = {"name": change["old"], "since": change.get("old_since"), "until": day, "replaced_by": change["new"],
                   "reason": change.get("reason"), "contract_no": change.get("contract_no")}
+        if change.get("old_code"):
+            former["credit_code"] = change["old_code"]
         if attrs.get("contract_amount") is not None:     # what it was contracted for: what it may still be paid
             former["contract_amount"] = attrs["contract_amount"]
         attrs.setdefault("former_contractors", []).append(former)
     attrs["contractor"] = change["new"]
     attrs["contractor_since"] = day
+    if change.get("new_code"):
+        attrs["contractor_code"] = change["new_code"]
+    else:                       # a new contract recorded without a code: its payments matched by the name
+        attrs.pop("contractor_code", None)
     if change.get("contract_amount") is not None:
         attrs["contract_amount"] = change["contract_amount"]
     else:                       # a new contract recorded without an amount caps nothing

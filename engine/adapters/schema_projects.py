@@ -68,6 +68,7 @@ disbursements = Table(
     Column("amount", Money, nullable=False),
     Column("payee_kind", String(20), nullable=False),    # contractor, beneficiary, retention, other
     Column("payee", String(200), nullable=False),
+    Column("payee_code", String(18)),     # a contractor's unified social credit code (its contract's), else NULL
     Column("reference", String(100)),
     Column("recorded_by", ForeignKey("persons.id"), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),

@@ -276,6 +276,8 @@ def converted(kind: str, value: Any, today: date | None = None) -> Any:
         return _share(value)
     if kind == "money":      # an amount in yuan, kept as typed: its workflow reads it exactly (a Decimal)
         return str(value).strip()
+    if kind == "credit_code":
+        return credit_code(value)
     if kind == "bool":
         if isinstance(value, bool):
             return value
@@ -292,6 +294,18 @@ def converted(kind: str, value: Any, today: date | None = None) -> Any:
         except BadInput:
             raise ValueError(value) from None
     return str(value)
+
+
+def credit_code(value: Any) -> str:
+    """A unified social credit code (统一社会信用代码, GB 32100-2015: 18 characters, the last a check
+    character) as stored: full-width characters, spaces and hyphens read past, letters upper case;
+    ValueError when it is not one (its length, its characters or its check character)."""
+    from stdnum.cn import uscc
+    from stdnum.exceptions import ValidationError
+    try:
+        return uscc.validate(unicodedata.normalize("NFKC", str(value)))
+    except ValidationError:
+        raise ValueError(value) from None
 
 
 def year_of(fields: Mapping[str, Any]) -> int | None:

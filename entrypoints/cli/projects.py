@@ -63,6 +63,7 @@ def project_lines(ctx: Ctx, d: dict) -> list[str]:
                       head=person_named(ctx, d.get("unit_head_name"), d["unit_head"]),
                       leader=person_named(ctx, d.get("leader_name"), d["leader"]), complete_by=d["complete_by"],
                       contractor=shown(d["contractor"], ctx.text("contractor", name=d["contractor"]) + shown(
+                          d.get("contractor_code"), ctx.text("contractor_code", code=d.get("contractor_code"))) + shown(
                           d.get("contract_amount"), ctx.text("contract_amount", amount=amount_text(d.get("contract_amount")),
                                                              paid=amount_text(d.get("contract_paid"))))))]
     lines += [ctx.text("supplementary_contract", contract_no=s.get("contract_no") or "-",
@@ -139,18 +140,31 @@ def figures_line(ctx: Ctx, as_of, f: dict) -> str:
 @click.option("--amount", required=True)
 @click.option("--payee-kind", required=True, callback=parsing.coded("payee_kind"))
 @click.option("--payee", required=True)
+@click.option("--payee-code")
 @click.option("--reference")
 @date_option("--date", "paid_on")
 @click.option("--from-retention", is_flag=True)
 @pass_ctx
-def project_pay(ctx: Ctx, case_id, amount, payee_kind, payee, reference, paid_on, from_retention):
+def project_pay(ctx: Ctx, case_id, amount, payee_kind, payee, payee_code, reference, paid_on, from_retention):
     from engine.reads.money_words import entered_late_words
     from workflows.project import PaymentInput, record_payment
     done = record_payment(ctx.app(), ctx.actor(), case_id,
-                          PaymentInput(amount, payee_kind, payee, paid_on, reference, from_retention))
+                          PaymentInput(amount, payee_kind, payee, paid_on, reference, from_retention, payee_code))
     say(ctx.text("disbursement_recorded", id=done.id, case=case_id))
+    if done.recorded_as:    # typed otherwise (spaces, full-width brackets) or found by its credit code
+        say(ctx.text("payee_recorded_as", payee=done.recorded_as, code=done.code or "-"))
     if done.late:           # dated in a month reported already (补录): which report, and the next one lists it
         say(entered_late_words(ctx.config, done.paid_on.isoformat(), done.late, ctx.lang))
+
+
+@project.command("withdraw-completion")
+@case_arg
+@click.option("--reason", required=True)
+@pass_ctx
+def project_withdraw_completion(ctx: Ctx, case_id, reason):
+    from workflows.project_completion import withdraw_completion, withdrawn_words
+    done = withdraw_completion(ctx.app(), ctx.actor(), case_id, reason)
+    say(withdrawn_words(ctx.config, done, ctx.lang))
 
 
 @project.command("milestone-done")

@@ -287,6 +287,10 @@ class PaymentCreated(Created):
     and period start and the day the next report's period starts, and the same in the reader's language."""
     late: dict[str, str] | None = None
     entered_late: str | None = None
+    # the contractor as its contract names it, when the payee was typed otherwise or found by its code
+    recorded_as: str | None = None
+    payee_code: str | None = None
+    recorded_as_words: str | None = None
 
 
 class CaseAdd(Sent):
@@ -431,9 +435,14 @@ class Payment(Sent):
     amount: str
     payee_kind: str = Field(description="contractor, beneficiary, retention, other")
     payee: str
+    payee_code: str | None = Field(None, description="a contractor's unified social credit code (统一社会信用代码)")
     reference: str | None = None
     paid_on: dt.date | None = None
     from_retention: bool = False
+
+
+class CompletionWithdrawn(Sent):
+    reason: str = Field(description="Why the completion is withdrawn (a supplementary contract to be signed).")
 
 
 class MilestoneDone(Sent):

@@ -206,9 +206,24 @@ def project_pay(case_id: int, body: m.Payment, reader: Reader = Depends(api_user
     require_reach(reader, case_id)
     with within_reach(case_id):
         done = record_payment(reader.core, reader.actor, case_id, PaymentInput(
-            body.amount, body.payee_kind, body.payee, body.paid_on, body.reference, body.from_retention))
+            body.amount, body.payee_kind, body.payee, body.paid_on, body.reference, body.from_retention,
+            body.payee_code))
     return m.PaymentCreated(id=done.id, late=done.late, entered_late=done.late and entered_late_words(
-        reader.core.config, done.paid_on.isoformat(), done.late, reader.lang))
+        reader.core.config, done.paid_on.isoformat(), done.late, reader.lang), recorded_as=done.recorded_as,
+        payee_code=done.code, recorded_as_words=done.recorded_as and reader.core.config.label(
+            "cli.payee_recorded_as", reader.lang).format(payee=done.recorded_as, code=done.code or "-"))
+
+
+@router.post("/projects/{case_id}/completion/withdraw", response_model=m.Open, tags=["projects"],
+             summary="Withdraw the completion under way (`project withdraw-completion`)")
+def project_withdraw_completion(case_id: int, body: m.CompletionWithdrawn, reader: Reader = Depends(api_user)) -> Any:
+    """Ends the project's completion before its final accounts, so that a supplementary contract can be
+    signed (the county office director or county head); `message` says what comes next."""
+    from workflows.project_completion import withdraw_completion, withdrawn_words
+    require_reach(reader, case_id)
+    with within_reach(case_id):
+        done = withdraw_completion(reader.core, reader.actor, case_id, body.reason)
+    return {**done, "message": withdrawn_words(reader.core.config, done, reader.lang)}
 
 
 @router.post("/projects/{case_id}/milestones", response_model=list[m.StepDone], tags=["projects"],

@@ -264,9 +264,10 @@ def _reader_may(reader: Reader, case: dict[str, Any], n: dict[str, Any]) -> dict
     from engine.services.context import workflow_roles
     from workflows.household import REGISTRAR_ROLES
     from workflows.exit_year import may_note
+    from workflows.project_completion import may_withdraw
     if reader.read_only:
         return {"step": False, "step_named_only": False, "evidence": False, "members": False, "visits": False,
-                "exit_year": False}
+                "exit_year": False, "withdraw_completion": False}
     holds = lambda roles: reader.actor.first_role(tuple(roles), case["region"]) is not None  # noqa: E731
     step = bool(n) and holds(roles_for(reader, {"roles": n.get("roles") or (), "only": n.get("only")}))
     return {"step": step,
@@ -275,7 +276,9 @@ def _reader_may(reader: Reader, case: dict[str, Any], n: dict[str, Any]) -> dict
             "evidence": holds(workflow_roles(reader.core, case["kind"])),
             "members": case["kind"] == "household" and holds(REGISTRAR_ROLES),
             "visits": holds(signing_roles(reader.core)),
-            "exit_year": may_note(case["kind"], case["stage"], case.get("attrs"), holds)}
+            "exit_year": may_note(case["kind"], case["stage"], case.get("attrs"), holds),
+            # a completion under way, before its final accounts: the county may withdraw it (补充合同)
+            "withdraw_completion": may_withdraw(case["kind"], n, holds)}
 
 
 def _member_codes(case: dict[str, Any]) -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -449,6 +452,18 @@ def exit_year_page(request: Request, case_id: int, form: dict = Depends(form_of)
         year, before = note_exit_year(reader.core, reader.actor, case_id, _text(form, "year"), _text(form, "reason"))
     said = reader.core.config.label("cli.exit_year_noted" if before is None else "cli.exit_year_corrected", reader.lang)
     return _member_done(request, case_id, said.format(case=case_id, year=year, before=before))
+
+
+@router.post("/cases/{case_id}/completion/withdraw")
+def withdraw_completion_page(request: Request, case_id: int, form: dict = Depends(form_of),
+                             reader: Reader = Depends(needs("works"))):
+    """A fund project's completion under way withdrawn by the county, so that a supplementary contract
+    can be signed (`project withdraw-completion`)."""
+    from workflows.project_completion import withdraw_completion, withdrawn_words
+    plain_form(request, case_id, "withdraw-completion-form", form)
+    with within_reach(case_id, reader):
+        done = withdraw_completion(reader.core, reader.actor, case_id, _text(form, "reason"))
+    return _member_done(request, case_id, withdrawn_words(reader.core.config, done, reader.lang))
 
 
 @router.post("/cases/{case_id}/visits")

@@ -71,6 +71,11 @@ def enter_library(world: World, case: int, plan=LIBRARY) -> None:
         world.step(who, "library_entry", step, case, **inputs)
 
 
+# the contractors' unified social credit codes (统一社会信用代码), as their business licences give them
+CODES = {"宁都县农建公司": "91360730MA35F0QX13", "赣州市路桥公司": "91360700MA35G7RB38", "赣南光伏公司": "91360730MA35H2KY4Y",
+         "第三建筑公司": "91360730MA35J5TA16"}
+
+
 def fund(world: World, case: int, allocation=(("county", "200000", "宁财农〔2019〕30号"), ("integrated", "100000", None)),
          leader: str = "ts3", notice_by: str = "fs",
          milestones=(("基础完工", "2019-06-30"), ("主体完工", "-30"), ("竣工", "-0")), contract: str | None = None) -> None:
@@ -80,7 +85,7 @@ def fund(world: World, case: int, allocation=(("county", "200000", "宁财农〔
     world.step(notice_by, "funding", "allocation_notice", case)
     world.on(date(2019, 4, 26))
     attach_evidence(world.app, world["ts1"], case, "contractor_selection",
-                    {"contractor": "宁都县农建公司", "method": "公开招标", "selected_on": "2019-04-25",
+                    {"contractor": "宁都县农建公司", "credit_code": CODES["宁都县农建公司"], "method": "公开招标", "selected_on": "2019-04-25",
                      "contract_amount": contract or str(sum(D(amount) for _, amount, _ in allocation))})
     world.step("ts1", "funding", "contractor_notice", case)
     world.on(date(2019, 5, 3))

@@ -49,7 +49,7 @@ def test_a_change_of_contractor_and_a_monthly_report_on_a_phone(world, browser, 
     pay(world, case, "90000", on=date(2019, 6, 1))
     world.on(date(2019, 7, 2))
     attach_evidence(world.app, world["ts1"], case, "new_contract",
-                    {"contractor": "赣州市路桥公司", "contract_no": "SG-2019-031", "signed_on": "2019-07-01",
+                    {"contractor": "赣州市路桥公司", "credit_code": "91360700MA35G7RB38", "contract_no": "SG-2019-031", "signed_on": "2019-07-01",
                      "method": "公开招标", "contract_amount": "200000"}, scan_file(tmp_path / "contract.pdf", "施工合同"))
     with serving(create_app(world.app)) as url:
         context, page, as_person = on_a_phone(world, browser, url)

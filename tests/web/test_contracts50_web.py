@@ -70,7 +70,7 @@ def test_the_api_refuses_a_new_contract_beyond_the_money_left_and_final_accounts
     pay(world, case, "120000", on=date(2019, 6, 1))
     world.on(date(2019, 7, 2))
     attach_evidence(world.app, world["ts1"], case, "new_contract",
-                    {"contractor": "赣州市路桥公司", "contract_no": "SG-2019-031", "signed_on": "2019-07-01",
+                    {"contractor": "赣州市路桥公司", "credit_code": "91360700MA35G7RB38", "contract_no": "SG-2019-031", "signed_on": "2019-07-01",
                      "method": "公开招标", "contract_amount": "200000"}, scan_file(tmp_path / "contract.pdf", "施工合同"))
     body = {"procedure": "contractor_change", "step": "contractor_change_request", "date": "2019-07-02",
             "reason": "原施工单位合同解除"}

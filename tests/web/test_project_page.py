@@ -80,7 +80,7 @@ def test_the_project_s_forms_say_what_they_count_from_choose_from_and_approve(wo
     world.step("fs", "funding", "allocation_notice", case)
     world.on(date(2019, 4, 26))
     attach_evidence(world.app, world["ts1"], case, "contractor_selection",
-                    {"contractor": "宁都县农建公司", "method": "公开招标", "selected_on": "2019-04-25",
+                    {"contractor": "宁都县农建公司", "credit_code": "91360730MA35F0QX13", "method": "公开招标", "selected_on": "2019-04-25",
                      "contract_amount": "300000"})
     world.step("ts1", "funding", "contractor_notice", case)
     world.on(date(2019, 5, 3))
@@ -164,7 +164,7 @@ def test_a_change_of_contractor_on_the_case_page_and_the_api(world, world_client
     starts = page("ts1").get(f"/cases/{case}").text
     assert f'href="/cases/{case}?procedure=contractor_change"' in starts and "更换施工单位" in text_of(starts)
     attach_evidence(world.app, world["ts1"], case, "new_contract",
-                    {"contractor": "赣州市路桥公司", "contract_no": "SG-2019-031", "signed_on": "2019-07-01",
+                    {"contractor": "赣州市路桥公司", "credit_code": "91360700MA35G7RB38", "contract_no": "SG-2019-031", "signed_on": "2019-07-01",
                      "method": "公开招标", "contract_amount": "200000"}, scan_file(tmp_path / "contract.pdf", "施工合同"))
     body = {"procedure": "contractor_change", "step": "contractor_change_request", "date": "2019-07-02"}
     bare = api("ts1", "en").post(f"/api/v1/cases/{case}/steps", json=body)

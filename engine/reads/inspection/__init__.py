@@ -29,6 +29,7 @@ from .conditions import facts_changed
 from .notices import relied_early, short_or_late_notices
 from .overrides import repeated_signers, voider_signs
 from .projects import payments_entered_late, targets_missed
+from .contracts import settled_over_contract
 from .signoffs import bursts, off_hours
 
 
@@ -116,4 +117,5 @@ _PRODUCERS: tuple[tuple[tuple[str, ...], Callable[[Query], Iterator[Flag]]], ...
     (("relative_signed",), relatives_signed),
     (("project_target_missed",), targets_missed),
     (("payment_entered_late",), payments_entered_late),
+    (("final_cost_over_contract",), settled_over_contract),
 )

@@ -12,7 +12,8 @@ from engine.reads.words import change_words, replaced_words
 # In the order they are listed.
 KINDS = ("signoff_off_hours", "signoff_burst", "short_notice", "notice_backdated", "evidence_after_signoff",
          "override_chain", "exit_near_line", "figure_changed_before_decision", "fact_changed_before_exit",
-         "decision_backdated", "relative_signed", "project_target_missed", "payment_entered_late")
+         "decision_backdated", "relative_signed", "project_target_missed", "payment_entered_late",
+         "final_cost_over_contract")
 
 # A burst can be a whole county's list signed at once: it keeps at most this many case ids and event
 # seqs (its count stays whole), so that memory does not grow with the cases of one flag either.

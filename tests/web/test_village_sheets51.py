@@ -1,0 +1,38 @@
+"""Blank evidence sheets for the cases a village or a township holds: a fund project sited at the township
+(site = the township's code) is in no village's sheet, so its township's cadres download the township's
+sheet of that type (the import page and `evidence template` alike), which the import reads back."""
+from __future__ import annotations
+
+import csv
+import io
+
+from tests.helpers.projects import add_project, households
+from tests.test_accountability import cli
+from tests.world import TOWNSHIP, VILLAGE
+
+
+def test_a_project_sited_at_the_township_is_on_the_townships_blank_sheet(world, world_clients, tmp_path):
+    page, _ = world_clients
+    beneficiaries = households(world)
+    township = add_project(world, beneficiaries, site=TOWNSHIP, by="ts1", leader="th", name="梅江镇冷库")
+    village = add_project(world, beneficiaries, name="洋塘村脐橙基地")
+    cadre = page("ts1")
+    assert f'value="{TOWNSHIP}"' in cadre.get("/imports").text.split('id="import-template"')[1]     # offered
+    got = cadre.get("/imports/template", params={"village": TOWNSHIP, "type": "final_accounts", "format": "csv"})
+    assert got.status_code == 200, got.text
+    rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
+    assert [r[:2] for r in rows[1:]] == [[str(township), "梅江镇冷库"]], rows      # its own, not the villages'
+    assert str(village) in cadre.get("/imports/template", params={
+        "village": VILLAGE, "type": "final_accounts", "format": "csv"}).content.decode("utf-8-sig")
+    # a village's cadre has no township's sheet; nor is a household's sheet a township's
+    assert page("vs").get("/imports/template", params={"village": TOWNSHIP, "type": "final_accounts"}).status_code == 404
+    assert cadre.get("/imports/template", params={"village": TOWNSHIP, "type": "income_check"}).status_code == 404
+    # the command line: by the township's code or its name
+    for given in (TOWNSHIP, "梅江镇"):
+        out = tmp_path / "sheet.csv"
+        said = cli(world, "ts1", "evidence", "template", "--village", given, "--type", "final_accounts", "--out", str(out))
+        assert said.code == 0, said.err
+        assert [r[:2] for r in list(csv.reader(open(out, encoding="utf-8-sig")))[1:]] == [[str(township), "梅江镇冷库"]]
+    refused = cli(world, "vs", "evidence", "template", "--village", TOWNSHIP, "--type", "final_accounts",
+                  "--out", str(tmp_path / "no.csv"))
+    assert refused.code != 0 and "Traceback" not in refused.err and not (tmp_path / "no.csv").exists()

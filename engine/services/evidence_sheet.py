@@ -189,7 +189,8 @@ def refuse_sheet_imported_before(app: App, actor: Actor, source: dict) -> None:
     with app.engine.connect() as conn:
         before = imported_before(conn, "evidence_imported", source, same)
     if before is not None:
-        raise BadInput("sheets.replaced_before" if source["mode"] == "replace" else "sheets.imported_before",
+        said = "sheets.replaced_before" if source["mode"] == "replace" else "sheets.imported_before"
+        raise BadInput(_worded(said, sheet_kind(app, source["type"]) or "household"),
                        file=source["file"], seq=before.seq, place=before.case_seq, person=before.person_code,
                        at=wall_clock(app.config, before.at), type=source["type"],
                        count=(before.detail or {}).get("items", 0))
@@ -289,7 +290,7 @@ def _household(app: App, actor: Actor, etype: str, keys: list[tuple[str, str]], 
     if disagreeing:
         return disagreeing
     if case.id in first:
-        return [(column, BadInput("sheets.case_twice", case=case.id, line=first[case.id]))]
+        return [(column, BadInput(_worded("sheets.case_twice", case), case=case.id, line=first[case.id]))]
     if etype not in app.config.workflows[case.kind].evidence_types:
         return [(column, BadInput("evidence.unknown_type", type=etype,
                                   known=", ".join(app.config.workflows[case.kind].evidence_types)))]

@@ -36,3 +36,30 @@ def test_a_project_sited_at_the_township_is_on_the_townships_blank_sheet(world, 
     refused = cli(world, "vs", "evidence", "template", "--village", TOWNSHIP, "--type", "final_accounts",
                   "--out", str(tmp_path / "no.csv"))
     assert refused.code != 0 and "Traceback" not in refused.err and not (tmp_path / "no.csv").exists()
+
+
+def test_a_project_sheets_import_says_cases_not_households(world, world_clients, tmp_path):
+    """A project's (or a village's) sheet names cases: what the import and its page say of it counts and
+    asks for cases (个案件, 每个案件), not households (户)."""
+    page, _ = world_clients
+    beneficiaries = households(world)
+    project = add_project(world, beneficiaries, site=TOWNSHIP, by="ts1", leader="th", name="梅江镇冷库")
+    blank = tmp_path / "blank.csv"
+    assert cli(world, "ts1", "evidence", "template", "--village", TOWNSHIP, "--type", "final_accounts",
+               "--out", str(blank)).code == 0
+    header = next(csv.reader(open(blank, encoding="utf-8-sig")))
+    row = [str(project), "梅江镇冷库", "2019-12-20", "98000", ""]
+    twice = tmp_path / "twice.csv"
+    with open(twice, "w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows([header, row, row])
+    said = cli(world, "ts1", "evidence", "import", str(twice), "--type", "final_accounts")
+    assert said.code != 0 and "每个案件只保留正确的一行" in said.err, said.err
+    once = tmp_path / "once.csv"
+    with open(once, "w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows([header, row])
+    assert cli(world, "ts1", "evidence", "import", str(once), "--type", "final_accounts").code == 0
+    for lang, words, not_words in (("zh", "当时为 1 个案件录入了", "户"), ("en", "for 1 cases then", "household")):
+        again = cli(world, "ts1", "evidence", "import", str(once), "--type", "final_accounts", lang=lang)
+        assert again.code != 0 and words in again.err and not_words not in again.err, again.err
+    form = page("ts1").get("/imports").text
+    assert "列出该村的这类案件" in form and "村、项目等案件的材料表每个案件一行" in form

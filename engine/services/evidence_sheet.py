@@ -197,7 +197,8 @@ def refuse_sheet_imported_before(app: App, actor: Actor, source: dict) -> None:
 
 
 # What a sheet's import meets when another writer changed its households between its reading and its writing
-MEANWHILE = ("case.changed_meanwhile", "case.changed_meanwhile_by", "sheets.held_meanwhile")
+MEANWHILE = ("case.changed_meanwhile", "case.changed_meanwhile_by", "sheets.held_meanwhile",
+             "sheets.held_meanwhile_case")
 
 
 def attach_sheet(app: App, actor: Actor, items: Sequence[EvidenceItem], source: dict,

@@ -4,7 +4,10 @@ sheet of that type (the import page and `evidence template` alike), which the im
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+
+import pytest
 
 from tests.helpers.projects import add_project, households
 from tests.test_accountability import cli
@@ -63,3 +66,30 @@ def test_a_project_sheets_import_says_cases_not_households(world, world_clients,
         assert again.code != 0 and words in again.err and not_words not in again.err, again.err
     form = page("ts1").get("/imports").text
     assert "列出该村的这类案件" in form and "村、项目等案件的材料表每个案件一行" in form
+
+
+def test_a_project_sheet_overtaken_by_a_colleagues_says_look_at_the_case_not_the_household(world, monkeypatch):
+    """Two township cadres import a project's final accounts at once: the second is told the case (its page)
+    holds them now, not "the household"."""
+    from engine.services import case_actions
+    from engine.services.evidence_sheet import SheetRow, attach_sheet, sheet_items
+    from engine.domain.errors import JingzhunError
+    from tests.test_races import meanwhile
+    project = add_project(world, households(world), site=TOWNSHIP, by="ts1", leader="th", name="梅江镇冷库")
+
+    def sheet(who: str, cost: str):
+        items, problems = sheet_items(world.app, world[who], "final_accounts", [
+            SheetRow(case=str(project), fields={"settled_on": "2019-03-30", "final_cost": cost})])
+        assert problems == [] and all(items), problems
+        return items
+    source = lambda text: {"file": "决算.xlsx", "type": "final_accounts", "files": None, "mode": "add",  # noqa: E731
+                           "sha256": hashlib.sha256(text).hexdigest(), "skipped_rows": 0}
+    mine, theirs = sheet("ts1", "98000"), sheet("ts2", "97000")
+    meanwhile(world, monkeypatch, case_actions, "held_evidence", lambda: attach_sheet(
+        world.app, world["ts2"], theirs, source(b"theirs")), after=True)
+    with pytest.raises(JingzhunError) as lost:
+        attach_sheet(world.app, world["ts1"], mine, source(b"mine"))
+    said = lost.value.render(world.app.config)
+    assert "该案件页面" in said and "该户" not in said, said
+    english = lost.value.render(world.app.config, "en")
+    assert "what the case holds now" in english and "household" not in english, english

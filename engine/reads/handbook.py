@@ -212,25 +212,39 @@ def render_handbooks(app: App, books: Iterable[dict[str, Any]], lang: str = "zh"
     template = page_environment(app, lang).get_template("handbook.html")
     head, above = _bar(bar)
     return template.generate(books=books, village=village, single=shown, bar_head=head, bar=above,
-                             page_number=page_number(app, lang, village))
+                             page_number=page_number(app, lang, village), book_page=book_page,
+                             book_foot=lambda case: page_number(app, lang, village, case))
 
 
-def page_number(app: App, lang: str, village: dict[str, Any] | None = None) -> Any:
+def page_number(app: App, lang: str, village: dict[str, Any] | None = None, case: int | None = None) -> Any:
     """What each printed sheet says at its foot (a CSS `content` value): its number and the sheets in all,
-    for a household's handbook printed alone; a village's handbooks printed in one go are numbered through
-    (the household is named atop each sheet), with the village's name."""
+    for a household's handbook printed alone. A village's handbooks printed in one go are filed per
+    household, so each household's sheets are numbered on their own (`case`: the household whose sheets
+    these are, counted by a counter of its own named page, see `book_page`), with the village's name and
+    the case number; the sheets in all is the whole print's, not the household's, and is not said (CSS
+    has no count of a named page's sheets)."""
     from markupsafe import Markup
     t = translator(app.config, lang)
     marks = {"page": "\x00", "pages": "\x01"}
-    words = (t("handbook50.village_page_of", village=village["name"], **marks) if village
-             else t("handbook50.page_of", **marks))
+    if village and case is not None:
+        words = t("print51.village_book_page", village=village["name"], case=case, page="\x00")
+    else:
+        words = (t("handbook50.village_page_of", village=village["name"], **marks) if village
+                 else t("handbook50.page_of", **marks))
+    page = f"counter({book_page(case)})" if village and case is not None else "counter(page)"
     out = []
     for piece in re.split("([\x00\x01])", words):
         if piece in ("\x00", "\x01"):
-            out.append("counter(page)" if piece == "\x00" else "counter(pages)")
+            out.append(page if piece == "\x00" else "counter(pages)")
         elif piece:
             out.append(css_string(piece))
     return Markup(" ".join(out))
+
+
+def book_page(case: int) -> str:
+    """The name of the page (and of its sheet counter) a household's handbook is printed on in a village's
+    print: Chromium counts a counter incremented in a named page's rule on that name's sheets alone."""
+    return f"book-{int(case)}"
 
 
 def css_string(text: str) -> str:

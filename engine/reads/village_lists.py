@@ -30,7 +30,12 @@ from engine.services.guards import ASSIGNEE_ONLY
 
 def village_of(app: App, actor: Actor, code: str) -> dict[str, Any]:
     """The village `code` (a NotFound for any other region), once the reader covers it."""
-    if len(code) != 12 or not ascii_digits(code) or level_of(check_code(code)) != "village":
+    return region_at(app, actor, code, ("village",))
+
+
+def region_at(app: App, actor: Actor, code: str, levels: tuple[str, ...]) -> dict[str, Any]:
+    """The region `code` at one of `levels` (a NotFound for any other), once the reader covers it."""
+    if len(code) != 12 or not ascii_digits(code) or level_of(check_code(code)) not in levels:
         raise NotFound("region.unknown", code=code[:12])
     with app.engine.connect() as conn:
         row = conn.execute(select(t.regions.c.code, t.regions.c.name).where(t.regions.c.code == code)).first()

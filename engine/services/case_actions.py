@@ -205,10 +205,12 @@ def _held_meanwhile(app: App, conn: Connection, case_id: int, etype: str, curren
     replaced the item of its type: which one, by whom, when (on the office's clock)."""
     if current is None:      # the one it was to take the place of is gone (a per-procedure type's new procedure)
         return BadInput("evidence.nothing_to_replace", type=etype, case=case_id)
-    who, at = conn.execute(select(t.persons.c.code, t.evidence.c.attached_at).join(
-        t.persons, t.persons.c.id == t.evidence.c.attached_by).where(t.evidence.c.id == current.id)).one()
-    return BadInput("sheets.held_meanwhile", case=case_id, type=etype, id=current.id, person=who,
-                    at=wall_clock(app.config, at))
+    who, at, kind = conn.execute(select(t.persons.c.code, t.evidence.c.attached_at, t.cases.c.kind).join(
+        t.persons, t.persons.c.id == t.evidence.c.attached_by).join(t.cases, t.cases.c.id == t.evidence.c.case_id)
+        .where(t.evidence.c.id == current.id)).one()
+    # a village's or a project's case is looked at on its case's page, not a household's
+    return BadInput("sheets.held_meanwhile" if kind == "household" else "sheets.held_meanwhile_case", case=case_id,
+                    type=etype, id=current.id, person=who, at=wall_clock(app.config, at))
 
 
 # An income a head over this many times the year's poverty line is refused unless the person confirms

@@ -189,14 +189,16 @@ def refuse_sheet_imported_before(app: App, actor: Actor, source: dict) -> None:
     with app.engine.connect() as conn:
         before = imported_before(conn, "evidence_imported", source, same)
     if before is not None:
-        raise BadInput("sheets.replaced_before" if source["mode"] == "replace" else "sheets.imported_before",
+        said = "sheets.replaced_before" if source["mode"] == "replace" else "sheets.imported_before"
+        raise BadInput(_worded(said, sheet_kind(app, source["type"]) or "household"),
                        file=source["file"], seq=before.seq, place=before.case_seq, person=before.person_code,
                        at=wall_clock(app.config, before.at), type=source["type"],
                        count=(before.detail or {}).get("items", 0))
 
 
 # What a sheet's import meets when another writer changed its households between its reading and its writing
-MEANWHILE = ("case.changed_meanwhile", "case.changed_meanwhile_by", "sheets.held_meanwhile")
+MEANWHILE = ("case.changed_meanwhile", "case.changed_meanwhile_by", "sheets.held_meanwhile",
+             "sheets.held_meanwhile_case")
 
 
 def attach_sheet(app: App, actor: Actor, items: Sequence[EvidenceItem], source: dict,
@@ -289,7 +291,7 @@ def _household(app: App, actor: Actor, etype: str, keys: list[tuple[str, str]], 
     if disagreeing:
         return disagreeing
     if case.id in first:
-        return [(column, BadInput("sheets.case_twice", case=case.id, line=first[case.id]))]
+        return [(column, BadInput(_worded("sheets.case_twice", case), case=case.id, line=first[case.id]))]
     if etype not in app.config.workflows[case.kind].evidence_types:
         return [(column, BadInput("evidence.unknown_type", type=etype,
                                   known=", ".join(app.config.workflows[case.kind].evidence_types)))]
@@ -424,15 +426,16 @@ class _Held:
     fields: dict
 
 
-def template_rows(app: App, actor: Actor, village: str, etype: str) -> tuple[Any, list[tuple[int, str, str]]]:
+def template_rows(app: App, actor: Actor, place: str, etype: str) -> tuple[Any, list[tuple[int, str, str]]]:
     """A sheet of `etype` for a village's cadres to fill (`evidence template`, the import page's
     download): the type's definition, and one row per case of its kind (`sheet_kind`) in the village
     that is not removed, in case order: its case number, household code (a household's; else empty)
     and title (a household's head, the village's name, the project's), which the import reads back.
-    A village out of the reader's jurisdiction is one that does not exist."""
-    from engine.reads.village_lists import village_of
-    village_of(app, actor, village)
+    `place` is a village, or a township for a kind of case sited at a township too (a fund project
+    built for the township: no village's sheet lists it, see `sheet_place`). A place out of the
+    reader's jurisdiction is one that does not exist."""
     kind = sheet_kind(app, etype)
+    sheet_place(app, actor, place, kind)
     if kind is None:
         raise BadInput("evidence.unknown_type", type=etype, known=", ".join(
             e for wf in app.config.workflows.values() for e in wf.evidence_types if sheet_kind(app, e)))
@@ -440,5 +443,18 @@ def template_rows(app: App, actor: Actor, village: str, etype: str) -> tuple[Any
     c = t.cases.c
     with app.engine.connect() as conn:
         rows = conn.execute(select(c.id, c.external_code, c.title).where(
-            c.region_code == village, c.kind == kind, c.stage != "removed").order_by(c.id)).all()
+            c.region_code == place, c.kind == kind, c.stage != "removed").order_by(c.id)).all()
     return definition, [(r.id, r.external_code or "", r.title) for r in rows]
+
+
+# The kinds of case only a village holds (a household, the village's own case); a case of any other kind
+# (a fund project) may be sited at a township (DOMAIN: a project's site is a village or a township)
+AT_VILLAGES_ONLY = ("household", "village")
+
+
+def sheet_place(app: App, actor: Actor, code: str, kind: str | None) -> dict[str, Any]:
+    """The village, or (for a kind of case a township may hold) the township, whose cases a blank sheet
+    lists, once the reader covers it (a NotFound for any other region, or one out of reach)."""
+    from engine.reads.village_lists import region_at
+    at_township = kind is not None and kind not in AT_VILLAGES_ONLY
+    return region_at(app, actor, code, ("village", "township") if at_township else ("village",))

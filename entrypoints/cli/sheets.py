@@ -84,7 +84,7 @@ NAMED = ("case", "household_code", "head_name")     # a template's columns namin
 
 
 @evidence.command("template")
-@click.option("--village", required=True, callback=parsing.region_named(("village",)))
+@click.option("--village", required=True, callback=parsing.region_named(("village", "township")))
 @click.option("--type", "etype", required=True, callback=parsing.coded("evidence"))
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False))
 @pass_ctx

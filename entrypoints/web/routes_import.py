@@ -33,7 +33,7 @@ from engine.adapters.private_files import WORK, open_private, work_dir, write_pr
 from engine.domain.errors import BadInput, CannotWrite, NotFound
 from engine.reads import village_lists as lists
 from engine.reads.imports import imports_of
-from engine.services.evidence_sheet import sheet_types
+from engine.services.evidence_sheet import AT_VILLAGES_ONLY, sheet_types
 
 from .access import downloads, needs
 from .api_cli import CliRequest, SentFile, check_paths, finish, give_slot, take_slot
@@ -80,8 +80,12 @@ def _choices(reader: Reader) -> dict[str, Any]:
     """What the page offers the reader: the evidence types `evidence import` takes from them, by kind of
     case (a household's, a village's, a project's…: those their posts attach), each with its blank sheet."""
     whats = [w for w in WHATS if reader.admin or w not in ADMIN_WHATS]
+    kinds = sheet_types(reader.core, reader.actor)
+    # a township's own sheet for the cases a township may hold (a project sited at it: in no village's)
+    townships = lists.my_townships(reader.core, reader.actor) if any(
+        kind not in AT_VILLAGES_ONLY for kind, _ in kinds) else []
     return {"villages": lists.my_villages(reader.core, reader.actor), "whats": whats, "recent": _recent(reader),
-            "kinds": sheet_types(reader.core, reader.actor)}
+            "kinds": kinds, "townships": townships}
 
 
 @router.get("/imports")
@@ -358,9 +362,10 @@ def _remove_old(home: Path) -> None:
 @router.get("/imports/template")
 def import_template(village: str = "", etype: str = Query("", alias="type"), fmt: str = Query("xlsx", alias="format"),
                     reader: Reader = Depends(downloads("works"))):
-    """A blank evidence sheet of a type for one of the reader's villages, as `evidence template` writes
-    it: a row per household (case number, household code, head's name filled in), the type's columns
-    in the reader's language; the import above reads it back. Another village is one that does not exist."""
+    """A blank evidence sheet of a type for one of the reader's villages (or, for a project's, townships),
+    as `evidence template` writes it: a row per household (case number, household code, head's name
+    filled in), the type's columns in the reader's language; the import above reads it back. Another
+    village is one that does not exist."""
     if fmt not in FORMATS:
         raise NotFound("web.export.unknown", name=fmt[:40])
     with hidden_as(NotFound("region.unknown", code=village[:12])):

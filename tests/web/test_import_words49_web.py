@@ -35,5 +35,5 @@ def test_a_scientific_number_skipped_is_told_as_written_to_the_workbook_to_downl
 def test_the_blank_sheets_village_is_labelled_as_the_blank_sheets(signed_in):
     page = signed_in("cadre").get("/imports").text
     blank = page.partition('id="import-template"')[2].partition("</form>")[0]
-    assert "村（空白表列出该村已登记的各户）" in blank and "整个文件所属的村" not in blank, blank
+    assert "村（空白表列出该村已登记的各户；" in blank and "整个文件所属的村" not in blank, blank
     assert "整个文件所属的村" in page.partition('id="import-template"')[0]      # the import's own, unchanged

@@ -58,20 +58,20 @@ def record_altered(app: App, case_ids: Iterable[int | None], lang: str = "zh",
                    steps_only: bool = False) -> dict[str, Any] | None:
     """What the reader of leads (or of a person's record) naming `case_ids` must be told before acting
     on them, or None when nothing is known to be altered: the damaged cases (those the last verify
-    named, and those of `case_ids` found damaged now: the first STEPS_CHECKED_MAX by their steps and
-    what the steps recorded, STEPS_CHUNK cases a query a table; unless `steps_only` (a person's trace,
-    read from those tables), the first CHECKED_NOW_MAX not so found also as every view of a case checks
-    it), which of `case_ids` they are, and the warning's lines in `lang`."""
+    named, and those of `case_ids` found damaged now: the first CHECKED_NOW_MAX as every view of a case
+    checks it, but with `steps_only` (a person's trace, read from the steps' tables), and the others, up to
+    STEPS_CHECKED_MAX in all, by their steps and what the steps recorded, STEPS_CHUNK cases a query a
+    table), which of `case_ids` they are, and the warning's lines in `lang`."""
     last = last_verify(app)
     known = set(last["cases"]) if last and not last["intact"] else set()
     shown = list(dict.fromkeys(c for c in case_ids if c is not None))
     unknown = [c for c in shown if c not in known]
     with app.engine.connect() as conn:
-        checked = unknown[:STEPS_CHECKED_MAX]
-        found = {dict(d.params).get("case") for start in range(0, len(checked), STEPS_CHUNK)
-                 for d in check_case_steps(conn, checked[start:start + STEPS_CHUNK], removal_procedures(app.config))}
-        if not steps_only:
-            found |= {c for c in unknown[:CHECKED_NOW_MAX] if c not in found and audit_verify.verify_case(app, conn, c)[0]}
+        whole = [] if steps_only else unknown[:CHECKED_NOW_MAX]        # their steps are part of the whole check
+        found = {c for c in whole if audit_verify.verify_case(app, conn, c)[0]}
+        by_steps = unknown[len(whole):STEPS_CHECKED_MAX]
+        found |= {dict(d.params).get("case") for start in range(0, len(by_steps), STEPS_CHUNK)
+                  for d in check_case_steps(conn, by_steps[start:start + STEPS_CHUNK], removal_procedures(app.config))}
     now = [c for c in unknown if c in found]
     if not now and not (last and not last["intact"]):
         return None

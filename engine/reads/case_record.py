@@ -20,6 +20,7 @@ from engine.domain.monitoring import period_years, shown as monitoring_shown
 from engine.reads.case_integrity import case_integrity
 from engine.reads.imports import imported_from
 from engine.reads.standing import standing
+from engine.reads.steps_recorded import as_recorded, step_events
 from engine.reads.words import registration_lines
 from engine.services.org import require_reader
 from engine.services.reveal import record_ids_revealed
@@ -41,7 +42,9 @@ def person_names(conn: Connection, ids) -> dict[int, tuple[str, str]]:
 def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, lang: str = "zh",
                 integrity: bool = True) -> dict[str, Any]:
     """The case's record; with `integrity` (all but the trace, which checks more), whether its events and
-    what they recorded are as written, so that a record altered in the database is not shown as sound."""
+    what they recorded are as written, so that a record altered in the database is not shown as sound,
+    and, when they are not, its steps as their events recorded them (steps_recorded.as_recorded: who
+    signed, the database row's values beside them), as the trace names them."""
     with app.engine.connect() as conn:
         case = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).first()
         if case is None:
@@ -51,6 +54,9 @@ def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, la
             record_ids_revealed(app, actor, case_id, case.region_code)
         rows = _rows(conn, case)
         checked = case_integrity(app, conn, case, lang) if integrity else None
+        # a damaged case's steps are named as their events recorded them (a signer moved in the database)
+        events = conn.execute(select(t.audit_events).where(t.audit_events.c.case_id == case_id)
+                              .order_by(t.audit_events.c.case_seq)).all() if checked and not checked["intact"] else None
     render = lambda text: render_stored(app.config, text, lang)  # noqa: E731
     shaped = _shaped(case, rows, full_ids, render)
     shaped["registered"] = _registered(app, rows["registered"], lang)
@@ -67,6 +73,8 @@ def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, la
                                                 period_years(app.config.policy, province_of(case.region_code)))
     if checked is not None:
         shaped["integrity"] = checked
+    if events is not None:      # as the trace shows them: the event's values, the row's beside them
+        as_recorded(app.config, shaped["procedures"], events, step_events(shaped["procedures"], events), lang)
     return shaped
 
 

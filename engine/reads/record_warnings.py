@@ -4,9 +4,13 @@ changed behind the engine (a step's signer moved to someone else) makes a false 
 innocent person, or takes one away, without a word.
 
 Two sources, neither re-verifying the whole log on a request: the outcome of the last `audit verify`
-(CLI or /inspect's 立即核验, kept in the home as LAST_VERIFY, with the cases its damage names), and the
-per-case check every view of a case makes (engine.reads.audit_verify.verify_case), run on the cases the
-reader is shown, the first CHECKED_NOW_MAX of them.
+(CLI or /inspect's 立即核验, kept in the home as LAST_VERIFY, with the cases its damage names), and a
+check of the cases the reader is shown: their steps, those named responsible, pairings, objections and
+deadlines closed against their events (what the leads and a person's rows are read from), in one query a
+table for STEPS_CHUNK cases at a time, up to STEPS_CHECKED_MAX cases (a page of leads whose bursts list
+thousands); for leads, the first CHECKED_NOW_MAX of their cases also by the whole per-case check every
+view of a case makes (engine.reads.audit_verify.verify_case: its hash chain, evidence, members), the
+reader told how many were checked, and how, when there were more (checked_words).
 """
 from __future__ import annotations
 
@@ -25,8 +29,9 @@ from engine.reads import audit_verify
 
 LAST_VERIFY = "last-verify.json"    # in the home: the last whole verify's outcome
 CASES_KEPT = 200                    # damaged cases it names (by number); their count beyond
-CHECKED_NOW_MAX = 50                # cases checked one by one on a request (about 5–20 ms each)
-STEPS_CHECKED_MAX = 200             # cases whose steps are checked together on a request
+CHECKED_NOW_MAX = 50                # cases whose whole record is checked one by one on a request (5–20 ms each)
+STEPS_CHECKED_MAX = 2000            # cases whose steps are checked on a request (about 0.9 ms each)
+STEPS_CHUNK = 500                   # cases whose steps are checked together, one query a table
 
 
 def verify_remembered(app: App, actor: Actor, against: tuple[int, str] | None = None) -> audit_verify.Report:
@@ -53,21 +58,21 @@ def record_altered(app: App, case_ids: Iterable[int | None], lang: str = "zh",
                    steps_only: bool = False) -> dict[str, Any] | None:
     """What the reader of leads (or of a person's record) naming `case_ids` must be told before acting
     on them, or None when nothing is known to be altered: the damaged cases (those the last verify
-    named, and those of `case_ids` found damaged now: the first CHECKED_NOW_MAX checked as every view
-    of a case checks it, or with `steps_only` the first STEPS_CHECKED_MAX by their steps and what the
-    steps recorded, in one query a table: a person's trace), which of `case_ids` they are, and the
-    warning's lines in `lang`."""
+    named, and those of `case_ids` found damaged now: the first CHECKED_NOW_MAX as every view of a case
+    checks it, but with `steps_only` (a person's trace, read from the steps' tables), and the others, up to
+    STEPS_CHECKED_MAX in all, by their steps and what the steps recorded, STEPS_CHUNK cases a query a
+    table), which of `case_ids` they are, and the warning's lines in `lang`."""
     last = last_verify(app)
     known = set(last["cases"]) if last and not last["intact"] else set()
     shown = list(dict.fromkeys(c for c in case_ids if c is not None))
     unknown = [c for c in shown if c not in known]
     with app.engine.connect() as conn:
-        if steps_only:
-            found = {dict(d.params).get("case") for d in check_case_steps(
-                conn, unknown[:STEPS_CHECKED_MAX], removal_procedures(app.config))}
-            now = [c for c in unknown[:STEPS_CHECKED_MAX] if c in found]
-        else:
-            now = [c for c in unknown[:CHECKED_NOW_MAX] if audit_verify.verify_case(app, conn, c)[0]]
+        whole = [] if steps_only else unknown[:CHECKED_NOW_MAX]        # their steps are part of the whole check
+        found = {c for c in whole if audit_verify.verify_case(app, conn, c)[0]}
+        by_steps = unknown[len(whole):STEPS_CHECKED_MAX]
+        found |= {dict(d.params).get("case") for start in range(0, len(by_steps), STEPS_CHUNK)
+                  for d in check_case_steps(conn, by_steps[start:start + STEPS_CHUNK], removal_procedures(app.config))}
+    now = [c for c in unknown if c in found]
     if not now and not (last and not last["intact"]):
         return None
     cases = sorted(known | set(now))
@@ -82,6 +87,23 @@ def record_altered(app: App, case_ids: Iterable[int | None], lang: str = "zh",
     lines.append(render_text(app.config, "record.altered.advice", {}, lang))
     return {"cases": cases, "shown": [c for c in shown if c in set(cases)], "checked_now": now,
             "last_verify": last, "lines": lines}
+
+
+def checked_partly(flags: list) -> tuple[int, int, int] | None:
+    """How much of the record under `flags` a request checks (record_altered) when not all of it whole:
+    (how many cases; how many of them by their steps; how many whole); None: all of them whole."""
+    cases = len(dict.fromkeys(c for f in flags for c in lead_cases(f)))
+    return (cases, min(cases, STEPS_CHECKED_MAX), CHECKED_NOW_MAX) if cases > CHECKED_NOW_MAX else None
+
+
+def checked_words(app: App, flags: list, lang: str = "zh") -> str | None:
+    """checked_partly said to the reader of `flags` in `lang`, with how to check everything; or None."""
+    partly = checked_partly(flags)
+    if partly is None:
+        return None
+    n, steps, whole = partly
+    return render_text(app.config, "record.checked.partly" if steps == n else "record.checked.some",
+                       {"n": n, "steps": steps, "whole": whole}, lang)
 
 
 def lead_cases(flag) -> list[int]:

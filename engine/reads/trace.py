@@ -23,7 +23,8 @@ from engine.reads.case_integrity import case_integrity
 from engine.reads.case_record import case_detail
 from engine.reads.case_lists import region_names_in
 from engine.reads.oversight import iso, within
-from engine.reads.record_warnings import record_altered
+from engine.reads.record_warnings import lead_cases, record_altered
+from engine.reads.steps_recorded import as_recorded, step_events
 from engine.domain.members import member_changes
 from engine.domain.regions import covers
 from engine.reads.words import altered, data_words, event_lines, field_words, replaced_words
@@ -72,9 +73,9 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
             outcomes = conn.execute(select(t.accountability_outcomes).where(
                 t.accountability_outcomes.c.problem_id == case_id).order_by(t.accountability_outcomes.c.id)).all()
             names = _codes(conn, [o.person_id for o in outcomes] + [o.recorded_by for o in outcomes])
-    paired = _step_events(trace["procedures"], events)
+    paired = step_events(trace["procedures"], events)
     record_damage = _record_damage(trace["procedures"], responsible, events, paired)
-    _as_recorded(app.config, trace["procedures"], events, paired, lang)
+    as_recorded(app.config, trace["procedures"], events, paired, lang)
     evidence = {e["id"]: e for e in trace["evidence"]}
     config = app.config
     versions = set()
@@ -132,11 +133,41 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
 def case_leads(app: App, actor: Actor, case_id: int, lang: str = "zh") -> list[dict[str, Any]] | None:
     """The inspection flags naming the case (`inspect flags --case`), the weightiest first, for a reader
     who reads leads (an inspector); None for anybody else (a lead is about cadres)."""
+    found = _leads(app, actor, case=case_id)
+    return None if found is None else [f.to_dict(app.config, lang) for f in found]
+
+
+def _leads(app: App, actor: Actor, case: int | None = None, person: str | None = None) -> list | None:
+    """The inspection flags naming the case, or about the person, the weightiest first; None for a reader
+    who does not read leads (a lead is about cadres, who must not read those about themselves)."""
     from engine.reads.inspection import ranked
     from engine.services.org import inspects
     if not inspects(app, actor):
         return None
-    return [f.to_dict(app.config, lang) for f in ranked(app, actor, None, None, case_id)]
+    return ranked(app, actor, None, None, case, person)
+
+
+LEADS_SHOWN = 50    # a person's leads on their trace, the weightiest first (all: inspect flags --person)
+
+
+def person_leads(app: App, actor: Actor, code: str, lang: str = "zh") -> dict[str, Any] | None:
+    """The inspection leads about the person (`inspect flags --person`), for an inspector tracing them:
+    the LEADS_SHOWN weightiest (`leads`, each saying whether a case it rests on was found altered, as
+    the flags do), how many there are (`count`), the warning to say above them (`record_altered`) and
+    the cases they rest on (`cases`);
+    None for a reader who does not read leads. Read from the person's own rows by their index (seconds
+    for a county officer who signed 150,000 steps: the trace page loads them after itself)."""
+    with app.engine.connect() as conn:
+        person_in_reach(conn, app, actor, code)
+    found = _leads(app, actor, person=code)
+    if found is None:
+        return None
+    shown = found[:LEADS_SHOWN]
+    cases = [c for f in shown for c in lead_cases(f)]
+    altered = record_altered(app, cases, lang, steps_only=True)
+    damaged = set(altered["cases"]) if altered else set()
+    return {"leads": [{**f.to_dict(app.config, lang), "record_altered": bool(damaged & set(lead_cases(f)))}
+                      for f in shown], "count": len(found), "record_altered": altered, "cases": cases}
 
 
 def found_by_words(config, attrs: dict, lang: str) -> str | None:
@@ -174,22 +205,6 @@ def approver_named(data: Any, attrs: dict | None) -> Any:
 def generated(app: App, actor: Actor) -> dict[str, Any]:
     """When and by whom a trace was made: a printed dossier says who printed it, and when."""
     return {"at": iso(app.clock.now()), "by": actor.code, "by_name": actor.name}
-
-
-def _step_events(procedures: list, events) -> dict[int, Any]:
-    """Each step row of the trace's procedures (by its dict's id()) with its own event: the step events
-    of the same procedure and step, in order (a step row without one is left out)."""
-    by_step: dict[tuple, list] = {}
-    for e in events:
-        if e.action == "step":
-            by_step.setdefault((e.procedure_id, e.step_key), []).append(e)
-    paired = {}
-    for proc in procedures:
-        for step in proc["steps"]:
-            queue = by_step.get((proc["id"], step["step"]), [])
-            if queue:
-                paired[id(step)] = queue.pop(0)
-    return paired
 
 
 def _batch(detail: dict | None) -> dict[str, Any] | None:
@@ -240,59 +255,6 @@ def _record_damage(procedures: list, responsible: dict, events, paired: dict[int
     return damage
 
 
-# A step's values its event records, and the words its database value is said in where it differs.
-_RECORDED_SHOWN = ("person", "person_name", "role", "decision", "reason", "stored_reason", "date", "voided")
-
-
-def _as_recorded(config, procedures: list, events, paired: dict[int, Any], lang: str) -> None:
-    """Each step row that differs from its own event (a signer, post, decision, reason or date changed,
-    or voided or not, in the database behind the engine) shown as its event recorded it: the trace's
-    rows, its summary of who proposed, checked and approved, the text trace and the printed dossier
-    name whom the log names. The row's own values stay beside it (`database`, the fields that differ
-    in `differs`, said in words in `database_said`, with the event's seq), marked as not the record;
-    a row no event records is marked so (`differs`: ["unrecorded"])."""
-    voiding = {v.get("id"): e for e in events if e.action != "step"
-               for v in ((e.detail or {}).get("voided_steps") or []) if isinstance(v, dict)}
-    for proc in procedures:
-        for step in proc["steps"]:
-            step.update(database=None, differs=[], event_seq=None, database_said=None)
-            event = paired.get(id(step))
-            if event is None:       # a row written into the database: no act the log records
-                step.update(database={k: step[k] for k in _RECORDED_SHOWN}, differs=["unrecorded"],
-                            database_said=render_text(config, "trace.step.database_only", {}, lang))
-                continue
-            voiding_event = voiding.get(step["id"])
-            voided = (None if voiding_event is None else step["voided"]     # voided as recorded: the row's words
-                      or render_stored(config, voiding_event.reason, lang) or "-")
-            recorded = {"person": event.person_code, "person_name": event.person_name, "role": event.role,
-                        "decision": event.decision, "stored_reason": event.reason,
-                        "reason": render_stored(config, event.reason, lang),
-                        "date": str((event.detail or {}).get("effective_date")),
-                        "voided": voided}
-            differs = [k for k in ("person", "role", "decision", "stored_reason", "date") if recorded[k] != step[k]]
-            differs += ["voided"] if bool(recorded["voided"]) != bool(step["voided"]) else []
-            if not differs:
-                continue
-            step["database"] = {k: step[k] for k in _RECORDED_SHOWN}
-            step["differs"] = ["reason" if k == "stored_reason" else k for k in differs]
-            step["event_seq"] = event.seq
-            step["database_said"] = render_text(config, "trace.step.database_differs", {
-                "seq": event.seq, "values": [_database_words(step, k) for k in step["differs"]]}, lang)
-            step.update({k: recorded[k] for k in _RECORDED_SHOWN})
-
-
-def _database_words(step: dict, field: str) -> Msg:
-    """One value of a step's database row that differs from its event, in words."""
-    row = step["database"]
-    if field == "person":
-        return Msg("trace.step.db_person", {"name": row["person_name"], "person": row["person"]})
-    if field == "voided":
-        return Msg("trace.step.db_voided", {"why": row["voided"]}) if row["voided"] else Msg("trace.step.db_not_voided", {})
-    if field == "decision":
-        return Msg("trace.step.db_decision", {"decision": Codes("decision", (row["decision"],))})
-    return Msg(f"trace.step.db_{field}", {field: row[field] or "-"})
-
-
 def _codes(conn, ids) -> dict[int, str]:
     ids = sorted({i for i in ids if i})
     if not ids:
@@ -307,7 +269,7 @@ CASES_NAMED = 12    # a group's cases named by number when it has at most this m
 
 def person_trace(app: App, actor: Actor, code: str, lang: str = "zh", before: int | None = None,
                  limit: int | None = None, action: str | None = None, steps: Page | None = None,
-                 responsibilities: Page | None = None) -> dict[str, Any]:
+                 responsibilities: Page | None = None, leads: bool = True) -> dict[str, Any]:
     """A person's dossier, within the reader's jurisdiction: their posts and outcomes; what they did and
     what they answer for summed up by group (procedure, step and role; procedure, responsibility and
     role: how many, over how many cases, first and last date, how many voided), counted by the
@@ -337,10 +299,12 @@ def person_trace(app: App, actor: Actor, code: str, lang: str = "zh", before: in
         left = None if person.active else _deactivated(conn, person.code)
     traced = _person_rows(app, person, posts, step_rows, rows, outcomes, names, lang)
     traced["person"]["deactivated"] = left
-    # the record these rest on altered in the database: said first (a small group's cases, then the rows')
+    about = person_leads(app, actor, person.code, lang) if leads else None    # the leads about them
+    traced["leads"], traced["leads_count"] = (about["leads"], about["count"]) if about else (None, None)
+    # the record these rest on altered in the database: said first (the leads', a small group's cases, the rows')
     cases = [c for g in step_groups + responsibility_groups for c in g["case_ids"] or []]
-    altered = record_altered(app, cases + [s.case_id for s in step_rows] + [r.case_id for r in rows], lang,
-                             steps_only=True)
+    altered = record_altered(app, (about["cases"] if about else []) + cases + [s.case_id for s in step_rows]
+                             + [r.case_id for r in rows], lang, steps_only=True)
     return {**traced, "record_altered": altered, "region_names": regions, "acts": acts, "acts_older": older,
             "acts_kinds": kinds,
             "generated": generated(app, actor), "rows_page": steps.limit or ROWS_PAGE, "step_groups": step_groups,

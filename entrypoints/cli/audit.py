@@ -23,16 +23,18 @@ def inspect_group():
 @click.option("--region", "region_code", callback=parsing.region_named())
 @click.option("--kind", "kinds", multiple=True)
 @click.option("--case", "case_id", type=click.IntRange(min=1))
+@click.option("--person", "person_code")
 @json_option
 @pass_ctx
-def inspect_flags(ctx: Ctx, region_code, kinds, case_id, as_json):
+def inspect_flags(ctx: Ctx, region_code, kinds, case_id, person_code, as_json):
     from engine.reads.inspection import ranked
-    from engine.reads.record_warnings import leads_shown
+    from engine.reads.record_warnings import checked_words, leads_shown
     from .printing import err
     actor = ctx.actor()
-    found = ranked(ctx.app(), actor, region_code, kinds, case_id)
+    found = ranked(ctx.app(), actor, region_code, kinds, case_id, person_code)
     shown, altered = leads_shown(ctx.app(), found, ctx.lang)    # the record they rest on altered: said first
-    for line in (altered or {}).get("lines", []):
+    checked = checked_words(ctx.app(), found, ctx.lang)          # and how much of it was checked whole
+    for line in (altered or {}).get("lines", []) + ([checked] if checked else []):
         (err.print if as_json else click.echo)(line)
     if as_json:
         return stream_json(shown)
@@ -41,7 +43,8 @@ def inspect_flags(ctx: Ctx, region_code, kinds, case_id, as_json):
     scopes = [region_code] if region_code else sorted({a.region_code for a in actor.assignments})
     region = region_namer(ctx.app())
     click.echo(ctx.label("flag.heading").format(region=joined([region(c) for c in scopes], ctx.lang) or "-")
-               + (ctx.label("flag.heading_case").format(case=case_id) if case_id else ""))
+               + (ctx.label("flag.heading_case").format(case=case_id) if case_id else "")
+               + (ctx.label("flag.heading_person").format(person=person_code) if person_code else ""))
     count = 0
     for f, said in zip(found, shown):
         click.echo(("⚠ " + ctx.label("record.altered.lead") + " — " if said["record_altered"] else "")

@@ -148,6 +148,7 @@ def print_person_trace(ctx: Ctx, t: dict) -> None:
         problem = shown(o["problem_id"], ctx.text("of_problem", id=o["problem_id"]))
         say(f"{L('trace.outcome')}: {cl('outcome', o['outcome'])} {o['decided_on']}{problem}{dated(ctx, o)}"
             f": {o['reason']}")
+    _leads_about(ctx, t)
     for g in t["responsibility_groups"]:
         say(ctx.text("tour_responsibility_group", type=cl("responsibility", g["type"]), n=g["count"],
                      procedure=cl("procedure", g["procedure"]), role=ctx.role(g["role"]), cases=g["cases"],
@@ -175,6 +176,20 @@ def print_person_trace(ctx: Ctx, t: dict) -> None:
     if t["acts_older"]:
         say(L("trace.acts_more").format(before=t["acts_older"], person=code,
                                         path=f"/inspect/trace/person/{quote(code, safe='')}?before={t['acts_older']}"))
+
+
+def _leads_about(ctx: Ctx, t: dict) -> None:
+    """The leads about the person (an inspector's trace), the weightiest first, each with its case; the
+    command for all of them when more are kept than shown."""
+    L = ctx.label
+    colon = "：" if ctx.lang == "zh" else ": "
+    for f in t.get("leads") or ():
+        case = f" #{f['case']} {f['title']} —" if f["case"] else ""
+        altered = "⚠ " + L("record.altered.lead") + " — " if f.get("record_altered") else ""
+        say(f"{altered}{L('trace.person_leads')}{colon}[{f['label']}]{case} {f['text']}")
+    if t.get("leads") and t["leads_count"] > len(t["leads"]):
+        say("  " + L("trace.person_leads.first").format(n=t["leads_count"], shown=len(t["leads"])) + " "
+            + L("trace.person_leads.command").format(person=t["person"]["code"]))
 
 
 def _cases_of(ctx: Ctx, code: str, group: dict, option: str) -> str:

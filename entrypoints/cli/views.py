@@ -126,6 +126,8 @@ def print_procedure(ctx: Ctx, p: dict, kind: str) -> None:
                      decision=ctx.label("decision." + s["decision"]), name=s["person_name"], person=s["person"],
                      role=ctx.role(s["role"]), reason=shown(s["reason"], f" — {s['reason']}"),
                      void=shown(s["voided"], ctx.text("void", why=s["voided"]))))
+        if s.get("database"):   # the row differs from its event: the line above is the event's, the row's said here
+            say(f"      ⚠ {s['database_said']}")
 
 
 def evidence_line(ctx: Ctx, e: dict) -> str:

@@ -68,15 +68,30 @@ def trace_person(code: str,
                  before: int | None = Query(None, ge=1, description="Only the other acts older than this event "
                                             "(`acts_older`)."),
                  action: str | None = Query(None, max_length=40, description="Only the other acts of this kind."),
+                 leads: bool = Query(True, description="With the leads about the person (`leads`, `leads_count`; "
+                                     "seconds for one who signed 150,000 steps): false leaves them to "
+                                     "`/trace/persons/{code}/leads`, as the trace page does."),
                  reader: Reader = Depends(api_user)) -> Any:
     """Their steps and responsibilities summed up by group (every one counted) and a page of each,
-    newest first, with the id to page on (`steps_older`, `responsibilities_older`), and a page of their
-    other acts (`acts_older`)."""
+    newest first, with the id to page on (`steps_older`, `responsibilities_older`), a page of their
+    other acts (`acts_older`), and for an inspector the 50 weightiest leads about them (`leads`, and how
+    many there are, `leads_count`; null for a reader who reads no leads or with `leads=false`)."""
     from engine.reads.trace import Page, person_trace
     with within_reach(code, "person.unknown", "code"):    # type: ignore[arg-type]
         return person_trace(reader.core, reader.actor, code, reader.lang, before=before, action=action,
                             steps=Page(steps_before, steps), responsibilities=Page(responsibilities_before,
-                                                                                   responsibilities))
+                                                                                   responsibilities), leads=leads)
+
+
+@router.get("/trace/persons/{code}/leads", response_model=m.Open, tags=["inspection"],
+            summary="The inspection leads about a person (`inspect flags --person`), the 50 weightiest")
+def trace_person_leads(code: str, reader: Reader = Depends(api_user)) -> Any:
+    """`leads` (each with `record_altered`), how many there are (`count`; all of them: `/inspection/flags?person=`),
+    and the warning to say first if a case they rest on was altered (`record_altered`); null for a reader who
+    reads no leads."""
+    from engine.reads.trace import person_leads
+    with within_reach(code, "person.unknown", "code"):    # type: ignore[arg-type]
+        return person_leads(reader.core, reader.actor, code, reader.lang)
 
 
 @router.get("/trace/persons/{code}/{name}", tags=["inspection"], response_class=Response,
@@ -92,17 +107,23 @@ def trace_person_download(code: str, name: str, reader: Reader = Depends(api_use
 
 @router.get("/inspection/flags", response_model=list[m.Open], tags=["inspection"], summary="Inspection flags (`inspect flags`)")
 def inspection_flags(response: Response, region: str | None = None, kind: list[str] = Query([]),
-                     case: int | None = Query(None, ge=1), reader: Reader = Depends(api_user)) -> Any:
+                     case: int | None = Query(None, ge=1), person: str | None = None,
+                     reader: Reader = Depends(api_user)) -> Any:
     """Each lead says whether a case it rests on was found altered in the database (`record_altered`); if
     any record was (the last `audit verify` found damage, or one of the leads' cases is found damaged
-    now), the header X-Jingzhun-Record-Altered names the damaged cases by number ("-": none named).
-    `case`: only the leads on that case."""
+    now), the header X-Jingzhun-Record-Altered names the damaged cases by number ("-": none named). The
+    leads' cases are checked by their steps (the first 2,000), the first 50 whole; when there are more,
+    the header X-Jingzhun-Record-Checked says so (cases=N; steps=S; whole=50: `audit verify` checks all).
+    `case`: only the leads on that case; `person` (a code): only the leads about that person."""
     from engine.reads.inspection import flags
-    from engine.reads.record_warnings import leads_shown
-    shown, altered = leads_shown(reader.core, list(flags(reader.core, reader.actor, region, kind or None, case)),
-                                 reader.lang)
+    from engine.reads.record_warnings import checked_partly, leads_shown
+    found = list(flags(reader.core, reader.actor, region, kind or None, case, person))
+    shown, altered = leads_shown(reader.core, found, reader.lang)
     if altered:
         response.headers["X-Jingzhun-Record-Altered"] = ",".join(map(str, altered["cases"])) or "-"
+    partly = checked_partly(found)
+    if partly:
+        response.headers["X-Jingzhun-Record-Checked"] = "cases={}; steps={}; whole={}".format(*partly)
     return shown
 
 

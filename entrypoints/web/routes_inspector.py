@@ -24,8 +24,8 @@ from engine.reads.audit_seal import seal_refusal
 from engine.reads.case_lists import region_names
 from engine.reads.inspection import ranked
 from engine.reads.inspection.flag import KINDS
-from engine.reads.record_warnings import last_verify, leads_shown, verify_remembered
-from engine.reads.trace import ROWS_PAGE, Page, basis_text, case_trace, person_trace
+from engine.reads.record_warnings import checked_words, last_verify, leads_shown, verify_remembered
+from engine.reads.trace import ROWS_PAGE, Page, basis_text, case_trace, person_leads, person_trace
 from engine.domain.inputs import published_head
 
 from .access import downloads, needs
@@ -106,18 +106,22 @@ def _verified(reader: Reader, report) -> dict[str, Any]:
 
 @router.get("/inspect/flags")
 def flag_list(request: Request, kinds: list[str] = Query([]), page_no: int = Query(1, alias="page", ge=1),
-              case: int | None = Query(None, ge=1, le=2 ** 63 - 1), reader: Reader = Depends(inspector)):
+              case: int | None = Query(None, ge=1, le=2 ** 63 - 1), person: str | None = Query(None, max_length=64),
+              reader: Reader = Depends(inspector)):
     """The flags, the weightiest first, a page at a time; above them, how many of each kind; `case`:
-    those naming that case only."""
+    those naming that case only; `person` (a code): those about that person only."""
     wanted = [k for raw in kinds for k in raw.split(",") if k]
-    found = ranked(reader.core, reader.actor, None, wanted or None, case)     # a case beyond reach: 404
+    person = person or None
+    found = ranked(reader.core, reader.actor, None, wanted or None, case, person)     # a case beyond reach: 404
     shown = found[(page_no - 1) * FLAGS_PAGE:page_no * FLAGS_PAGE]
     rows, altered = leads_shown(reader.core, shown, reader.lang)       # warned of first if altered
     return page(request, "inspect_flags.html", flags=rows, altered=altered, total=len(found), kinds=KINDS, chosen=wanted,
+                checked=checked_words(reader.core, shown, reader.lang),
                 by_kind=_by_kind(found), page_no=page_no, offset=(page_no - 1) * FLAGS_PAGE,
                 pages=max(1, -(-len(found) // FLAGS_PAGE)),
-                regions=region_names(reader.core, [f.region for f in shown]), case=case,
-                query=urlencode([("kinds", k) for k in wanted] + ([("case", case)] if case else [])))
+                regions=region_names(reader.core, [f.region for f in shown]), case=case, person=person,
+                query=urlencode([("kinds", k) for k in wanted] + ([("case", case)] if case else [])
+                                + ([("person", person)] if person else [])))
 
 
 def _by_kind(found: list) -> list[tuple[str, int, float]]:
@@ -225,11 +229,21 @@ def trace_person(request: Request, code: str, before: int | None = Query(None, g
     pages = Page(steps_before, steps[:200] or None), Page(responsibilities_before, responsibilities[:200] or None)
     with person_within_reach(code):
         rec = person_trace(reader.core, reader.actor, code, reader.lang, before=before, action=action or None,
-                           steps=pages[0], responsibilities=pages[1])
+                           steps=pages[0], responsibilities=pages[1], leads=False)     # the leads: read after it
     regions = region_names(reader.core, _regions_of(rec))
     return page(request, "inspect_person.html", rec=rec, regions=regions, basis=_basis(reader),
                 before=before, action=action, steps_before=steps_before,
                 responsibilities_before=responsibilities_before, rows_page=ROWS_PAGE)
+
+
+@router.get("/inspect/trace/person/{code}/leads")
+def trace_person_leads(request: Request, code: str, reader: Reader = Depends(inspector)):
+    """The leads about the person, their trace page's section (loaded after the page; a page of its own
+    without HTMX)."""
+    with person_within_reach(code):
+        about = person_leads(reader.core, reader.actor, code, reader.lang)
+    template = "_person_leads.html" if htmx(request) else "inspect_person_leads.html"
+    return page(request, template, about=about, code=code)
 
 
 @router.get("/inspect/trace/person/{code}/{name}")

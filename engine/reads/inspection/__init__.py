@@ -34,11 +34,13 @@ from .signoffs import bursts, off_hours
 
 
 def flags(app: App, actor: Actor, region: str | None = None,
-          kinds: Sequence[str] | None = None, case: int | None = None) -> Iterator[Flag]:
+          kinds: Sequence[str] | None = None, case: int | None = None, person: str | None = None) -> Iterator[Flag]:
     """The flags over `region` (default: the actor's jurisdiction), streamed kind by kind; `case`: only
     those naming that case, each kind computed for its steps alone (a burst from its signers' acts
     across the region, kept when it covers the case), not the region's (a case beyond the reader's
-    reach, or none such: case.unknown).
+    reach, or none such: case.unknown); `person` (a code): only those about that person (who signed,
+    posted, proposed or changed what the lead points at), each kind read from that person's rows by
+    their index, not computed for the region and filtered (none such: person.unknown).
 
     Only those who read as inspectors (inspectors, auditors, evaluators, discipline and organisation
     officers) may run it, over what they may read: a lead is about cadres, who must not read the leads
@@ -57,9 +59,21 @@ def flags(app: App, actor: Actor, region: str | None = None,
         scopes = highest(a.region_code for a in actor.assignments)
     if case is not None:
         _case_within(app, scopes, case)
+    person_id = _person_id(app, person) if person is not None else None
     if not scopes:
         return iter(())
-    return _stream(app, scopes, set(wanted), case)
+    return _stream(app, scopes, set(wanted), case, (person_id, person))
+
+
+def _person_id(app: App, code: str) -> int:
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    from engine.domain.errors import NotFound
+    with app.engine.connect() as conn:
+        found = conn.execute(select(t.persons.c.id).where(t.persons.c.code == code)).scalar()
+    if found is None:
+        raise NotFound("person.unknown", code=code)
+    return found
 
 
 def _case_within(app: App, scopes: list[str], case: int) -> None:
@@ -79,10 +93,10 @@ def _kind(app: App, given: str) -> str:
 
 
 def ranked(app: App, actor: Actor, region: str | None = None,
-           kinds: Sequence[str] | None = None, case: int | None = None) -> list[Flag]:
+           kinds: Sequence[str] | None = None, case: int | None = None, person: str | None = None) -> list[Flag]:
     """The flags, the weightiest first (policy inspection.weights), in KINDS order within a weight."""
     order = {k: i for i, k in enumerate(KINDS)}
-    return sorted(flags(app, actor, region, kinds, case), key=lambda f: (-f.weight, order[f.kind]))
+    return sorted(flags(app, actor, region, kinds, case, person), key=lambda f: (-f.weight, order[f.kind]))
 
 
 def names_case(flag: Flag, case: int) -> bool:
@@ -90,14 +104,21 @@ def names_case(flag: Flag, case: int) -> bool:
     return flag.case_id == case or case in (flag.detail.get("cases") or ())
 
 
-def _stream(app: App, scopes: list[str], wanted: set[str], case: int | None = None) -> Iterator[Flag]:
+def about(flag: Flag, person: str) -> bool:
+    """Whether the flag is about the person of code `person`."""
+    return flag.person is not None and flag.person[0] == person
+
+
+def _stream(app: App, scopes: list[str], wanted: set[str], case: int | None = None,
+            person: tuple[int | None, str | None] = (None, None)) -> Iterator[Flag]:
     weights = app.config.policy.data.inspection.weights
     with app.engine.connect() as conn:
-        x = Query(app, conn, scopes, case)
+        x = Query(app, conn, scopes, case, person[0])
         for produces, producer in _PRODUCERS:
             if wanted & set(produces):
                 for flag in producer(x):
-                    if flag.kind in wanted and (case is None or names_case(flag, case)):
+                    if flag.kind in wanted and (case is None or names_case(flag, case)) \
+                            and (person[1] is None or about(flag, person[1])):
                         yield replace(flag, weight=weight_of(weights, flag))
 
 

@@ -72,7 +72,8 @@ def _changes(x: Query):
                          .join(p, p.c.id == change.c.person_id)
                          .join(pr, pr.c.id == s.c.procedure_id)
                          .outerjoin(ae, step_event(ae, s)))
-            .where(x.region(), c.c.kind == "household", s.c.voided_at.is_(None),
+            .where(x.region(), c.c.kind == "household", s.c.voided_at.is_(None), x.of_person(change.c.person_id),
+                   x.changed_by(s.c.case_id, CHANGES),
                    s.c.data[("exit_check", "line")].as_float().isnot(None),
                    changed <= decided, changed >= decided - days * 86400)
             .order_by(s.c.procedure_id, change.c.seq, s.c.id, ae.c.seq))

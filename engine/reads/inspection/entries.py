@@ -39,7 +39,8 @@ def _backdated_rows(x: Query):
     late = (select(s.c.id, s.c.case_id, s.c.procedure_id, s.c.step_key, s.c.person_id, s.c.effective_date,
                    s.c.recorded_at, x.entry_gap(s).label("gap"))
             .join(c, c.c.id == s.c.case_id)
-            .where(x.region(), s.c.step_type.in_(BACKDATED_TYPES), s.c.voided_at.is_(None), x.late(s),
+            .where(x.region(), s.c.step_type.in_(BACKDATED_TYPES), x.of_person(s.c.person_id), s.c.voided_at.is_(None),
+                   x.late(s),
                    not_(x.paper(s.c.procedure_id)))).cte("backdated")
     return (select(late, c.c.title, c.c.region_code, p.c.code, p.c.name, pr.c.kind.label("procedure"), ae.c.seq)
             .join(c, c.c.id == late.c.case_id).join(p, p.c.id == late.c.person_id)
@@ -72,5 +73,5 @@ def _relative_rows(x: Query):
             .join(pr, pr.c.id == s.c.procedure_id).outerjoin(ae, step_event(ae, s))
             .outerjoin(noted, and_(noted.c.case_id == s.c.case_id, noted.c.action == "relative_recorded",
                                    noted.c.detail["person"].as_string() == p.c.code))
-            .where(x.region(), s.c.step_type.in_(x.signing), s.c.voided_at.is_(None))
+            .where(x.region(), x.signing(s), x.of_person(s.c.person_id), s.c.voided_at.is_(None))
             .order_by(s.c.case_id, p.c.code, s.c.id, ae.c.seq, noted.c.seq))

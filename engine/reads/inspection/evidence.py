@@ -64,7 +64,7 @@ def _late_evidence(x: Query, fields: list[tuple[str, str, str]]):
     """(step_id, evidence_id) of the late items: recorded by the step, or current for a step that recorded none."""
     dated_late = _dated_late(fields)
     parts = [_late_recorded(x, dated_late)]
-    so_far = _dated_types_so_far(x.app, x.signing)
+    so_far = _dated_types_so_far(x.app, x.signing_types)
     if so_far and fields:
         parts.append(_late_current(x, so_far, dated_late))
     return union_all(*parts).cte("late_evidence") if len(parts) > 1 else parts[0].cte("late_evidence")
@@ -76,7 +76,7 @@ def _late_recorded(x: Query, dated_late):
     return (select(s.c.id.label("step_id"), e.c.id.label("evidence_id"))
             .select_from(s.join(c, c.c.id == s.c.case_id).join(relied, true())
                          .join(e, e.c.id == relied.c.value["id"].as_integer()))
-            .where(x.region(), s.c.step_type.in_(x.signing), s.c.voided_at.is_(None),
+            .where(x.region(), x.signing(s), x.of_person(s.c.person_id), s.c.voided_at.is_(None),
                    or_(e.c.attached_at > s.c.recorded_at, dated_late)))
 
 
@@ -88,7 +88,7 @@ def _late_current(x: Query, so_far: list, dated_late):
     return (select(s.c.id.label("step_id"), e.c.id.label("evidence_id"))
             .select_from(s.join(c, c.c.id == s.c.case_id).join(pr, pr.c.id == s.c.procedure_id)
                          .join(e, e.c.case_id == s.c.case_id).outerjoin(successor, successor.c.id == e.c.superseded_by))
-            .where(x.region(), s.c.step_type.in_(x.signing), s.c.voided_at.is_(None),
+            .where(x.region(), x.signing(s), x.of_person(s.c.person_id), s.c.voided_at.is_(None),
                    func.json_array_length(s.c.evidence_hashes) == 0, required,
                    e.c.attached_at <= s.c.recorded_at,
                    or_(successor.c.id.is_(None), successor.c.attached_at > s.c.recorded_at), dated_late))

@@ -45,14 +45,16 @@ def _last_exit_checks(x: Query, key: str):
                    func.row_number().over(partition_by=s.c.procedure_id, order_by=s.c.id.desc()).label("rn"))
             .join(pr, and_(pr.c.id == s.c.procedure_id, pr.c.status == "completed"))
             .join(c, c.c.id == s.c.case_id)
-            .where(x.region(), s.c.voided_at.is_(None), per_capita.isnot(None))).cte("exit_checks")
+            .where(x.region(), s.c.voided_at.is_(None), per_capita.isnot(None), x.signed_in(s.c.procedure_id))
+            ).cte("exit_checks")
 
 
 def _near_line_rows(x: Query, margin: float):
     c, p, pr, ae = t.cases, t.persons, t.procedures, t.audit_events
     key = INCOME_DECISIONS[0][0]
     ranked = _last_exit_checks(x, key)
-    near = select(ranked).where(ranked.c.rn == 1, ranked.c.per_capita < ranked.c.line * (1 + margin)).cte("near_line")
+    near = select(ranked).where(ranked.c.rn == 1, ranked.c.per_capita < ranked.c.line * (1 + margin),
+                                x.of_person(ranked.c.person_id)).cte("near_line")
     checks = t.steps.alias("checks")
     return (select(near, c.c.title, c.c.region_code, p.c.code, p.c.name, pr.c.kind.label("procedure"), ae.c.seq)
             .join(c, c.c.id == near.c.case_id).join(p, p.c.id == near.c.person_id)
@@ -112,7 +114,8 @@ def _changed_figures(x: Query, key: str, direction: str):
                                          old.c.id < relied.c.id, old.c.superseded_by.isnot(None)))
                          .join(new, new.c.id == old.c.superseded_by))
             .where(x.region(), s.c.voided_at.is_(None), per_capita.isnot(None), relied_net > 0, members > 0,
-                   old_net.isnot(None), changed <= decided, changed >= decided - days * 86400, crossed, not_later)
+                   old_net.isnot(None), changed <= decided, changed >= decided - days * 86400, crossed, not_later,
+                   x.of_person(new.c.attached_by), x.changed_by(s.c.case_id, ("evidence_replaced",)))
             ).cte(f"figure_changed_{key}")
 
 
@@ -189,6 +192,7 @@ def _added_rows(x: Query):
                          .join(pr, pr.c.id == s.c.procedure_id)
                          .outerjoin(ae, step_event(ae, s)))
             .where(x.region(), s.c.voided_at.is_(None), per_capita.isnot(None), per_capita < line, relied_net > 0,
-                   members > 1, relied_net >= line * (members - 1),
+                   members > 1, relied_net >= line * (members - 1), x.of_person(added.c.person_id),
+                   x.changed_by(s.c.case_id, ("member_added",)),
                    joined <= decided, joined >= decided - days * 86400)
             .order_by(Query.sort_key(s.c.procedure_id), added.c.seq, s.c.id, ae.c.seq))

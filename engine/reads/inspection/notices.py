@@ -27,7 +27,8 @@ def _bad_notice_rows(x: Query):
     entered = x.days_between(x.local_date(n.c.posted_at), n.c.start_date)
     bad = (select(n.c.id, n.c.procedure_kind, n.c.step_key, n.c.start_date, n.c.end_date, n.c.days_required,
                   n.c.posted_at, n.c.posted_by, length.label("length"), entered.label("entered_after"))
-           .where(or_(length < n.c.days_required, entered > x.insp.notice_backdated_days))).cte("bad_notices")
+           .where(or_(length < n.c.days_required, entered > x.insp.notice_backdated_days),
+                  x.of_person(n.c.posted_by), x.posted(n.c.id))).cte("bad_notices")
     return (select(bad, nc.c.case_id, c.c.title, c.c.region_code, p.c.code, p.c.name, ae.c.seq,
                    x.paper(s.c.procedure_id).label("paper"))
             .join(nc, nc.c.notice_id == bad.c.id).join(c, c.c.id == nc.c.case_id).join(p, p.c.id == bad.c.posted_by)
@@ -73,8 +74,8 @@ def _notice_steps(x: Query):
     return (select(s.c.id.label("notice_step"), s.c.case_id, s.c.procedure_id, s.c.notice_id,
                    s.c.step_key.label("notice_key"), s.c.person_id.label("notice_person"), nxt.label("next_id"))
             .join(c, c.c.id == s.c.case_id)
-            .where(x.region(), s.c.step_type == "notice", s.c.voided_at.is_(None),
-                   s.c.notice_id.isnot(None))).cte("notice_steps")
+            .where(x.region(), x.of_type(s) == "notice", s.c.voided_at.is_(None),
+                   s.c.notice_id.isnot(None), x.signed_in(s.c.procedure_id))).cte("notice_steps")
 
 
 def _relied_early_rows(x: Query):
@@ -83,7 +84,7 @@ def _relied_early_rows(x: Query):
     early = (select(notice_steps, nx.c.step_key.label("next_key"), nx.c.person_id.label("next_person"),
                     nx.c.effective_date, n.c.end_date)
              .join(nx, nx.c.id == notice_steps.c.next_id).join(n, n.c.id == notice_steps.c.notice_id)
-             .where(nx.c.effective_date < n.c.end_date)).cte("relied_early")
+             .where(nx.c.effective_date < n.c.end_date, x.of_person(nx.c.person_id))).cte("relied_early")
     return (select(early, c.c.title, c.c.region_code, p.c.code, p.c.name, pr.c.kind.label("procedure"), ae.c.seq)
             .join(c, c.c.id == early.c.case_id).join(p, p.c.id == early.c.next_person)
             .join(pr, pr.c.id == early.c.procedure_id)

@@ -26,7 +26,8 @@ def repeated_signers(x: Query) -> Iterator[Flag]:
 
 def _repeated_rows(x: Query):
     s, c, p, pr, ae = t.steps, t.cases, t.persons, t.procedures, t.audit_events
-    twice = (select(s.c.procedure_id, s.c.person_id).join(c, c.c.id == s.c.case_id).where(x.region())
+    twice = (select(s.c.procedure_id, s.c.person_id).join(c, c.c.id == s.c.case_id)
+             .where(x.region(), x.of_person(s.c.person_id))
              .group_by(s.c.procedure_id, s.c.person_id)
              .having(func.count(distinct(s.c.step_key)) >= 2)).cte("repeated_signers")
     return (select(s.c.id, s.c.procedure_id, s.c.person_id, s.c.case_id, s.c.step_key, s.c.voided_at, c.c.title,
@@ -55,7 +56,8 @@ def _voidings(x: Query):
     return (select(cause.c.seq, cause.c.case_id, cause.c.procedure_id, cause.c.person_id, cause.c.at,
                    cause.c.action)
             .join(c, c.c.id == cause.c.case_id)
-            .where(x.region(), cause.c.procedure_id.isnot(None), cause.c.action != "step",
+            .where(x.region(), x.of_person(cause.c.person_id), cause.c.procedure_id.isnot(None),
+                   cause.c.action != "step",
                    cause.c.detail[("voided_steps", 0, "id")].as_integer().isnot(None))).cte("voidings")
 
 

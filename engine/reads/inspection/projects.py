@@ -41,6 +41,7 @@ def _missed_rows(x: Query):
     signed = and_(s.c.case_id == missed.c.case_id, s.c.step_key == "performance_evaluation", s.c.voided_at.is_(None))
     return (select(missed, s.c.effective_date, p.c.code, p.c.name, ae.c.seq)
             .outerjoin(s, signed).outerjoin(p, p.c.id == s.c.person_id).outerjoin(ae, step_event(ae, s))
+            .where(x.of_person(s.c.person_id))
             .order_by(missed.c.case_id, s.c.id, ae.c.seq))
 
 
@@ -66,5 +67,5 @@ def _late_rows(x: Query):
                    detail[("entered_late", "report_from")].as_string().label("start"))
             .join(ae, and_(ae.c.case_id == c.c.id, ae.c.action == "disbursement_recorded"))
             .outerjoin(p, p.c.id == ae.c.person_id)
-            .where(c.c.kind == "project", x.region(), report.is_not(None))
+            .where(c.c.kind == "project", x.region(), report.is_not(None), x.of_person(ae.c.person_id))
             .order_by(c.c.id, ae.c.seq))

@@ -34,14 +34,15 @@ DAY = timedelta(days=1)
 class Query:
     """The connection, the region, the thresholds, and the few expressions that differ by database."""
 
-    def __init__(self, app: App, conn: Connection, scopes: list[str], case: int | None = None):
-        self.app, self.conn, self.case = app, conn, case
+    def __init__(self, app: App, conn: Connection, scopes: list[str], case: int | None = None,
+                 person: int | None = None):
+        self.app, self.conn, self.case, self.person = app, conn, case, person
         self.insp = app.config.policy.data.inspection
         self.zone = self.insp.zone()
         self.fixed = _fixed_minutes(self.zone)
         self.pg = conn.dialect.name == "postgresql"
         self.prefixes = [prefix(code) for code in scopes]
-        self.signing = list(self.insp.signing_step_types)
+        self.signing_types = list(self.insp.signing_step_types)
         if self.pg:
             # PostgreSQL takes json_array_elements for 100 rows a step, so a flag query over a county
             # looks costly enough to compile to machine code (JIT), and the compiling cost more than the
@@ -70,13 +71,53 @@ class Query:
         return or_(*(and_(cases.c.region_code >= p, cases.c.region_code < p[:-1] + chr(ord(p[-1]) + 1))
                      for p in self.prefixes))
 
+    def of_person(self, col):
+        """The rows of the person asked for (`person`: the one a lead is about, by its column `col`: the
+        signer, the poster, who changed a figure), read by that person's index; all when none was asked."""
+        return true() if self.person is None else col == self.person
+
+    def changed_by(self, case_col, actions: Sequence[str]):
+        """With a person asked for, the cases where that person did one of `actions` (the change a lead
+        is about: a figure replaced, a member added), by their own events' index: a decision is then
+        looked for only where they changed something, not in every case of the region."""
+        if self.person is None:
+            return true()
+        ae = t.audit_events
+        return case_col.in_(select(ae.c.case_id).where(ae.c.person_id == self.person, ae.c.action.in_(list(actions))))
+
+    def signed_in(self, procedure_col):
+        """With a person asked for, the procedures where that person took a step, by their steps' index
+        (a procedure's last exit check is theirs only where they checked it)."""
+        if self.person is None:
+            return true()
+        s = t.steps
+        return procedure_col.in_(select(s.c.procedure_id).where(s.c.person_id == self.person))
+
+    def posted(self, notice_col):
+        """With a person asked for, the notices that person posted, by their notice steps (a notice is
+        posted by its step, engine.services.procedures) on their steps' index: the notices table has no
+        index by poster, and a county's notices are not read to find one person's."""
+        if self.person is None:
+            return true()
+        s = t.steps
+        return notice_col.in_(select(s.c.notice_id).where(s.c.person_id == self.person, s.c.notice_id.is_not(None)))
+
+    def of_type(self, steps):
+        """A step's type: by its type's index, but not when a person's steps are read (by their own
+        index: a county officer's 150,000 steps are fewer than the region's signing steps)."""
+        return steps.c.step_type if self.person is None else steps.c.step_type.op("||")("")
+
+    def signing(self, steps):
+        """A signing step (of_type)."""
+        return self.of_type(steps).in_(self.signing_types)
+
     def signing_acts(self, steps, cases=t.cases):
         """The signing steps a pattern across cases (a burst) is looked for in: the region's; with a
         `case`, only those of the persons who signed a step of it, within a day of one of theirs on it (a
         burst is a run of sign-offs minutes apart, which nobody keeps up for a day): a burst covering the
         case is found whole from the signers' own index, not from every signing step of the region."""
         if self.case is None:
-            return and_(self.region(cases), steps.c.step_type.in_(self.signing))
+            return and_(self.region(cases), self.signing(steps), self.of_person(steps.c.person_id))
         own = self.conn.execute(select(t.steps.c.person_id, t.steps.c.recorded_at).where(
             t.steps.c.case_id == self.case, t.steps.c.person_id.is_not(None)).order_by(
             t.steps.c.person_id, t.steps.c.recorded_at)).all()
@@ -88,7 +129,8 @@ class Query:
                 windows.append([person, at - DAY, at + DAY])
         if not windows:
             return false()
-        return and_(self.scopes(cases), steps.c.step_type.op("||")("").in_(self.signing),   # not by its type's index
+        return and_(self.scopes(cases), steps.c.step_type.op("||")("").in_(self.signing_types),   # not by its type's index
+                    self.of_person(steps.c.person_id),
                     or_(*(and_(steps.c.person_id == person, steps.c.recorded_at.between(lo, hi))
                           for person, lo, hi in windows)))
 

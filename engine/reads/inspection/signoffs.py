@@ -35,7 +35,7 @@ def _off_hours_rows(x: Query):
     off = (select(s.c.id, s.c.case_id, s.c.procedure_id, s.c.step_key, s.c.person_id, s.c.recorded_at,
                   s.c.voided_at)
            .join(c, c.c.id == s.c.case_id)
-           .where(x.region(), s.c.step_type.in_(x.signing), not_(working), not_(x.late(s)))).cte("off_hours")
+           .where(x.region(), x.signing(s), x.of_person(s.c.person_id), not_(working), not_(x.late(s)))).cte("off_hours")
     return (select(off, c.c.title, c.c.region_code, p.c.code, p.c.name, pr.c.kind.label("procedure"), ae.c.seq)
             .join(c, c.c.id == off.c.case_id).join(p, p.c.id == off.c.person_id)
             .join(pr, pr.c.id == off.c.procedure_id).outerjoin(ae, step_event(ae, off))

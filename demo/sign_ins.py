@@ -9,7 +9,7 @@ import os
 import secrets
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from engine.adapters import tables as t
 from engine.adapters.db import Settings
@@ -54,9 +54,15 @@ def demo_sign_ins(settings: Settings) -> tuple[list[tuple[str, str, str, str]], 
         app.close()
 
 
+# Above the township, the posts a household's procedures need beside the county office director: who announces
+# (county office staff) and approves exits (the county head), and the city's sample checks (city office staff).
+COUNTY_DECIDING = ("county_office_staff", "county_head")
+CITY_DECIDING = ("city_office_staff",)
+
+
 def _colleagues(conn, chosen: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
     """The other holders of posts in the first village cadre's village and its township (one of its
-    pairing cadres)."""
+    pairing cadres), and the county's and city's posts of COUNTY_DECIDING and CITY_DECIDING."""
     ra = t.role_assignments.c
     cadre = next((code for kind, code, _ in chosen if kind == "cadre"), None)
     village = conn.execute(select(ra.region_code).join(t.persons, t.persons.c.id == ra.person_id).where(
@@ -66,8 +72,10 @@ def _colleagues(conn, chosen: list[tuple[str, str, str]]) -> list[tuple[str, str
     taken = {code for _, code, _ in chosen}
     rows = conn.execute(select(t.persons.c.code, t.persons.c.name, ra.role).join(
         t.role_assignments, ra.person_id == t.persons.c.id).where(
-        ra.region_code.in_([village, village[:9] + "000"]), ra.revoked_at.is_(None),
-        t.persons.c.active.is_(True)).order_by(t.persons.c.id)).all()
+        or_(ra.region_code.in_([village, village[:9] + "000"]),
+            and_(ra.region_code == village[:6] + "000000", ra.role.in_(COUNTY_DECIDING)),
+            and_(ra.region_code == village[:4] + "00000000", ra.role.in_(CITY_DECIDING))),
+        ra.revoked_at.is_(None), t.persons.c.active.is_(True)).order_by(t.persons.c.id)).all()
     # the village's pairing cadres are many (one per few households): the first of them stands for all
     first_pairing = next((r.code for r in rows if r.role == "pairing_cadre"), None)
     return list(dict.fromkeys((r.code, r.name) for r in rows

@@ -165,6 +165,8 @@ def test_the_demo_built_without_serving_has_its_sign_ins_for_a_server_started_la
     assert {"v01_secretary", "inspector", "admin"} <= set(rows)
     # the first village's and township's other cadres too: a household's whole procedure on the web
     assert {"v01_director", "v01_member", "t1_staff2", "t1_head"} <= set(rows) and "v02_secretary" not in rows
+    # and who announces and approves at the county, and the city's office (a6: the exit's announcement)
+    assert {"county_staff", "county_head", "city_staff"} <= set(rows) and "auditor" not in rows
     assert "同村、同乡镇的其他" in out.getvalue() and rows["v01_director"] not in out.getvalue()
     assert f"jingzhun --home {home} serve --host 0.0.0.0 --port 9123" in out.getvalue()
     assert "http://127.0.0.1:9123/" in out.getvalue() and rows["inspector"] in out.getvalue()

@@ -272,6 +272,34 @@ def post_held(posts, region_code: str, roles: Sequence[str] = ()) -> str | None:
     return min(over, key=lambda p: (rank.get(p.role, len(rank)), -len(prefix(p.region_code)), p.role)).role
 
 
+def awaited_procedure(workflow, rule: RuleDef, stage: str | None) -> str | None:
+    """The procedure whose step a rule's `until` names, among those a case at `stage` may start: the one its
+    deadline waits in (a new plan after a reopening or once monitored: the plan's revision, not the exit that
+    is the stage's main path and is refused until that plan is approved). None when the rule names no step."""
+    if workflow is None:
+        return None
+    for until in rule.until:
+        for name, proc in workflow.procedures.items():
+            if until.step and stage in proc.sources and any(s.key == until.step for s in proc.steps):
+                return name
+    return None
+
+
+def waits_in(workflow, rule: RuleDef, stage: str | None) -> str | None:
+    """The procedure a stage's deadline waits in: the one holding the step that closes it, else the stage's
+    main procedure (a plan after identification: the assistance, from its pairing)."""
+    found = awaited_procedure(workflow, rule, stage)
+    return found or (workflow.main_path.get(stage) if workflow is not None else None)
+
+
+def dates_waiting(rule: RuleDef, step, before) -> bool:
+    """Whether one of the rule's `waiting` triggers dates `step` once `before`, the step ahead of it, is done
+    (a procedure's first step waits for nobody's: it is not dated so)."""
+    after_notice = before.type == "notice"
+    return any(tr.waiting is not None and ("any" in tr.waiting or step.type in tr.waiting)
+               and tr.after_notice in (None, after_notice) for tr in rule.when)
+
+
 def next_after_passed(old_ladder: list[dict], old_next: int | None, new_ladder: list[dict]) -> dict | None:
     """The level of `new_ladder` to alert next: the first one whose key was not passed in the old
     ladder (levels before `old_next` were alerted, or skipped as a reminder too late to send). A

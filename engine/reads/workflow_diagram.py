@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from engine.domain.deadline_rules import dates_waiting, waits_in
 from engine.domain.errors import BadInput
 
 FORMATS = ("text", "mermaid", "svg")
@@ -104,24 +105,27 @@ def _rules_of(config: Any, kind: str) -> list[tuple[str, Any]]:
 
 
 def _procedure(lab: _Labels, wf: Any, name: str, proc: Any, rules: list) -> ProcView:
-    steps = tuple(_step(lab, name, step, rules) for step in proc.steps)
-    own = tuple(lab.rule(n, r) for n, r in rules if any(_for_procedure(wf, name, proc, w) for w in r.when))
+    steps = tuple(_step(lab, name, step, rules, before) for before, step in zip((None, *proc.steps), proc.steps))
+    own = tuple(lab.rule(n, r) for n, r in rules if any(_for_procedure(wf, name, r, w) for w in r.when))
     main = any(wf.main_path.get(s) == name for s in proc.sources)
     return ProcView(name, lab("procedure." + name), tuple(proc.sources), proc.to, proc.reject_to, main,
                     steps, own)
 
 
-def _for_procedure(wf: Any, name: str, proc: Any, when: Any) -> bool:
-    """A rule that starts when this procedure starts, or when the case enters the stage it begins from."""
+def _for_procedure(wf: Any, name: str, rule: Any, when: Any) -> bool:
+    """A rule that starts when this procedure starts, or when the case enters a stage it waits in there (the
+    stage's main procedure, or the one holding the step that closes it: a new plan's, not the exit's)."""
     if when.starts is not None:
         return when.starts == name
-    return when.enters is not None and wf.main_path.get(when.enters) == name
+    return when.enters is not None and waits_in(wf, rule, when.enters) == name
 
 
-def _step(lab: _Labels, procedure: str, step: Any, rules: list) -> StepView:
-    due = tuple(lab.rule(n, r) for n, r in rules for w in r.when
-                if w.step == step.key and w.procedure in (None, procedure)
-                or w.waiting is not None and step.type in w.waiting and w.after_notice is not True)
+def _step(lab: _Labels, procedure: str, step: Any, rules: list, before: Any) -> StepView:
+    """The step, with the rules that date it: those its own key starts, and those that date the wait for it
+    once the step before is done (none for a procedure's first step)."""
+    due = tuple(lab.rule(n, r) for n, r in rules
+                if any(w.step == step.key and w.procedure in (None, procedure) for w in r.when)
+                or before is not None and dates_waiting(r, step, before))
     return StepView(step.key, lab("step." + step.key), lab("tour.step_type." + step.type),
                     tuple(lab.role(r) for r in step.roles), tuple(lab("evidence." + e) for e in step.evidence),
                     lab.notice(step), tuple(dict.fromkeys(due)))

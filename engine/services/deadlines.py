@@ -25,8 +25,9 @@ from config import Config
 from config.deadlines import DueOn, OwnerSpec, RuleDef
 from engine.adapters import tables as t
 from engine.adapters.direct import Direct
-from engine.domain.deadline_rules import (ENDED_STAGE, Rules, as_date, aware, basis_of, compiled, nearest_owner,
-                                          next_after_passed, owner_spec, parse_at, participants, post_held, value_of)
+from engine.domain.deadline_rules import (ENDED_STAGE, Rules, as_date, aware, awaited_procedure, basis_of, compiled,
+                                          dates_waiting, nearest_owner, next_after_passed, owner_spec, parse_at,
+                                          participants, post_held, value_of, waits_in)
 from engine.domain.exit_years import EXITED_STAGES
 from engine.domain.regions import ancestors_of
 from engine.adapters.one_of import one_of
@@ -191,6 +192,7 @@ def after_steps_voided(conn: Connection, case_id: int, procedure_id: int, now: d
     if rules is None:
         return cancelled
     work = _Work(now)
+    work.drafts.extend(_waits_again(app, rules, case, procedure_id, waiting, kept))
     for r in open_rows(conn, [case_id]):
         rule = rules.rules.get(r.rule)
         if rule is None or r.type != "procedure" or r.procedure_id != procedure_id or r.step_key == waiting.key:
@@ -203,6 +205,22 @@ def after_steps_voided(conn: Connection, case_id: int, procedure_id: int, now: d
         _find_owners(conn, work.drafts)
         _write(conn, rules, work, app.policy_version)
     return cancelled
+
+
+def _waits_again(app, rules: Rules, case, procedure_id: int, waiting, kept: Sequence) -> list[_Draft]:
+    """The step a case waits for again once later steps were voided (an exit's acknowledgement, its signed
+    confirmation replaced): the `waiting` rules that date it, from today, as when the step before was done."""
+    workflow = app.config.workflows.get(case.kind)
+    procedure = next((n for n, p in (workflow.procedures.items() if workflow else ()) if waiting in p.steps), None)
+    covering = _waits_covered(workflow, rules.by_kind.get(case.kind, {})).get((procedure, waiting.key), ())
+    exclude = frozenset(x for s in kept for x in [s.person_id, *s.data.get("verifier_ids", [])])
+    nobody = SimpleNamespace(data={}, case=SimpleNamespace(attrs={}))
+    basis = lambda rule: basis_of(rule, rules.role_level(waiting.roles))   # noqa: E731
+    return [_Draft(name, rule, case.id, case.region_code, app.clock.today(), basis(rule),
+                   procedure_id, waiting.key, f"{procedure_id}:{waiting.key}",
+                   owner=(("roles", tuple(waiting.roles), exclude) if rule.owner == "step_roles"
+                          else owner_spec(rule, nobody, None, exclude)))
+            for name, rule, _ in covering]
 
 
 # --- a sample check's wrong exit waiting for its problem item (engine/services/sampling) ---------------
@@ -285,6 +303,81 @@ def open_sample_waits(conn: Connection, config: Config, today: date, now: dateti
         work.drafts.extend(_Draft(name, rule, c.id, c.region_code, today, basis_of(rule),
                                   owner=owner_spec(rule, case, None)) for name, rule in named
                            if (c.id, name) not in running)
+    if work.drafts:
+        _find_owners(conn, work.drafts)
+        _write(conn, rules, work, config.version)
+    return len(work.drafts)
+
+
+_CATCH_UP_BATCH = 1000
+
+
+def open_step_waits(conn: Connection, config: Config, now: datetime) -> int:
+    """Rules `when: {waiting: [...]}` new to a home (`config install`, or a release's packaged rules at `init`):
+    the cases already waiting at a step one covers (an exit stuck at its acknowledgement since before the rule)
+    get the deadline the step before would have written, dated from when they began to wait (that step's date;
+    after a notice, the notice's end), owned as it would be (who took part excluded), so they are overdue and
+    escalated at the next sweep as any other. One open already is left as it is. Read by the step waited for
+    (ix_cases_pending), a batch at a time. Returns how many were opened."""
+    rules = compiled(config)
+    opened = 0
+    for kind, kind_rules in (rules.by_kind.items() if rules is not None else ()):
+        workflow = config.workflows.get(kind)
+        for (procedure, step), covering in _waits_covered(workflow, kind_rules).items():
+            last = 0
+            while True:
+                c = t.cases.c
+                cases = conn.execute(select(c.id, c.region_code, c.open_procedure_id).where(
+                    c.pending_procedure == procedure, c.pending_step == step, c.kind == kind,
+                    c.open_procedure_id.is_not(None), c.id > last).order_by(c.id).limit(_CATCH_UP_BATCH)).all()
+                if not cases:
+                    break
+                last = cases[-1].id
+                opened += _open_waits_of(conn, rules, config, workflow.procedures[procedure].step(step), covering,
+                                         cases, now)
+    return opened
+
+
+def _waits_covered(workflow, kind_rules: dict[str, RuleDef]) -> dict[tuple[str, str], list]:
+    """(procedure, step) -> [(rule's name, rule, whether right after a notice)]: the steps after a first that a
+    `waiting` rule dates, as `_on_waiting` does when the step before is done."""
+    covered: dict[tuple[str, str], list] = defaultdict(list)
+    for name, proc in (workflow.procedures.items() if workflow is not None else ()):
+        for before, step in zip(proc.steps, proc.steps[1:]):
+            after_notice = before.type == "notice"
+            for rule_name, rule in kind_rules.items():
+                if dates_waiting(rule, step, before):
+                    covered[(name, step.key)].append((rule_name, rule, after_notice))
+    return covered
+
+
+def _open_waits_of(conn: Connection, rules: Rules, config: Config, step, covering: list, cases: list,
+                   now: datetime) -> int:
+    s, n = t.steps.c, t.notices.c
+    procs = [r.open_procedure_id for r in cases]
+    last_ids = select(func.max(s.id)).where(s.procedure_id.in_(procs), s.voided_at.is_(None)).group_by(s.procedure_id)
+    began = {r.procedure_id: r for r in conn.execute(
+        select(s.procedure_id, s.effective_date, n.end_date).outerjoin(t.notices, n.id == s.notice_id)
+        .where(s.id.in_(last_ids)))}
+    took_part: dict[int, set] = defaultdict(set)
+    for r in conn.execute(select(s.procedure_id, s.person_id, s.data).where(s.procedure_id.in_(procs),
+                                                                            s.voided_at.is_(None))):
+        took_part[r.procedure_id].add(r.person_id)
+        took_part[r.procedure_id].update((r.data or {}).get("verifier_ids", []))
+    running = {(r.case_id, r.rule, r.subject) for r in open_rows(conn, [r.id for r in cases])}
+    work, nobody = _Work(now), SimpleNamespace(data={}, case=SimpleNamespace(attrs={}))
+    for case in cases:
+        start, subject = began.get(case.open_procedure_id), f"{case.open_procedure_id}:{step.key}"
+        for name, rule, after_notice in covering:
+            if start is None or (case.id, name, subject) in running:
+                continue
+            exclude = frozenset(took_part[case.open_procedure_id])
+            owner = (("roles", tuple(step.roles), exclude) if rule.owner == "step_roles"
+                     else owner_spec(rule, nobody, None, exclude))
+            since = (start.end_date or start.effective_date) if after_notice else start.effective_date
+            work.drafts.append(_Draft(name, rule, case.id, case.region_code, since,
+                                      basis_of(rule, rules.role_level(step.roles)), case.open_procedure_id, step.key,
+                                      subject, owner=owner))
     if work.drafts:
         _find_owners(conn, work.drafts)
         _write(conn, rules, work, config.version)
@@ -458,13 +551,46 @@ def _on_enters(m: _Moment, name: str, rule: RuleDef, trig) -> list[_Draft]:
 
 
 def _stage_owner(workflow, rule: RuleDef, stage: str, p) -> tuple[str | None, tuple]:
-    """(the step a case entering `stage` waits for, the owner's spec): the first step of the stage's main
-    procedure, whose roles own the deadline when the rule says `owner: step_roles`."""
-    name = workflow.main_path.get(stage) if workflow is not None else None
+    """(the step a case entering `stage` waits for, the owner's spec): the first step of the procedure it
+    waits in (`_waits_in`), whose roles own the deadline when the rule says `owner: step_roles`."""
+    name = waits_in(workflow, rule, stage)
     step = workflow.procedures[name].steps[0] if name else None
     if rule.owner == "step_roles":
         return (step.key, ("roles", tuple(step.roles), frozenset())) if step else (None, ())
     return (step.key if step else None), owner_spec(rule, p, None)
+
+
+_SET_STEP = update(t.deadlines).where(t.deadlines.c.id == bindparam("b_id"), t.deadlines.c.status == _OPEN).values(
+    step_key=bindparam("b_step"))
+
+
+def correct_awaited_steps(conn: Connection, config: Config) -> int:
+    """Open deadlines of a stage's rule closed by a step of another procedure than the stage's main one (a new
+    plan after a reopening: `until: plan_approval`), written before they named the step they wait for, named
+    the stage's main step instead (the exit's proposal): each is set to the step the case waits for in that
+    procedure (its plan, or its approval once the plan is proposed), what every list, export and alert says.
+    Run at each upgrade (`init`) and `config install`: an indexed read of those rules' open deadlines (few:
+    reopenings, monitored households). Returns how many were put right."""
+    rules = compiled(config)
+    named = {n: r for n, r in (rules.rules.items() if rules is not None else ())
+             if any(tr.enters for tr in r.when) and any(u.step for u in r.until)}
+    if not named:
+        return 0
+    d, c = t.deadlines.c, t.cases.c
+    fixes = []
+    for r in conn.execute(select(d.id, d.rule, d.step_key, c.kind, c.stage, c.pending_procedure, c.pending_step)
+                          .join(t.cases, t.cases.c.id == d.case_id)
+                          .where(d.rule.in_(sorted(named)), d.status == _OPEN, d.type.in_(("stage", "step")))):
+        workflow = config.workflows.get(r.kind)
+        awaited = awaited_procedure(workflow, named[r.rule], r.stage)
+        if awaited is None:
+            continue
+        step = r.pending_step if r.pending_procedure == awaited else workflow.procedures[awaited].steps[0].key
+        if step != r.step_key:
+            fixes.append({"b_id": r.id, "b_step": step})
+    if fixes:
+        conn.execute(_SET_STEP, fixes)
+    return len(fixes)
 
 
 def after_case_opened(app, conn: Connection, case, now: datetime) -> None:
@@ -574,6 +700,8 @@ def _follow(work: _Work, kind_rules: dict[str, RuleDef], m: _Moment) -> list[_Dr
     must do that step (the township's staff while it waits for the township's review), so the alerts
     and the escalation go to who can act. Its due time does not move."""
     nxt = _waiting_step(m)
+    if nxt is None and m.o.procedure_status == "rejected":
+        nxt = m.proc_def.steps[0]       # the procedure to be started again: a stage's deadline waits for its start
     if nxt is None:
         return []
     found = []
@@ -583,10 +711,13 @@ def _follow(work: _Work, kind_rules: dict[str, RuleDef], m: _Moment) -> list[_Dr
             continue
         if d.type == "procedure" and d.procedure_id != m.o.procedure_id:
             continue
-        if d.type == "stage" and not any(m.workflow.main_path.get(tr.enters) == m.procedure for tr in rule.when
+        if d.type == "stage" and not any(waits_in(m.workflow, rule, tr.enters) == m.procedure for tr in rule.when
                                          if tr.enters == m.o.to_stage):
-            continue        # a stage's deadline follows its main procedure's steps (pairing, plan, approval)
-        if d.type not in ("procedure", "stage"):
+            continue        # a stage's deadline follows its procedure's steps (pairing, plan, approval)
+        if d.type == "step" and not (d.step_key and any(tr.enters for tr in rule.when)
+                                     and awaited_procedure(m.workflow, rule, m.o.to_stage) == m.procedure):
+            continue        # as a stage's started by a step too (a new plan: its plan, then its approval)
+        if d.type not in ("procedure", "stage", "step"):
             continue
         owner = ("roles", tuple(nxt.roles), frozenset(participants(m.p))) if rule.owner == "step_roles" else ()
         found.append(m.draft(d.rule, rule, d.start_on, d.basis, d.procedure_id, nxt.key, d.subject, owner=owner,
@@ -598,6 +729,10 @@ def _on_step(m: _Moment, name: str, rule: RuleDef, trig) -> list[_Draft]:
     p = m.p
     if m.step.key != trig.step or trig.procedure not in (None, m.procedure) or m.o.decision == "rejected":
         return []
+    # A stage's rule a step starts too (a new plan once monitored): it waits for the first step of the
+    # procedure its `until` names, as when the case enters the stage (_on_enters)
+    awaited = awaited_procedure(m.workflow, rule, m.o.to_stage) if any(tr.enters for tr in rule.when) else None
+    step_key = m.workflow.procedures[awaited].steps[0].key if awaited else None
     found = []
     for item in (p.data.get(trig.items) or [] if trig.items else [None]):
         subject = str(item.get("name", "")) if isinstance(item, dict) else ""
@@ -605,7 +740,7 @@ def _on_step(m: _Moment, name: str, rule: RuleDef, trig) -> list[_Draft]:
         if isinstance(rule.due, DueOn) and rule.due.field and given is None:
             continue
         found.append(m.draft(name, rule, m.effective, basis_of(rule), subject=subject, given_due=given,
-                             owner=owner_spec(rule, p, item)))
+                             owner=owner_spec(rule, p, item), step_key=step_key))
     return found
 
 

@@ -51,7 +51,9 @@ REGISTRAR_ROLES = ("county_office_director", "county_office_staff", "city_office
 # (household.yaml, exit.county_approval: the county office's director and the county head, who answers
 # for exits), and by them only; every other finding by REGISTRAR_ROLES.
 WRONG_EXIT_ROLES = ("county_office_director", "county_head")
-# Who may register a problem item of some finding (the web's form and menu).
+# Who may register a problem item of some finding (the web's form and menu); they also refer its overdue
+# rectification to the discipline commission (DOMAIN §9: those who supervise rectification act on overdue
+# work), a county head included, whatever the finding.
 ADDING_ROLES = tuple(dict.fromkeys(REGISTRAR_ROLES + WRONG_EXIT_ROLES))
 
 
@@ -530,7 +532,7 @@ _OPEN_PROBLEMS = select(t.cases.c.id).where(t.cases.c.kind == "problem", t.cases
 def refer_overdue(app: App, actor: Actor, region: str, today: date | None = None) -> list[int]:
     """Refer every problem under `region` still not reported after its deadline; returns their ids."""
     admins = tuple(name for name, r in app.config.roles.items() if r.admin)   # the scheduler acts as one
-    assignment = require_role(app, actor, REGISTRAR_ROLES + admins, region, "problem refer-overdue")
+    assignment = require_role(app, actor, ADDING_ROLES + admins, region, "problem refer-overdue")
     today = today or app.clock.today()
     referred = []
     with app.transaction() as conn:

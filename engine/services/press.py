@@ -77,11 +77,28 @@ def press_deadline(app: App, actor: Actor, deadline_id: int, note: str | None = 
         handed = handover.hand_over(app, uow, actor, used.role, d.region_code, "press", [d], deadline=d.id)
         if handed:
             d = conn.execute(select(t.deadlines).where(t.deadlines.c.id == deadline_id)).first()
-        refused = _unowned(conn, d) if d.owner_id is None else None
+        refused = _unowned(conn, d) if d.owner_id is None else _refused(app, conn, actor, d, now, handed)
         if refused is None:
             return _press(app, uow, actor, used.role, d, note, now) | {
                 "handed_from": handed[0]["from"] if handed else None}
-    raise refused       # after the hand-over's commit
+    raise refused       # after the hand-over's commit: the deadline is its new holder's whatever the refusal
+
+
+def _refused(app: App, conn, actor: Actor, d, now, handed: list[dict]) -> AuthError | RuleViolation | None:
+    """Why the owner of `d` may not be pressed by `actor` now (their own work, or pressed today already),
+    saying whom a leaver's deadline just went to when it did; None: the press goes ahead."""
+    left = handed[0]["from"] if handed else None
+    if d.owner_id == actor.person_id:
+        if left:
+            return AuthError("press.own_work_handed", deadline=d.id, left=left)
+        return AuthError("press.own_work", deadline=d.id, person=actor.code)
+    last = _pressed_today(app, conn, actor, d, now)
+    if last is None:
+        return None
+    if left:
+        return RuleViolation("press.already_today_handed", deadline=d.id, left=left, owner=handed[0]["to"],
+                             at=wall_clock(app.config, last))
+    return RuleViolation("press.already_today", deadline=d.id, at=wall_clock(app.config, last))
 
 
 def _unowned(conn, d) -> RuleViolation:
@@ -94,13 +111,9 @@ def _unowned(conn, d) -> RuleViolation:
 
 
 def _press(app: App, uow, actor: Actor, role: str, d, note: str | None, now) -> dict[str, Any]:
-    """The press itself, in the caller's transaction: the organisation event and the owner's messages."""
-    conn, deadline_id = uow.conn, d.id
-    if d.owner_id == actor.person_id:
-        raise AuthError("press.own_work", deadline=deadline_id, person=actor.code)
-    last = _pressed_today(app, conn, actor, d, now)
-    if last is not None:
-        raise RuleViolation("press.already_today", deadline=deadline_id, at=wall_clock(app.config, last))
+    """The press itself, in the caller's transaction: the organisation event and the owner's messages
+    (the caller found nothing against it: `_unowned`, `_refused`)."""
+    conn = uow.conn
     case = conn.execute(select(t.cases.c.id, t.cases.c.kind, t.cases.c.title, t.cases.c.region_code,
                                t.cases.c.pending_procedure, t.cases.c.pending_step)
                         .where(t.cases.c.id == d.case_id)).first()

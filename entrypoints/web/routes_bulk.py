@@ -127,7 +127,8 @@ def _sign_list(request: Request, code: str, form: dict, files: dict[str, Path], 
     if not outcomes and (wrong := _form_problem(result.refused)) is not None:
         raise wrong                 # the form's own entries (a count left blank): said once, at the form
     # each reason once with its households (a village refused for one rule: one group, not a card a household)
-    groups = [{"reasons": g.texts(), "codes": [c for c, _ in g.reasons], "cases": [chosen[c] for c in g.cases]}
+    groups = [{"reasons": [for_pages(text) for text in g.texts()],      # catalogue texts: their commands as code
+               "codes": [c for c, _ in g.reasons], "cases": [chosen[c] for c in g.cases]}
               for g in result.grouped(reader.core, list(chosen), reader.lang)]
     done_groups: dict[tuple, list] = {}         # the done ones alike: by the decision and the stage reached
     for cid, case in chosen.items():
@@ -249,7 +250,7 @@ def _sheet_problems(reader: Reader, etype: str, values: dict[int, dict[str, str]
     for case_id, column, exc in problems:
         label = config.label(f"field.{column}", lang) if f"field.{column}" in config.labels else None
         text = for_pages(exc.render(config, lang))
-        said = render_text(config, "pair", {"name": label, "value": text}, lang) \
+        said = for_pages(render_text(config, "pair", {"name": label, "value": text}, lang)) \
             if label and column not in ("case", "-") else text
         refused.setdefault(case_id, []).append(said)
     return [i for i in items if i is not None], refused

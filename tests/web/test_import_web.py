@@ -232,7 +232,7 @@ def test_a_yearly_recheck_replaces_each_households_item_from_the_page(signed_in,
     sheet = lambda food: f"户编号,不愁吃,不愁穿\nRH-001,{food},是\nRH-002,{food},是\n".encode("utf-8")  # noqa: E731
     assert post(cadre, "两不愁.csv", sheet("是"), what="evidence", type="two_assurances").status_code == 200
     held = post(cadre, "两不愁.csv", sheet("否"), what="evidence", type="two_assurances")
-    assert held.status_code == 400 and "请在「从文件导入」页勾选「替换各户现有的这类材料」并填写理由" in held.text
+    assert held.status_code == 400 and "请在「从文件导入」页勾选「替换现有的这类材料」并填写理由" in held.text
     unboxed = post(cadre, "两不愁.csv", sheet("否"), what="evidence", type="two_assurances", reason="复核")
     assert unboxed.status_code == 400 and "请勾选" in unboxed.text            # a reason is not dropped unsaid
     unexplained = post(cadre, "两不愁.csv", sheet("否"), what="evidence", type="two_assurances", replace="1")

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from engine.adapters import tables as t
-from tests.web.bulk_world import core, demo_home, township_list, web  # noqa: F401
+from tests.web.bulk_world import core, demo_home, live_server, township_list, web  # noqa: F401
 from tests.web.test_api import api  # noqa: F401
 
 
@@ -68,3 +68,30 @@ def test_the_api_takes_and_gives_a_rulings_day_and_verifiers(api, core):
     assert ruling["ruled_on"] == ruled_on and [v["code"] for v in ruling["verifiers"]] == ["v01_member"]
     record = client.get(f"/api/v1/cases/{listed.objected}").json()
     assert [o["ruled_on"] for o in record["objections"]] == [ruled_on]
+
+
+def test_on_a_phone_a_township_cadre_rules_with_the_visits_day_and_its_verifiers(phone, core, demo_home):
+    from playwright.sync_api import expect
+    listed = township_list(core, 2)
+    notice = notice_of(core, listed.objected)
+    with core.engine.connect() as conn:
+        objection = conn.execute(select(t.objections).where(t.objections.c.case_id == listed.objected)).first()
+    code, password = demo_home[1]["township"]
+    page = phone.page
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    phone.sign_in(code, password)
+    phone.go(f"/notices/{notice.id}")
+    item = page.locator(f'li[data-objection="{objection.id}"]')
+    item.locator('input[name="reason"]').fill("经入户核实，务工收入已计入")
+    day = (objection.filed_on + timedelta(days=1)).isoformat()
+    item.locator('input[name="ruled_on"]').fill(day)
+    first = item.locator('input[name="verifiers"]').first
+    first.check()
+    name = first.locator("xpath=..").inner_text().split()[0]
+    phone.shot("objection-ruling-form-phone")
+    item.locator("button").click()
+    ruled = page.locator(f'li[data-objection="{objection.id}"][data-state="dismissed"] [data-ruling]')
+    expect(ruled).to_contain_text(f"于 {day} 处理")
+    expect(ruled).to_contain_text(f"现场核实：{name}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    phone.shot("objection-ruling-phone")

@@ -19,6 +19,7 @@ from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
 from engine.domain.evidence import code_words, read_code
 from engine.domain.members import age_at
 from engine.domain.monitoring import from_exit, period_years, reckoned_from_year
+from engine.reads.listings import ruled_on
 from engine.services.org import persons_holding
 from engine.services.context import StepContext, WorkflowRules
 from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, measure_code
@@ -599,6 +600,35 @@ def new_plan_adopted(ctx: StepContext) -> list:
     return []
 
 
+_UPHELD = (select(t.objections.c.id, t.objections.c.resolved_at, t.objections.c.resolved_on,
+                  t.objections.c.resolution_reason)
+           .join(t.notices, t.notices.c.id == t.objections.c.notice_id)
+           .where(t.objections.c.case_id == bindparam("b_case"), t.objections.c.resolution == "upheld",
+                  t.notices.c.procedure_kind == bindparam("b_kind"))
+           .order_by(t.objections.c.resolved_at.desc()).limit(1))
+_CHECKED_SINCE = (select(t.evidence.c.id).where(
+    t.evidence.c.case_id == bindparam("b_case"), t.evidence.c.type.in_(bindparam("b_types", expanding=True)),
+    t.evidence.c.attached_at > bindparam("b_since")).limit(1))
+
+
+def objection_answered(ctx: StepContext) -> list:
+    """A household whose last such procedure ended on an objection upheld (the township found the
+    village's facts wrong) is proposed again only on facts checked afresh: at least one of the step's
+    items (income, 两不愁, housing, water) recorded after the ruling. Which fact the objection was about
+    is the ruling's words, not a field: any one item checked again is asked for, and the refusal says
+    the ruling's day and reason so the village knows what to check."""
+    upheld = ctx.conn.execute(_UPHELD, {"b_case": ctx.case.id, "b_kind": ctx.procedure}).first()
+    if upheld is None or not ctx.step.evidence:
+        return []
+    if ctx.conn.execute(_CHECKED_SINCE, {"b_case": ctx.case.id, "b_types": list(ctx.step.evidence),
+                                         "b_since": upheld.resolved_at}).first() is not None:
+        return []
+    day = ruled_on(ctx.app.config, upheld)
+    return [("objection_unanswered", {"objection": upheld.id, "date": day.isoformat() if day else "-",
+                                      "reason": (upheld.resolution_reason or "-")[:100],
+                                      "types": Codes("evidence", tuple(ctx.step.evidence))})]
+
+
 def offered(case, procedure: str, conn=None) -> bool:
     """Monitoring is offered to a household not monitored, risk elimination to one that is; the exit
     is not offered while a new plan is needed."""
@@ -613,7 +643,8 @@ RULES = WorkflowRules(
             "returned_to_poverty": returned_to_poverty, "risk_eliminated": risk_eliminated,
             "assistance_ready": assistance_ready, "pairing_kept": pairing_kept,
             "monitoring_clue_valid": monitoring_clue_valid, "own_pairing_cadre": own_pairing_cadre,
-            "monitoring_measured": monitoring_measured, "new_plan_adopted": new_plan_adopted},
+            "monitoring_measured": monitoring_measured, "new_plan_adopted": new_plan_adopted,
+            "objection_answered": objection_answered},
     who_checks=frozenset({"own_pairing_cadre"}),
     handlers={"pairing": pair_cadres, "plan": record_plan},
     effects={"record_assistance": record_assistance, "adopt_plan": adopt_plan, "record_exit": record_exit,

@@ -209,6 +209,8 @@ objections = Table(
     Column("resolution_reason", Text),
     Column("resolved_by", ForeignKey("persons.id")),
     Column("resolved_at", DateTime(timezone=True)),
+    Column("resolved_on", Date),                     # the ruling's effective day (NULL before 0033: resolved_at's)
+    Column("resolution_verifiers", JSON),            # person codes who verified it on the spot
 )
 
 pairings = Table(

@@ -31,7 +31,8 @@ PAIRINGS = (select(t.pairings.c.case_id, t.pairings.c.kind, t.persons.c.code, t.
             .order_by(t.pairings.c.case_id, t.pairings.c.id))
 OBJECTIONS = (select(t.objections.c.case_id, t.objections.c.id, t.objections.c.notice_id, t.objections.c.objector,
                      t.objections.c.content, t.objections.c.filed_on, t.objections.c.resolution,
-                     t.objections.c.resolution_reason).order_by(t.objections.c.case_id, t.objections.c.id))
+                     t.objections.c.resolution_reason, t.objections.c.resolved_on,
+                     t.objections.c.resolution_verifiers).order_by(t.objections.c.case_id, t.objections.c.id))
 _d = t.deadlines.c
 CLOSED = (select(_d.case_id, _d.id, _d.rule, _d.status, _d.closed_at, _d.closed_reason, _d.procedure_id)
           .where(_d.status != "open", (_d.closed_at.is_(None)) | _d.closed_reason.like("step:%")
@@ -126,23 +127,25 @@ def _pairings_of(case_id: int, steps: list[tuple], rows: list, removals: frozens
 
 
 def _objections_of(case_id: int, events: list[tuple], rows: list) -> list[Damage]:
-    expected: dict[int, list] = {}                   # objection -> [notice, objector, content, filed on, resolution, reason, seq]
+    # objection -> [notice, objector, content, filed on, resolution, reason, ruled on, verifiers, seq]: a ruling
+    # entered before its day and verifiers were kept (migration 0033) records neither, and its row holds none
+    expected: dict[int, list] = {}
     for ev in events:
         detail = ev[7] or {}
         oid = detail.get("objection")
         if ev[9] == "objection_filed":
             expected[oid] = [detail.get("notice"), detail.get("objector"), detail.get("content"),
-                             detail.get("filed_on"), None, None, ev[10]]
+                             detail.get("filed_on"), None, None, None, [], ev[10]]
         elif oid in expected:
-            expected[oid][4:6] = detail.get("resolution"), ev[6]
+            expected[oid][4:8] = detail.get("resolution"), ev[6], detail.get("ruled_on"), detail.get("verifiers") or []
     damage = []
     for r in rows:
         recorded = expected.pop(r[1], None)
         if recorded is None:
             damage.append(found("objection_unrecorded", "case_objection", case=case_id, objection=r[1], seq="-"))
-        elif [r[2], r[3], r[4], _day(r[5]), r[6], r[7]] != recorded[:6]:
-            damage.append(found("objection_changed", "case_objection", case=case_id, objection=r[1], seq=recorded[6]))
-    return damage + [found("objection_missing", "case_objection", case=case_id, objection=o, seq=v[6])
+        elif [r[2], r[3], r[4], _day(r[5]), r[6], r[7], _day(r[8]), as_json(r[9]) or []] != recorded[:8]:
+            damage.append(found("objection_changed", "case_objection", case=case_id, objection=r[1], seq=recorded[8]))
+    return damage + [found("objection_missing", "case_objection", case=case_id, objection=o, seq=v[8])
                      for o, v in expected.items()]
 
 

@@ -19,6 +19,7 @@ from engine.domain.regions import province_of
 from engine.domain.monitoring import period_years, shown as monitoring_shown
 from engine.reads.case_integrity import case_integrity
 from engine.reads.imports import imported_from
+from engine.reads.listings import as_list, ruled_on, verifier_names
 from engine.reads.standing import standing
 from engine.reads.steps_recorded import as_recorded, step_events
 from engine.reads.words import registration_lines
@@ -68,6 +69,7 @@ def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, la
     for item in shaped["evidence"]:     # an earlier procedure's record, not the item a new one replaces
         item["earlier_procedure"] = item["type"] in kept and item["id"] in earlier
     shaped["relatives"] = [relative_shown(app.config, r, rows["names"], lang) for r in rows["relatives"]]
+    _ruled(app, shaped["objections"], rows["objections"])
     if case.kind == "household":      # monitored now, earlier monitorings, the transition period's end
         shaped["monitoring"] = monitoring_shown(case.stage, case.attrs, app.clock.today(),
                                                 period_years(app.config.policy, province_of(case.region_code)))
@@ -206,6 +208,18 @@ def _objection(o, who: Callable) -> dict[str, Any]:
         "id": o.id, "notice": o.notice_id, "objector": o.objector, "content": o.content,
         "filed_on": o.filed_on.isoformat(), "resolution": o.resolution, "resolution_reason": o.resolution_reason,
         "resolved_by": who(o.resolved_by) if o.resolved_by else None}
+
+
+def _ruled(app: App, shown: list[dict[str, Any]], rows: list) -> None:
+    """Each ruling's effective day (`ruled_on`) and who verified it on the spot (`verifiers`: code and
+    name), as the notice page shows them."""
+    codes = {c for o in rows for c in as_list(o.resolution_verifiers)}
+    with app.engine.connect() as conn:
+        named = verifier_names(conn, codes)
+    for item, o in zip(shown, rows):
+        day = ruled_on(app.config, o)
+        item["ruled_on"] = day.isoformat() if day else None
+        item["verifiers"] = [{"code": c, "name": named.get(c, c)} for c in as_list(o.resolution_verifiers)]
 
 
 def require_case_reader(app: App, actor: Actor, case_id: int) -> str:

@@ -1,6 +1,8 @@
 """Plain listings for any entrypoint: regions, people with their posts, one notice with its cases."""
 from __future__ import annotations
 
+import json
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -8,6 +10,7 @@ from sqlalchemy import select
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
+from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import NotFound
 from engine.domain.facts import last_day
 from engine.domain.regions import covers, prefix
@@ -59,10 +62,32 @@ def notice_detail(app: App, actor: Actor, notice_id: int) -> dict[str, Any]:
         objs = conn.execute(select(t.objections, t.persons.c.name.label("resolver"))
                             .join(t.persons, t.persons.c.id == t.objections.c.resolved_by, isouter=True)
                             .where(t.objections.c.notice_id == notice_id).order_by(t.objections.c.id)).all()
+        named = verifier_names(conn, {c for o in objs for c in as_list(o.resolution_verifiers)})
     return {"id": n.id, "scope": n.scope, "region": n.region_code, "procedure": n.procedure_kind,
             "step": n.step_key, "start": n.start_date, "end": n.end_date, "last": last_day(n.end_date),
             "days_required": n.days_required,
             "cases": [{"id": c.id, "title": c.title} for c in cases], "rendered": n.rendered,
             "objections": [{"id": o.id, "case": o.case_id, "objector": o.objector, "content": o.content,
                             "filed_on": o.filed_on, "resolution": o.resolution,
-                            "resolution_reason": o.resolution_reason, "resolved_by": o.resolver} for o in objs]}
+                            "resolution_reason": o.resolution_reason, "resolved_by": o.resolver,
+                            "ruled_on": ruled_on(app.config, o),
+                            "verifiers": [{"code": c, "name": named.get(c, c)} for c in as_list(o.resolution_verifiers)]}
+                           for o in objs]}
+
+
+def ruled_on(config: Any, o: Any) -> date | None:
+    """An objection's ruling's effective day: as recorded, or (a ruling entered before rulings kept their
+    day, migration 0033) the day it was entered."""
+    if o.resolved_on is not None:
+        return o.resolved_on
+    return date.fromisoformat(wall_clock(config, o.resolved_at)[:10]) if o.resolved_at is not None else None
+
+
+def as_list(value: Any) -> list:
+    return (json.loads(value) if isinstance(value, str) else value) or []
+
+
+def verifier_names(conn: Any, codes: set[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    return dict(conn.execute(select(t.persons.c.code, t.persons.c.name).where(t.persons.c.code.in_(sorted(codes)))).all())

@@ -21,7 +21,7 @@ from engine.domain.kin import KIN, kin_code
 from engine.domain.record_digests import attrs_digest
 from engine.domain.regions import common_ancestor
 from engine.reads.words import figure
-from engine.services.org import person_ids, refuse_read_only, require_role
+from engine.services.org import person_ids, persons_holding, refuse_read_only, require_role
 from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure
 from engine.domain.guards import dated_before_followed, raise_first
 from engine.adapters.repository import held_evidence, load_cases, load_members, load_open_procedures
@@ -415,10 +415,18 @@ def _tell_resolvers(app: App, conn: Connection, actor: Actor, case, notice_id: i
 
 
 @judged_again_when_lost
-def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, reason: str) -> str:
-    """Dismiss an objection (the procedure may go on) or uphold it (the procedure is rejected)."""
+def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, reason: str,
+                      ruled_on: date | None = None, verifiers: Sequence[str] = ()) -> str:
+    """Dismiss an objection (the procedure may go on) or uphold it (the procedure is rejected). The
+    ruling takes effect on `ruled_on` (the township's visit: not after today, not before the objection;
+    today if not given); `verifiers` are the persons of the village or township (their codes) who
+    verified it on the spot, as a verification step names its verifiers."""
     refuse_read_only(app, actor, "notice resolve")     # before anything of the objection is told
     own_words(reason, "objection.reason_required")
+    ruled_on = ruled_on or app.clock.today()
+    if ruled_on > app.clock.today():
+        raise RuleViolation("date.future", date=ruled_on, today=app.clock.today())
+    codes = list(dict.fromkeys(c.strip() for c in verifiers if c and c.strip()))
     with app.transaction() as conn:
         obj = conn.execute(select(t.objections).where(t.objections.c.id == objection_id)).first()
         if obj is None:
@@ -429,10 +437,18 @@ def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, r
         assignment = require_role(app, actor, OBJECTION_RESOLVERS, case.region_code, "notice resolve")
         if obj.recorded_by == actor.person_id:
             raise RuleViolation("duty.own_objection", person=actor.code, objection=objection_id)
+        if ruled_on < obj.filed_on:
+            raise RuleViolation("objection.ruled_before_filed", objection=objection_id, date=ruled_on,
+                                filed_on=obj.filed_on)
+        held = persons_holding(conn, codes, OBJECTION_RECORDERS, case.region_code) if codes else {}
+        lacking = [c for c in codes if c not in held]
+        if lacking:
+            raise RuleViolation("objection.verifier_role", persons=", ".join(lacking))
         resolution = "upheld" if upheld else "dismissed"
         now = app.clock.now()
         conn.execute(update(t.objections).where(t.objections.c.id == objection_id).values(
-            resolution=resolution, resolution_reason=reason.strip(), resolved_by=actor.person_id, resolved_at=now))
+            resolution=resolution, resolution_reason=reason.strip(), resolved_by=actor.person_id, resolved_at=now,
+            resolved_on=ruled_on, resolution_verifiers=codes or None))
         link = conn.execute(select(t.notice_cases.c.procedure_id).where(
             t.notice_cases.c.notice_id == obj.notice_id, t.notice_cases.c.case_id == obj.case_id)).scalar()
         pending = None
@@ -451,7 +467,7 @@ def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, r
         append_case_event(app, conn, actor, case, "objection_resolved", assignment.role, procedure_id=link,
                           reason=reason.strip(), pending=pending, close_procedure=rejected,
                           objection=objection_id, resolution=resolution,
-                          procedure_rejected=rejected)
+                          procedure_rejected=rejected, ruled_on=ruled_on.isoformat(), verifiers=codes)
     return resolution
 
 

@@ -182,12 +182,14 @@ def notice_object(ctx: Ctx, notice_id, case_id, objector, content, filed_on):
 @click.argument("objection_id", type=CASE_ID)
 @either("upheld", ("--uphold", True), ("--dismiss", False))
 @click.option("--reason", required=True)
+@date_option("--date", "ruled_on")
+@click.option("--verifier", "verifiers", multiple=True)
 @pass_ctx
-def notice_resolve(ctx: Ctx, objection_id, upheld, reason):
+def notice_resolve(ctx: Ctx, objection_id, upheld, reason, ruled_on, verifiers):
     from engine.services.case_actions import resolve_objection
     if upheld is None:
         raise click.UsageError(ctx.text("uphold_or_dismiss"))
-    outcome = resolve_objection(ctx.app(), ctx.actor(), objection_id, upheld, reason)
+    outcome = resolve_objection(ctx.app(), ctx.actor(), objection_id, upheld, reason, ruled_on, verifiers)
     say(ctx.text("objection_resolved", id=objection_id, outcome=ctx.code_label("resolution", outcome)))
 
 

@@ -8,7 +8,7 @@ from engine.domain.errors import joined
 from . import parsing
 from .context import Ctx
 from .printing import say, shown
-from .views import print_integrity_warning
+from .views import print_integrity_warning, ruling_said
 
 
 def basis(ctx: Ctx, value: str) -> str:
@@ -121,7 +121,7 @@ def print_traced_notice(ctx: Ctx, n: dict) -> None:
     say(ctx.text("trace_notice", id=n["id"], step=ctx.code_label("step", n["step"]), start=n["start"], end=n["last"],
                  days=n["days_required"], days_label=L("trace.days_required")))
     for o in n["objections"]:
-        why = shown(o["resolution_reason"], f" ({o['resolution_reason']}, {o['resolved_by']})")
+        why = shown(o["resolution_reason"], f" ({o['resolution_reason']}, {o['resolved_by']})") + ruling_said(ctx, o)
         say(ctx.text("trace_objection", id=o["id"], filed_on=o["filed_on"], objector=o["objector"],
                      content=o["content"], resolution=ctx.code_label("resolution", o["resolution"])
                      if o["resolution"] else L("trace.open"), why=why))

@@ -171,7 +171,17 @@ def notice_line(ctx: Ctx, n: dict) -> str:
 def objection_line(ctx: Ctx, o: dict) -> str:
     return ctx.text("objection_line", id=o["id"], notice=o["notice"], objector=o["objector"], filed_on=o["filed_on"],
                     content=o["content"], resolution=resolution(ctx, o["resolution"]),
-                    why=shown(o["resolution_reason"], f": {o['resolution_reason']}"))
+                    why=shown(o["resolution_reason"], f": {o['resolution_reason']}") + ruling_said(ctx, o))
+
+
+def ruling_said(ctx: Ctx, o: dict) -> str:
+    """A ruling's effective day and who verified it on the spot, after its reason ('' for one open)."""
+    if not o.get("resolution") or not o.get("ruled_on"):
+        return ""
+    said = ctx.text("objection_ruled_on", date=o["ruled_on"])
+    if o.get("verifiers"):
+        said += ctx.text("objection_verified_by", names=joined([v["name"] for v in o["verifiers"]], ctx.lang))
+    return said
 
 
 def resolution(ctx: Ctx, value: str | None) -> str:
@@ -249,6 +259,6 @@ def print_notice(ctx: Ctx, data: dict, text: str) -> None:
         say(ctx.text("notice_case", id=c["id"], title=c["title"]))
     for o in data["objections"]:
         say(ctx.text("notice_objection", id=o["id"], case=o["case"], objector=o["objector"], content=o["content"],
-                     resolution=resolution(ctx, o["resolution"])))
+                     resolution=resolution(ctx, o["resolution"])) + ruling_said(ctx, o))
     say("")
     say(text.strip("\n"))

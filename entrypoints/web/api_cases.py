@@ -355,6 +355,7 @@ def objection(notice_id: int, body: m.ObjectionAdd, reader: Reader = Depends(api
 def resolve(objection_id: int, body: m.Resolution, reader: Reader = Depends(api_user)) -> m.Resolved:
     require_objection_reach(reader, objection_id)
     with within_reach(objection_id, "objection.unknown", "objection"):
-        outcome = resolve_objection(reader.core, reader.actor, objection_id, body.upheld, body.reason)
+        outcome = resolve_objection(reader.core, reader.actor, objection_id, body.upheld, body.reason,
+                                    body.ruled_on, body.verifiers)
     return m.Resolved(id=objection_id, outcome=outcome)
 

@@ -335,6 +335,9 @@ class ObjectionAdd(Sent):
 class Resolution(Sent):
     upheld: bool = Field(description="true: the objection is right (the procedure is rejected); false: dismissed.")
     reason: str
+    ruled_on: dt.date | None = Field(None, description="The day the ruling took effect (the township's visit): "
+                                     "not after today, not before the objection; today if left out.")
+    verifiers: list[str] = Field([], description="Person codes of the village or township who verified it on the spot.")
 
 
 class Resolved(BaseModel):

@@ -24,7 +24,7 @@ from engine.domain.evidence import left_as_prefilled, rates_read
 from engine.domain.guards import Violation
 from engine.reads import village_lists as lists
 from engine.reads.listings import notice_detail
-from engine.reads.queries import minimums
+from engine.reads.queries import minimums, people_holding
 from engine.services.case_actions import (OBJECTION_RECORDERS, OBJECTION_RESOLVERS, EvidenceItem,
                                           attach_evidence_many, file_objection, resolve_objection)
 from engine.services.notices import notice_in_words, render
@@ -280,9 +280,14 @@ def _notice(reader: Reader, notice_id: int, reworded: bool = False) -> dict[str,
         detail = notice_detail(reader.core, reader.actor, notice_id)
         shown = notice_in_words(reader.core, reader.actor, notice_id, reader.lang, reworded)
     titles = {c["id"]: c["title"] for c in detail["cases"]}
+    may_resolve = _holds(reader, OBJECTION_RESOLVERS)
+    # who may be named as having verified a ruling on the spot: the village's and township's cadres
+    ruling_people = people_holding(reader.core, reader.actor, detail["region"], OBJECTION_RECORDERS) \
+        if may_resolve and any(not o["resolution"] for o in detail["objections"]) else []
     return {"n": shown["words"], "detail": detail, "text": shown["text"], "titles": titles,
             "view": shown["view"], "posted": shown["posted"], "reworded": shown["reworded"],
-            "may_object": _holds(reader, OBJECTION_RECORDERS), "may_resolve": _holds(reader, OBJECTION_RESOLVERS)}
+            "may_object": _holds(reader, OBJECTION_RECORDERS), "may_resolve": may_resolve,
+            "ruling_people": ruling_people}
 
 
 def _holds(reader: Reader, roles: tuple[str, ...]) -> bool:
@@ -335,7 +340,12 @@ def resolve(request: Request, objection_id: int, form: dict = Depends(form_of), 
     outcome = _text(form, "outcome")
     if outcome not in ("upheld", "dismissed"):
         raise BadInput("input.choice", field="outcome", value=outcome[:20], known="upheld, dismissed")
-    resolution = resolve_objection(reader.core, reader.actor, objection_id, outcome == "upheld", _text(form, "reason"))
+    ruled = _text(form, "ruled_on")
+    chosen = form.get("verifiers")       # one checkbox or many
+    verifiers = [c.strip() for c in (chosen if isinstance(chosen, list) else [chosen] if chosen else [])
+                 if isinstance(c, str) and c.strip()]
+    resolution = resolve_objection(reader.core, reader.actor, objection_id, outcome == "upheld", _text(form, "reason"),
+                                   parse.parse_date(ruled) if ruled else None, verifiers)
     shown = reader.core.config.label(f"resolution.{resolution}", reader.lang)
     return _notice_done(request, ("web.objection.resolved", {"id": objection_id, "resolution": shown}),
                         _notice(reader, notice_id))

@@ -315,7 +315,8 @@ def exit_refusals(app: App, actor: Actor, case_id: int, lang: str = "zh") -> lis
         step = proc_def.steps[0]
         evidence = repo.current_evidence([case_id], proc_def.evidence_types())[case_id]
         ctx = StepContext(app, conn, actor, case, name, step, app.clock.today(), StepInput(), evidence)
-        found = [v for _, violations in policy_checks_by_name(app, ctx) for v in violations]
+        who = app.rules[case.kind].who_checks       # who may take the step: not the household's to sign over
+        found = [v for check, violations in policy_checks_by_name(app, ctx) if check not in who for v in violations]
     return [line for v in found for line in render_violation(app, v, lang)]
 
 

@@ -57,7 +57,7 @@ LAST_QUARTER = 10         # from October on, `config check` warns of the coming 
 REQUIRED_PARAMS = ("notice_days", "verifiers_min", "appraisal_quorum", "first_cadre_max_households",
                    "second_cadre_max_households", "transition_period_years",
                    "assistance_plan_due_days", "monitoring_identification_days",
-                   "village_incidence_threshold", "education_ages",
+                   "village_incidence_threshold", "education_ages", "exit_check_months",
                    "village_identification_criteria", "village_exit_minimums", "village_exit_approver_level",
                    "village_team_min_members", "village_team_min_term_years")
 
@@ -363,6 +363,7 @@ PARAM_RULES = {
     "land_transfer_min": (_fraction, "share"),
     "inpatient_reimbursement_target": (_fraction, "share"),
     "chronic_outpatient_reimbursement_target": (_fraction, "share"),
+    "exit_check_months": (_positive_int, "positive_int"),
     "education_ages": (lambda v: isinstance(v, list) and len(v) == 2 and all(_positive_int(x) for x in v)
                        and v[0] <= v[1], "two_ages"),
     # villages (workflows/village.py)

@@ -174,6 +174,9 @@ def test_a_wrong_exit_finding_reopens_the_household_and_lists_its_exit_chain_as_
     world.on(date(2020, 11, 20))
     attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2020, "net_income": 12000},
                     replace=True, reason="2020 年收入重新核算")
+    for kind, fields in (("two_assurances", {"food": True, "clothing": True}), ("housing_safety", {"grade": "A"}),
+                         ("drinking_water", {"safe": True})):      # this exit's own 入户核实 (last year's do not vouch for it)
+        attach_evidence(world.app, world["vs"], case, kind, fields, replace=True, reason="2020 年入户核实")
     attach_evidence(world.app, world["pc1"], case, "household_confirmation", {"signed_on": "2020-11-20"},
                     scan_file(Path(world.app.settings.home) / "confirmation-2020.pdf"))
     # the 2019 confirmation is the first exit's record: this exit's is an item of its own, not a replacement

@@ -171,6 +171,8 @@ def test_the_exit_confirmation_is_filled_in_from_the_record(world, tmp_path, run
     assert (filled["dropped_out"], filled["uninsured"], filled["insurance_unknown"]) == (0, 0, 0)
     assert filled["pairing"] == ["pairing_cadre-pc1"] and filled["short"] is False
     page = tmp_path / "确认书.html"
+    # the command on the record's day (the exit standard it judges by holds the income to its year)
+    (world.app.settings.home / "demo-clock").write_text(world.app.clock.now().isoformat(), encoding="utf-8")
     code, out, err = run("pc1", "household", "exit-confirmation", str(case), "--html", str(page))
     assert code == 0, err
     text = page.read_text(encoding="utf-8")

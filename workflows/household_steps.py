@@ -16,10 +16,12 @@ from config import Policy
 from engine.adapters import tables as t
 from engine.adapters.repository import measure_in_force
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
+from engine.domain.deadline_rules import wall_clock
 from engine.domain.evidence import code_words, read_code
 from engine.domain.members import age_at
 from engine.domain.monitoring import from_exit, period_years, reckoned_from_year
 from engine.reads.listings import ruled_on
+from engine.services.accountability import add_months
 from engine.services.org import persons_holding
 from engine.services.context import StepContext, WorkflowRules
 from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, measure_code
@@ -34,6 +36,7 @@ def age_on(id_number: str, day: date) -> int:
 
 
 
+_CHECKED_AT = select(t.evidence.c.id, t.evidence.c.attached_at).where(t.evidence.c.id.in_(bindparam("ids", expanding=True)))
 _OPEN_PAIRINGS = select(t.pairings).where(t.pairings.c.case_id == bindparam("case_id"), t.pairings.c.end_date.is_(None))
 _IN_FORCE = select(t.pairings).join(t.persons, t.persons.c.id == t.pairings.c.person_id).where(
     t.pairings.c.case_id == bindparam("case_id"), t.pairings.c.end_date.is_(None), t.persons.c.active.is_(True))
@@ -81,7 +84,17 @@ def exit_fact_failures(facts: dict[str, Any], labels) -> list:
         failures += _housing_failures(facts["housing"], labels)
     if "water" in facts and not facts["water"]:
         failures.append(("water", {}))
-    return failures
+    return failures + _stale_checks(facts)
+
+
+def _stale_checks(facts: dict[str, Any]) -> list:
+    """Each check of 两不愁三保障 or water the standard read that is older than it accepts (`exit_facts`:
+    `checked_on`, `checks_since`; a decision recorded before they were read has none and is not judged so)."""
+    since = facts.get("checks_since")
+    if not since:
+        return []
+    return [("check_stale", {"type": kind, "date": day, "since": since})
+            for kind, day in (facts.get("checked_on") or {}).items() if day and day < since]
 
 
 def exit_facts(ctx: StepContext) -> dict[str, Any]:
@@ -97,6 +110,13 @@ def exit_facts(ctx: StepContext) -> dict[str, Any]:
         "members": [[m.name, age_on(m.id_number, ctx.effective_date), m.school_enrolment, m.insured_basic,
                      m.insured_critical] for m in ctx.members()]}
     housing, water, two = (ctx.evidence.get(k) for k in ("housing_safety", "drinking_water", "two_assurances"))
+    # each check's day (recorded, on the office's clock) and the oldest day the exit accepts a check from
+    # (`exit_check_months` before the step): a check of an earlier year-end does not vouch for this one
+    items = [e for e in (two, housing, water) if e is not None]
+    if items:
+        held = dict(ctx.conn.execute(_CHECKED_AT, {"ids": [e.id for e in items]}).all())
+        facts["checked_on"] = {e.type: wall_clock(ctx.app.config, held[e.id])[:10] for e in items if e.id in held}
+        facts["checks_since"] = add_months(ctx.effective_date, -int(ctx.params["exit_check_months"])).isoformat()
     if housing is not None:
         given = housing.fields.get("grade", "")
         grade = read_code(given, code_words("grade", HOUSING_GRADES, ctx.app.config.labels))

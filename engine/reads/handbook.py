@@ -19,14 +19,19 @@ from sqlalchemy import select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
+from engine.adapters.repository import SqlCaseRepository
 from engine.domain.auth import Actor
+from engine.domain.cases import StepInput
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import BadInput, translator
 from engine.domain.members import age_from_id
 from engine.domain.regions import province_of
 from engine.reads.case_record import case_detail
 from engine.reads.trace import page_environment
+from engine.reads.queries import render_violation
 from engine.reads.village_lists import village_of
+from engine.services.context import StepContext
+from engine.services.guards import policy_checks_by_name
 
 # The stages of a registered (建档立卡) household: an applicant not identified, or a household removed
 # as a wrong inclusion, has no handbook.
@@ -268,8 +273,10 @@ def exit_confirmation(app: App, actor: Actor, case_id: int, lang: str = "zh") ->
     # an income assessed before a reopening (the wrong exit's, the one before a return to poverty) is not
     # asked again: the household is asked to confirm only what was assessed since
     incomes = [i for i in book["results"]["incomes"] if not i["before_reopening"]]
+    dated = {c["type"]: c["on"] for c in book["results"]["checks"] if c["on"] > since}
     book = {**book, "confirmation": {
         "income": incomes[-1] if incomes else None,
+        "checked_on": dated,     # each check's day, said with its facts (the household signs what was seen when)
         "food": checks.get("two_assurances", {}).get("food"), "clothing": checks.get("two_assurances", {}).get("clothing"),
         "dropped_out": sum(1 for m in members if m["school_enrolment"] == "dropped_out"),
         "school_unknown": _school_unknown(app, case_id, book["region"]),
@@ -281,13 +288,36 @@ def exit_confirmation(app: App, actor: Actor, case_id: int, lang: str = "zh") ->
         "pairing": [p["person_name"] for p in book["pairings"] if p["kind"] == "first" and not p["end"]],
     }}
     c = book["confirmation"]
+    # what the exit standard refuses today, judged by its own rules (the plan's renovation not accepted, a
+    # check too old…): the sheet and the standard never disagree (a6 finding 7)
+    c["refused"] = exit_refusals(app, actor, case_id, lang)
     # what the household must not be asked to sign over (DOMAIN §11: "数字脱贫"): an income under the line
-    # or none, a need not met, a fact not recorded. Housing is shown as graded, judged by the exit's rule.
-    c["short"] = (c["income"] is None or c["income"]["above"] is not True
+    # or none, a need not met, a fact not recorded, anything the exit standard refuses.
+    c["short"] = bool(c["refused"]) or (c["income"] is None or c["income"]["above"] is not True
                   or any(v is not True for v in (c["food"], c["clothing"], c["water"]))
                   or bool(c["dropped_out"] or c["school_unknown"] or c["uninsured"] or c["insurance_unknown"])
                   or not c["housing_grade"])
     return book
+
+
+def exit_refusals(app: App, actor: Actor, case_id: int, lang: str = "zh") -> list[str]:
+    """What the checks of the household's exit (its first step's: the exit standard, a new plan asked
+    for…) refuse today, in words, one line a failure: the workflow's own rules run on the record as a
+    proposal made today would run them (no second copy of them here)."""
+    with app.engine.connect() as conn:
+        repo = SqlCaseRepository(conn)
+        case = repo.cases([case_id])[case_id]
+        workflow = app.config.workflows[case.kind]
+        name = workflow.main_path.get(case.stage)
+        if name is None:
+            return []
+        proc_def = workflow.procedures[name]
+        step = proc_def.steps[0]
+        evidence = repo.current_evidence([case_id], proc_def.evidence_types())[case_id]
+        ctx = StepContext(app, conn, actor, case, name, step, app.clock.today(), StepInput(), evidence)
+        who = app.rules[case.kind].who_checks       # who may take the step: not the household's to sign over
+        found = [v for check, violations in policy_checks_by_name(app, ctx) if check not in who for v in violations]
+    return [line for v in found for line in render_violation(app, v, lang)]
 
 
 def _school_unknown(app: App, case_id: int, region: str) -> int:

@@ -95,7 +95,11 @@ def test_the_exit_confirmation_page_is_linked_where_the_signed_form_is_asked(wor
     shown = cadre.get(f"/cases/{case}/exit-confirmation")
     assert shown.status_code == 200 and "贫困户脱贫确认书" in shown.text and "print-bar" in shown.text
     assert f'href="/cases/{case}#ev-household_confirmation"' in shown.text       # back to the form to attach it
+    assert shown.text.count("（2019-11-20 核查）") == 3 and 'id="confirmation-refused"' not in shown.text
     assert page("vs2").get(f"/cases/{case}/exit-confirmation").status_code == 404
+    world.on(date(2020, 10, 20))      # a year on, its checks too old: the sheet says what the exit standard says
+    shown = page("pc1").get(f"/cases/{case}/exit-confirmation")
+    assert 'id="confirmation-refused"' in shown.text and "住房安全鉴定登记于 2019-11-20" in shown.text
 
 
 def test_the_sample_checks_sheet_for_the_visits_is_printed_from_its_page(world, world_clients, tmp_path):

@@ -54,7 +54,7 @@ def test_a_contract_above_the_allocation_is_refused_in_words_and_the_notice_name
     pay(world, case, "100000", on=date(2019, 5, 10))
     pay(world, case, "10000", kind="retention", on=date(2019, 5, 10))
     human = ok(world, "insp", "project", "show", case, "--as-of", "2019-05-31")
-    assert "施工单位 宁都县农建公司；合同金额 285,000.00 元，已付（含质保金）110,000.00 元" in human, human
+    assert "施工单位 宁都县农建公司（统一社会信用代码 91360730MA35F0QX13）；合同金额 285,000.00 元，已付（含质保金）110,000.00 元" in human, human
     english = ok(world, "insp", "--lang", "en", "project", "show", case, "--as-of", "2019-05-31")
     assert "contract amount 285,000.00 yuan, paid 110,000.00 yuan (retention included)" in english, english
     data = json.loads(ok(world, "insp", "project", "show", case, "--json", "--as-of", "2019-05-31"))

@@ -33,10 +33,12 @@ def _copy(tmp_path: Path, name: str = "config") -> Path:
 
 
 def _cut_in_half(folder: Path) -> Path:
-    """policy.yaml as a broken copy leaves it: its first half (it ends after Jiangxi's `west: false`)."""
+    """policy.yaml as a broken copy leaves it: its first half, to the end of the line the half falls in (a
+    cut inside a line, which made the file no YAML at all, depended on how long the policy happened to be:
+    a refusal as unreadable, not the one this file tests)."""
     policy = folder / "policy.yaml"
     raw = policy.read_bytes()
-    policy.write_bytes(raw[: len(raw) // 2])
+    policy.write_bytes(raw[: raw.index(b"\n", len(raw) // 2) + 1])
     return folder
 
 

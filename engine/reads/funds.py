@@ -22,7 +22,7 @@ level over that, never a query per project.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
 
@@ -154,9 +154,9 @@ def _amounts(row, keys: tuple[str, ...] = AMOUNTS) -> dict[str, Any]:
 def day_ended(app: App, day: date) -> datetime:
     """The instant `day` ended on the office's clock (its next midnight there), in UTC: a time recorded
     before it was recorded on or before that day."""
+    from engine.domain.calendar import office_time
     from engine.domain.deadline_rules import office_zone
-    midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=office_zone(app.config))
-    return midnight.astimezone(timezone.utc)
+    return office_time(day + timedelta(days=1), time(0), office_zone(app.config))
 
 
 def project_figures(conn: Connection, case_ids: Iterable[int], as_of: date) -> dict[int, dict[str, Any]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any, Iterator
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 
@@ -19,6 +18,7 @@ from .access import downloads, needs
 from .deps import Reader
 from .render import page, texts
 from .routes_export import FORMATS, table_download
+from .routes_supervisor import query_string
 
 router = APIRouter(include_in_schema=False)
 PROJECTS_SHOWN = 100        # projects a page lists (the rollups are of them all)
@@ -61,10 +61,6 @@ def _report(reader: Reader, region: str | None, as_of: str | None, after: int | 
     return funds_report(reader.core, reader.actor, region or (tops[0] if tops else None), day, after, limit)
 
 
-def _query(**params: Any) -> str:
-    return urlencode({k: v for k, v in params.items() if v not in (None, "")})
-
-
 @router.get("/supervise/funds")
 def funds_page(request: Request, region: str | None = None, as_of: str | None = None, after: str | None = None,
                reader: Reader = Depends(needs("supervises"))):
@@ -77,10 +73,10 @@ def funds_page(request: Request, region: str | None = None, as_of: str | None = 
     today = reader.core.clock.today().isoformat()
     kept = dict(region=data["region"] if region else None, as_of=data["as_of"] if data["as_of"] != today else None)
     return page(request, "supervise_funds.html", f=data, tops=tops, names=region_names(reader.core, tops),
-                past=data["as_of"] != today, query=_query(**kept),
-                link=lambda code: "/supervise/funds?" + _query(region=code, as_of=kept["as_of"]),
-                up=_up(reader, data, tops), next_query=_query(**kept, after=data["next"]) if data["next"] else None,
-                first_query=_query(**kept) if after else None)
+                past=data["as_of"] != today, query=query_string(**kept),
+                link=lambda code: "/supervise/funds?" + query_string(region=code, as_of=kept["as_of"]),
+                up=_up(reader, data, tops), next_query=query_string(**kept, after=data["next"]) if data["next"] else None,
+                first_query=query_string(**kept) if after else None)
 
 
 def _up(reader: Reader, data: dict[str, Any], tops: list[str]) -> str | None:

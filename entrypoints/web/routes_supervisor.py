@@ -57,7 +57,7 @@ def _hidden(township: str | None):
     return hidden_as(NotFound("region.unknown", code=(township or "")[:12]))
 
 
-def _query(**params: Any) -> str:
+def query_string(**params: Any) -> str:
     """A query string of the parameters that have a value."""
     return urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
@@ -82,9 +82,9 @@ def overdue(request: Request, township: str | None = None, unit: str | None = No
         found = dashboard.overdue_page(reader.core, reader.actor, where, after or None)
     params = dict(township=where.township, unit=where.unit, person=where.person, rule=where.rule, rung=where.rung)
     return page(request, "supervise_overdue.html", found=found, where=where, presses=reader.presses,
-                township=dashboard.region_name(reader.core, where.township), download_query=_query(**params),
-                next_query=_query(**params, after=found["next"]) if found["next"] else None,
-                first_query=_query(**params) if after else None)
+                township=dashboard.region_name(reader.core, where.township), download_query=query_string(**params),
+                next_query=query_string(**params, after=found["next"]) if found["next"] else None,
+                first_query=query_string(**params) if after else None)
 
 
 @router.get("/supervise/overdue.{fmt}")
@@ -139,7 +139,7 @@ def alerts(request: Request, status: str | None = None, level: str | None = None
             else None
     return page(request, "supervise_alerts.html", rows=_one_per_deadline(list(zip(rows, people))), chosen=status,
                 level=lvl, statuses=ALERT_STATUSES, levels=range(-1, _top_level(reader) + 1),
-                more_query=_query(status=status, level=lvl, limit=wanted * 2) if more and wanted < ALERTS_MAX else None)
+                more_query=query_string(status=status, level=lvl, limit=wanted * 2) if more and wanted < ALERTS_MAX else None)
 
 
 def _one_per_deadline(rows: list[tuple[dict, list]]) -> list[tuple[dict, list, list[int]]]:
@@ -186,7 +186,7 @@ def stage_chart(rows: list[dict[str, Any]], named) -> dict[str, Any]:
     stages = [s for s in STAGE_ORDER if s in present] + sorted(present - set(STAGE_ORDER))
     counts = {(r["township"], r["stage"]): r["count"] for r in rows}
     series = [{"name": named("stage", s), "key": s, "data": [counts.get((code, s), 0) for code, _ in towns],
-               "links": [f"/supervise/cases?{_query(township=code, stage=s)}" for code, _ in towns]} for s in stages]
+               "links": [f"/supervise/cases?{query_string(township=code, stage=s)}" for code, _ in towns]} for s in stages]
     return {"kind": "stacked", "categories": [name for _, name in towns], "codes": [code for code, _ in towns],
             "series": series, "totals": [sum(counts.get((code, s), 0) for s in stages) for code, _ in towns]}
 
@@ -195,7 +195,7 @@ def exit_chart(rows: list[dict[str, Any]], year: int, t) -> dict[str, Any]:
     """A bar per month, a series per township (stacked); each bar links to the households that exited."""
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
     series = [{"name": r["name"], "key": r["township"], "data": r["months"],
-               "links": [f"/supervise/cases?{_query(township=r['township'], exited=m)}" for m in months]}
+               "links": [f"/supervise/cases?{query_string(township=r['township'], exited=m)}" for m in months]}
               for r in rows]
     return {"kind": "stacked", "categories": [t("supervise.month", month=m) for m in range(1, 13)], "codes": months,
             "series": series, "totals": [sum(r["months"][i] for r in rows) for i in range(12)]}
@@ -218,8 +218,8 @@ def cases(request: Request, township: str | None = None, stage: str | None = Non
                 kinds=list(reader.core.config.workflows),
                 monitoring_types=monitoring_types(reader.core.config.workflows["household"]),
                 township=dashboard.region_name(reader.core, where.township),
-                next_query=_query(**params, after=found["next"]) if found["next"] else None,
-                first_query=_query(**params) if after else None)
+                next_query=query_string(**params, after=found["next"]) if found["next"] else None,
+                first_query=query_string(**params) if after else None)
 
 
 @router.get("/supervise/assessment")
@@ -236,12 +236,12 @@ def assessment_page(request: Request, region: str | None = None, year: str | Non
     say = texts(reader.core.config, reader.lang)
     scope = _listed(reader, data, tops)
     stage_links = {} if scope is None else {
-        s["stage"]: f"/supervise/cases?{_query(**scope, stage=s['stage'])}" for s in data["stages"]}
-    overdue_link = None if scope is None else (lambda key: f"/supervise/overdue?{_query(**scope, unit=key)}")
+        s["stage"]: f"/supervise/cases?{query_string(**scope, stage=s['stage'])}" for s in data["stages"]}
+    overdue_link = None if scope is None else (lambda key: f"/supervise/overdue?{query_string(**scope, unit=key)}")
     drawn = charts(data, say["t"], say["role"], overdue_link)
     return page(request, "supervise_assessment.html", a=data, charts=drawn, tops=tops, stage_links=stage_links,
                 words=Words(say["t"], reader.lang), names=region_names(reader.core, tops),
-                query=_query(region=data["region"], year=data["period"]))
+                query=query_string(region=data["region"], year=data["period"]))
 
 
 def _listed(reader: Reader, data: dict[str, Any], tops: list[str]) -> dict[str, str] | None:

@@ -85,7 +85,7 @@ def test_a_contractor_notice_says_how_and_when_the_contractor_was_chosen(world):
     shown = funded_project_notice(world, "contractor_notice")
     posted = shown["posted"]
     assert "经民主评议和审核" not in posted and "下列项目的施工单位已经选定，现将选定情况予以公示" in posted
-    for line in ("施工单位：宁都县农建公司", "选定方式：公开招标", "选定日期：2019-04-25", "资金合计：300,000.00 元"):
+    for line in ("施工单位：宁都县农建公司", "统一社会信用代码：91360730MA35F0QX13", "选定方式：公开招标", "选定日期：2019-04-25", "资金合计：300,000.00 元"):
         assert line in posted, line
     assert "How chosen: 公开招标" in shown["en"] and "A contractor has been chosen" in shown["en"]
     assert "选定方式" in shown["html"] and "公开招标" in shown["html"]
@@ -99,7 +99,8 @@ def test_a_change_of_contractor_s_notice_says_whom_it_replaces_and_why(world, tm
     shown = texts(world, notice_of(world, "new_contractor_notice"))
     posted = shown["posted"]
     assert "下列项目拟更换施工单位，现将更换情况和原因予以公示" in posted and "经民主评议和审核" not in posted
-    for line in ("原施工单位：宁都县农建公司（自 2019-05-03）", "新施工单位：赣州市路桥公司", "合同编号：SG-2019-031",
+    for line in ("原施工单位：宁都县农建公司（自 2019-05-03）", "新施工单位：赣州市路桥公司",
+                 "统一社会信用代码：91360700MA35G7RB38", "合同编号：SG-2019-031",
                  "更换原因：原施工单位资金链断裂，合同解除"):
         assert line in posted, line
     assert "new contractor: 赣州市路桥公司" in shown["en"].lower()

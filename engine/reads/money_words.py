@@ -174,6 +174,8 @@ def contractor_change_words(config, change: dict, lang: str = "zh") -> list[list
         old = _said(config, "words47.since", lang, name=old, date=change["old_since"])
     shown = [[config.label("words47.old_contractor", lang), old],
              [config.label("words47.new_contractor", lang), change.get("new") or "-"]]
+    if change.get("new_code"):          # the new contractor's 统一社会信用代码, as its contract records it
+        shown.append([config.label("field.credit_code", lang), change["new_code"]])
     for key in ("contract_no", "signed_on", "method"):
         if change.get(key):
             shown.append([config.label(f"field.{key}", lang), str(change[key])])

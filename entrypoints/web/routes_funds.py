@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from fastapi import APIRouter, Depends, Request
 
 from engine.domain.errors import BadInput, NotFound
+from engine.domain.inputs import parse_date
 
 from .access import downloads, needs
 from .deps import Reader
@@ -27,12 +28,13 @@ COLUMNS = ("case", "title", "region", "township", "stage", "category", "budget",
 
 
 def _day(value: str | None) -> date | None:
-    """The report's day from the query (YYYY-MM-DD), None for today; refused in the reader's words."""
+    """The report's day from the query (as every date typed in: 2019-07-15, 2019/7/15, 2019年7月15日), None
+    for today; refused in the reader's words, naming the field."""
     if value is None or not value.strip():
         return None
     try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
+        return parse_date(value.strip())
+    except BadInput:
         raise BadInput("funds.bad_day", value=value.strip()[:20]) from None
 
 

@@ -90,6 +90,9 @@ def test_a_day_that_is_not_one_is_refused_in_the_readers_words_and_others_region
     director = page("cd")
     bad = director.get("/supervise/funds?as_of=15/07/2019")
     assert bad.status_code == 400 and "请按 年-月-日 填写" in text_of(bad.text) and "Traceback" not in bad.text
+    # a day written as cadres write it elsewhere is the same day
+    assert text_of(director.get("/supervise/funds?as_of=2019/7/15").text) == text_of(
+        director.get("/supervise/funds?as_of=2019-07-15").text)
     future = director.get("/supervise/funds?as_of=2030-01-01")
     assert future.status_code == 400 and "还没到" in text_of(future.text)
     assert director.get("/supervise/funds.pdf").status_code == 404

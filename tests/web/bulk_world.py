@@ -3,7 +3,6 @@ what the other page tests see), and households prepared up to a township sign-of
 same services the cadres use, some of them not ready."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -24,17 +23,6 @@ from workflows.household import HouseholdInput, MemberInput, register_households
 
 VILLAGE, OTHER_TOWNSHIP_VILLAGE = "360730100201", "360730101201"
 _serial = iter(range(1, 1000))
-
-
-def build_demo(home) -> tuple[Settings, dict[str, tuple[str, str]]]:
-    """(settings, {kind: (person code, password)}) of a 40-household demo county in `home`."""
-    from config import load_config
-    from demo.county import run_demo
-    from demo.sign_ins import demo_sign_ins
-    from rich.console import Console
-    settings = Settings.from_env(str(home))
-    run_demo(settings, load_config(), households=40, seed=2019, console=Console(file=open(os.devnull, "w")))
-    return settings, {kind: (code, pw) for kind, code, _n, pw in demo_sign_ins(settings)[0]}
 
 
 def demo_app(settings: Settings) -> App:
@@ -104,8 +92,10 @@ def _object(app: App, who: Actor, case: int, on: date) -> int:
 # --- fixtures: the list tests' own demo county (imported by their modules) ---------------------
 
 @pytest.fixture(scope="module")
-def demo_home(tmp_path_factory):
-    return build_demo(tmp_path_factory.mktemp("bulk") / "jingzhun-demo")
+def demo_home(demo_template, tmp_path_factory):
+    """A copy of the session's demo template, this module's own."""
+    from tests.web.conftest import demo_copy
+    return demo_copy(demo_template, tmp_path_factory.mktemp("bulk") / "jingzhun-demo")
 
 
 @pytest.fixture(scope="module")

@@ -28,17 +28,31 @@ SHOTS = Path(os.environ.get("JINGZHUN_SCREENSHOTS", "screenshots"))
 
 
 @pytest.fixture(scope="session")
-def demo_home(tmp_path_factory):
-    """(settings, {kind: (person code, password)}) of a demo county of 40 households."""
+def demo_template(tmp_path_factory):
+    """(home, {kind: (person code, password)}) of a demo county of 40 households, built once per session
+    (a minute) and never opened again: each user of it works on a copy (`demo_copy`)."""
     from config import load_config
     from demo.county import run_demo
     from demo.sign_ins import demo_sign_ins
     from rich.console import Console
-    home = tmp_path_factory.mktemp("web") / "jingzhun-demo"
+    home = tmp_path_factory.mktemp("demo-template") / "jingzhun-demo"
     settings = Settings.from_env(str(home))
     run_demo(settings, load_config(), households=DEMO_HOUSEHOLDS, seed=2019, console=Console(file=open(os.devnull, "w")))
     sign_ins = {kind: (code, password) for kind, code, _name, password in demo_sign_ins(settings)[0]}
-    return settings, sign_ins
+    return home, sign_ins
+
+
+def demo_copy(template, into: Path):
+    """(settings, sign-ins) of a copy of the demo template at `into` (its files' modes kept)."""
+    home, sign_ins = template
+    shutil.copytree(home, into, symlinks=True)
+    return Settings.from_env(str(into)), dict(sign_ins)
+
+
+@pytest.fixture(scope="session")
+def demo_home(demo_template, tmp_path_factory):
+    """(settings, {kind: (person code, password)}) of the session's demo county of 40 households."""
+    return demo_copy(demo_template, tmp_path_factory.mktemp("web") / "jingzhun-demo")
 
 
 @pytest.fixture(scope="session")

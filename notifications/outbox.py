@@ -150,6 +150,7 @@ def enqueue_alerts(app, conn: Connection, messages: Sequence[AlertMessage], now:
     case, what, due, level, link) instead of one message each; each alert's own row stays, folded
     into the summary (`folded_into`), and takes its outcome when the summary is sent. Returns how
     many messages will be sent. `channels`: the recipients' channels when the caller has read them."""
+    from engine.services.enrolment import GROUP_CHANNELS
     if not messages:
         return 0
     if channels is None:
@@ -170,7 +171,10 @@ def enqueue_alerts(app, conn: Connection, messages: Sequence[AlertMessage], now:
         for _, m in items:
             key = (m.alert_id, ch.lang, fmt)
             if key not in cache:
-                cache[key] = render("alert", ch.lang, fmt, alert_context(app, m, ch.lang, now, owners, regions))
+                context = alert_context(app, m, ch.lang, now, owners, regions)
+                if ch.channel in GROUP_CHANNELS:     # a group reads the case by number and village only
+                    context["title"] = ""
+                cache[key] = render("alert", ch.lang, fmt, context)
             subject, body = cache[key]
             row = _row("alert", m.alert_id, ch, subject, body, f"alert:{m.alert_id}:{ch.id}", now, m.deadline.id)
             if len(items) > FOLD_OVER:
@@ -261,6 +265,8 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
     existing = {r.dedupe_key for r in conn.execute(select(t.outbox.c.dedupe_key).where(
         t.outbox.c.dedupe_key.in_(keys)))}   # (saves rendering; a digest written meanwhile is skipped below)
     head = _signed_head(app)                 # each digest carries the record's latest signed head: a witness
+    from engine.services.enrolment import GROUP_CHANNELS
+    villages = _place_names(conn, {o.region_code for d in digests for o in d["oldest"]})
     rows = []
     for d in digests:
         pid, code, name = d["person"]
@@ -273,7 +279,8 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
                 "t": translator(config, ch.lang), "day": day.isoformat(), "name": name, "code": code, "total": d["total"],
                 "at": _local(app, now), "provisional": d["provisional"], "overdue_url": overdue_url(), "head": head,
                 "by_rule": sorted(((L(f"rule.{r}"), n) for r, n in d["by_rule"].items()), key=lambda x: -x[1]),
-                "oldest": [{"case": o.case_id, "title": render_stored(config, o.title, ch.lang),
+                "oldest": [{"case": o.case_id, "title": villages.get(o.region_code, o.region_code)
+                            if ch.channel in GROUP_CHANNELS else render_stored(config, o.title, ch.lang),
                             "rule": L(f"rule.{o.rule}"),
                             "step": L(f"step.{o.step_key}") if o.step_key else "", "due_on": o.due_on.isoformat(),
                             "owner": _named_owner(owners.get(o.owner_id), ch.lang),      # by name, as alerts say

@@ -22,6 +22,7 @@ from tests.helpers.deadlines import cst, deadlines_of, identified
 from tests.helpers.notifications import OVERDUE, SUPERVISORS, by_email, cli, outbox, smtp_settings
 from tests.helpers.notifications import smtp  # noqa: F401 (pytest fixture)
 from tests.test_household_life import consolidated
+from tests.test_notifications import robot_settings, robots  # noqa: F401 (pytest fixture)
 
 
 def _sent(world, smtp):
@@ -124,3 +125,28 @@ def test_an_alert_for_a_risk_found_on_a_visit_says_to_start_the_monitoring(world
     assert f"/cases/{case}?procedure=monitoring" in zh
     assert "(monitoring identification / risk clue)" in en and "( / " not in en, en
     assert "The case still needs: start “monitoring identification” (first step: risk clue)" in en, en
+
+
+def test_group_robots_read_cases_by_number_and_village_never_the_household(world, robots):
+    from engine.services.sweep import digest
+    set_channels(world.app, world["admin"], "th", [("wecom", "plain", "zh")])
+    set_channels(world.app, world["admin"], "cd", [("dingtalk", "county", "zh")])
+    settings = robot_settings(robots, Path(world.app.settings.home))
+    first = identified(world)                  # one alert each: its own message
+    sweep(world.app, now=OVERDUE)
+    dispatch(world.app, settings, now=OVERDUE)
+    cases = first + identified(world, FOLD_OVER + 1)     # four more: one summary each
+    digest(world.app, now=OVERDUE)
+    sweep(world.app, now=OVERDUE)
+    dispatch(world.app, settings, now=OVERDUE)
+    with world.app.engine.connect() as conn:
+        names = [conn.execute(select(t.cases.c.title).where(t.cases.c.id == c)).scalar() for c in cases]
+    said = [json.dumps(r["json"], ensure_ascii=False) for r in robots.requests]
+    assert len(said) == 2 * 3 and all(names)
+    for text in said:
+        for name in names:
+            assert name not in text, text
+    alone, summary, daily = said[0], said[-1], [s for s in said if "每日逾期汇总" in s]
+    assert f"贫困户 {cases[0]}（洋塘村" in alone, alone
+    assert f"贫困户 {cases[1]}，洋塘村" in summary and "期限提醒汇总" in summary, summary
+    assert len(daily) == 2 and f"案件 {cases[1]} 洋塘村：" in daily[0], daily[0]

@@ -44,12 +44,24 @@ def test_a_sweep_of_many_overdue_households_sends_each_supervisor_one_summary(wo
     body = got["th@example.cn"].get_content()
     for case in cases:       # each item: the case, what, when, the level, and where to do it
         assert f"/cases/{case}\n" in body + "\n", body
-    assert body.count("升级：第 1 级，发给 乡镇长、乡镇党委书记") == 5
+    assert body.count("【升级·第1级】贫困户 ") == 5 and "升级：第 1 级" not in body      # the level once, in its line
     assert body.count("事项：帮扶计划") == 5 and "期限 2019-04-14，已逾期 17 天" in body
     # each alert is still on record as delivered, to each of its recipients
     rows = alert_rows(world.app, world["insp"])
     assert len(rows) == 20 and {r["status"] for r in rows} == {"delivered"}
     assert {m["status"] for r in rows for m in r["messages"]} == {"delivered"}
+
+
+def test_a_summary_in_english_for_who_wants_it(world, smtp):
+    by_email(world, ("fs",), lang="en")
+    identified(world, FOLD_OVER + 1)
+    sweep(world.app, now=OVERDUE)
+    _sent(world, smtp)
+    [m] = smtp.messages
+    assert m["Subject"] == "[Deadline alerts] 4 items: 4 overdue (0 escalated), 0 due soon"
+    body = m.get_content()
+    assert body.count("[overdue] household ") == 4 and "due 2019-04-14, overdue for 17 days; owner: " in body, body
+    assert "（" not in body and "事项" not in body
 
 
 def test_a_few_alerts_still_come_one_by_one(world, smtp):
@@ -75,6 +87,17 @@ def test_an_alert_whose_work_was_done_before_it_was_sent_is_not_sent(world, smtp
     assert listed.code == 0 and "无需发送（已办结）" in listed.out, listed.out + listed.err
     english = cli(world, "insp", "--lang", "en", "alerts", "list", "--json")
     assert {r["status"] for r in json.loads(english.out)} == {"not_needed"}
+
+
+def test_alerts_dispatch_says_how_many_were_not_needed(world):
+    set_channels(world.app, world["admin"], "fs", [("file", "fs", "zh")])
+    [case] = identified(world)
+    sweep(world.app, now=OVERDUE)
+    world.assist(case)
+    sent = cli(world, "admin", "alerts", "dispatch", "--now", "2019-05-01T09:00")
+    assert sent.code == 0, sent.err
+    assert "已送达 0 条" in sent.out and "另有 1 条因期限已办结或已取消，无需发送" in sent.out, sent.out
+    assert not (Path(world.app.settings.home) / "mailbox" / "fs").exists()
 
 
 def test_a_summary_keeps_only_the_items_still_due_when_it_is_sent(world, smtp):

@@ -23,6 +23,9 @@ def upgrade() -> None:
     op.add_column("outbox", sa.Column("folded_into", _ID, nullable=True))
     op.add_column("outbox", sa.Column("deadline_id", _ID, nullable=True))
     op.create_index("ix_outbox_folded_into", "outbox", ["folded_into"])
+    # an alert still waiting to be sent is checked against its deadline too
+    op.execute("UPDATE outbox SET deadline_id = (SELECT alerts.deadline_id FROM alerts WHERE alerts.id = outbox.alert_id)"
+               " WHERE alert_id IS NOT NULL AND status IN ('pending', 'sending')")
 
 
 def downgrade() -> None:

@@ -362,11 +362,12 @@ def enqueue_press(app, conn: Connection, m: PressMessage, channels: list, now: d
     """A supervisor's press (督办) to each channel of the deadline's owner: who presses, the case (its
     household's name and village, never an ID number), the step and rule, the due date and days
     overdue, the note, and the case's page. Returns how many messages were queued."""
+    from engine.services.enrolment import GROUP_CHANNELS
     config, d, case = app.config, m.deadline, m.case
     rows, cache = [], {}
     for ch in channels:
         fmt = FORMATS.get(ch.channel, "txt")
-        if (ch.lang, fmt) not in cache:
+        if (ch.lang, fmt, ch.channel in GROUP_CHANNELS) not in cache:
             L = lambda key, lang=ch.lang: config.label(key, lang)  # noqa: E731
             procedure, to_start = work_of(config, d, case)
             context = {
@@ -382,8 +383,10 @@ def enqueue_press(app, conn: Connection, m: PressMessage, channels: list, now: d
                 "days_unit": L(f"deadline.days.{d.counting}"), "days_unit_one": L(f"deadline.day.{d.counting}"),
                 "note": m.note or "", "at": _local(app, now), "case_url": case_url(case.id, to_start), "deadline_id": d.id,
             }
-            cache[(ch.lang, fmt)] = render("press", ch.lang, fmt, context)
-        subject, body = cache[(ch.lang, fmt)]
+            if ch.channel in GROUP_CHANNELS:     # a group reads the case by number and village only
+                context["title"] = ""
+            cache[(ch.lang, fmt, ch.channel in GROUP_CHANNELS)] = render("press", ch.lang, fmt, context)
+        subject, body = cache[(ch.lang, fmt, ch.channel in GROUP_CHANNELS)]
         rows.append(_row("press", None, ch, subject, body, f"press:{m.event}:{ch.id}", now, d.id))
     if rows:
         conn.execute(insert(t.outbox), rows)

@@ -173,3 +173,16 @@ def test_group_robots_read_cases_by_number_and_village_never_the_household(world
     assert f"贫困户 {cases[0]}（洋塘村" in alone, alone
     assert f"贫困户 {cases[1]}，洋塘村" in summary and "期限提醒汇总" in summary, summary
     assert len(daily) == 2 and f"案件 {cases[1]} 洋塘村：" in daily[0], daily[0]
+
+
+def test_a_press_to_a_group_robot_names_the_case_and_village_not_the_household(world, robots):
+    set_channels(world.app, world["admin"], "fs", [("wecom", "plain", "zh")])
+    [case] = identified(world)
+    [d] = deadlines_of(world, case, rule="assistance_plan")
+    world.clock.at = OVERDUE
+    assert press_deadline(world.app, world["th"], d.id, "请尽快")["channels"] == 1
+    dispatch(world.app, robot_settings(robots, Path(world.app.settings.home)), now=OVERDUE)
+    [sent] = [json.dumps(r["json"], ensure_ascii=False) for r in robots.requests]
+    with world.app.engine.connect() as conn:
+        name = conn.execute(select(t.cases.c.title).where(t.cases.c.id == case)).scalar()
+    assert name not in sent and f"贫困户 {case}（" in sent and "督办" in sent, sent

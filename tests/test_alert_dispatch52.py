@@ -186,3 +186,19 @@ def test_a_press_to_a_group_robot_names_the_case_and_village_not_the_household(w
     with world.app.engine.connect() as conn:
         name = conn.execute(select(t.cases.c.title).where(t.cases.c.id == case)).scalar()
     assert name not in sent and f"贫困户 {case}（" in sent and "督办" in sent, sent
+
+
+def test_a_summary_given_up_marks_each_of_its_alerts_failed(world, smtp):
+    from datetime import timedelta
+    from notifications.dispatcher import MAX_ATTEMPTS
+    by_email(world, ("fs",))
+    identified(world, FOLD_OVER + 1)
+    sweep(world.app, now=OVERDUE)
+    with world.app.engine.begin() as conn:     # its last attempt was cut short by a dispatcher that died
+        conn.execute(t.outbox.update().where(t.outbox.c.kind == "alerts").values(
+            status="sending", attempts=MAX_ATTEMPTS - 1, claimed_by="elsewhere:1:dead",
+            claimed_until=OVERDUE - timedelta(minutes=1)))
+    result = _sent(world, smtp)
+    assert result.failed == 1 and smtp.messages == []
+    assert Counter(r.status for r in outbox(world)) == {"failed": FOLD_OVER + 2}
+    assert {r["status"] for r in alert_rows(world.app, world["insp"]) if r["level"] == 0} == {"failed"}

@@ -31,7 +31,7 @@ from engine.domain.deadline_rules import aware
 from engine.domain.errors import Msg, stored, translator
 from engine.services.sweep import take_write_lock
 from .channels import DeliveryError, NotifySettings, Outgoing, plain_text, open_channels, route_of
-from .outbox import retry_at
+from .outbox import retry_at, summary_again
 
 MAX_ATTEMPTS = 8
 # Messages carrying a secret (a one-time enrolment code): their body is replaced once delivered or
@@ -53,6 +53,7 @@ class DispatchResult:
     failed: int = 0
     interrupted: int = 0
     deferred: int = 0          # not tried: their channel was found down in this run
+    not_needed: int = 0        # not sent: the deadline they are about was closed before
     batches: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -63,6 +64,7 @@ _UNDECIDED = ("pending", "sending")
 _CLAIMABLE = (select(t.outbox.c.id, t.outbox.c.status, t.outbox.c.claimed_by, t.outbox.c.claimed_until,
                      t.outbox.c.attempts)
               .where(t.outbox.c.status.in_(_UNDECIDED), t.outbox.c.next_attempt_at <= bindparam("now"),
+                     t.outbox.c.folded_into.is_(None),      # sent within its summary
                      or_(t.outbox.c.claimed_until.is_(None), t.outbox.c.claimed_until < bindparam("now")))
               .order_by(t.outbox.c.next_attempt_at, t.outbox.c.id).limit(bindparam("limit")))
 _CLAIM = update(t.outbox).where(t.outbox.c.id == bindparam("b_id")).values(
@@ -89,6 +91,15 @@ _DEFER = update(t.outbox).where(t.outbox.c.id == bindparam("b_id"), t.outbox.c.c
     claimed_by=None, claimed_until=None, next_attempt_at=bindparam("b_next"), last_error=bindparam("b_error"))
 _FINISH = update(t.outbox).where(t.outbox.c.id == bindparam("b_id"), t.outbox.c.claimed_by == bindparam("b_worker"))
 _INSERT_ATTEMPT = insert(t.outbox_attempts)
+# The alerts folded into a summary message take its outcome (each alert's delivery stays on record).
+_FOLDED_FINISH = update(t.outbox).where(t.outbox.c.folded_into == bindparam("b_summary"),
+                                        t.outbox.c.status.in_(_UNDECIDED))
+_FOLDED = (select(t.outbox.c.id, t.outbox.c.alert_id, t.deadlines.c.status)
+           .join(t.deadlines, t.deadlines.c.id == t.outbox.c.deadline_id)
+           .where(t.outbox.c.folded_into == bindparam("summary"), t.outbox.c.status.in_(_UNDECIDED)))
+_DEADLINE_STATUS = select(t.deadlines.c.status).where(t.deadlines.c.id == bindparam("id"))
+_NOT_NEEDED = update(t.outbox).where(t.outbox.c.id.in_(bindparam("ids", expanding=True))).values(
+    status="not_needed", claimed_by=None, claimed_until=None, last_error=bindparam("b_error"))
 
 
 def _alive(worker: str) -> bool:
@@ -165,9 +176,12 @@ def _claim(app, worker: str, now: datetime, batch: int, lease: timedelta,
         attempts = {r.id: r.attempts + (1 if r.status == "sending" else 0) for r in rows}
         spent = [r for r in rows if attempts[r.id] >= MAX_ATTEMPTS]
         if spent:   # e.g. a message that kills its dispatcher every time it is sent
-            conn.execute(_SPENT, [{"b_id": r.id, "b_attempts": attempts[r.id],
-                                   "b_error": stored(Msg("delivery.spent", {"attempts": attempts[r.id]}))}
-                                  for r in spent])
+            spent_rows = [{"b_id": r.id, "b_attempts": attempts[r.id],
+                           "b_error": stored(Msg("delivery.spent", {"attempts": attempts[r.id]}))} for r in spent]
+            conn.execute(_SPENT, spent_rows)
+            conn.execute(_FOLDED_FINISH.values(status="failed", attempts=bindparam("b_attempts"),
+                                               last_error=bindparam("b_error")),
+                         [{**r, "b_summary": r["b_id"]} for r in spent_rows])
             result.failed += len(spent)
         live = [r for r in rows if attempts[r.id] < MAX_ATTEMPTS]
         if live:
@@ -190,7 +204,11 @@ def _deliver(app, channels: dict[str, Any], worker: str, row, clock, lease: time
         if not conn.execute(_START, {"b_id": row.id, "b_worker": worker, "b_until": started + lease}).rowcount:
             return     # our claim lapsed and another dispatcher has it
         conn.execute(_RENEW, {"b_worker": worker, "b_until": started + lease})
-    message = Outgoing(row.id, row.channel, row.address, row.subject, row.body, row.dedupe_key,
+        said = _still_needed(app, conn, row, started)
+        if said is None:
+            result.not_needed += 1
+            return
+    message = Outgoing(row.id, row.channel, row.address, *said, row.dedupe_key,
                        aware(row.created_at), row.code)
     error: DeliveryError | None = None
     sender = channels.get(row.channel)
@@ -227,6 +245,34 @@ def _deliver(app, channels: dict[str, Any], worker: str, row, clock, lease: time
     with app.transaction() as conn:
         conn.execute(_FINISH.values(attempts=attempts, claimed_by=None, claimed_until=None, **values),
                      {"b_id": row.id, "b_worker": worker})
+        if row.kind == "alerts":
+            conn.execute(_FOLDED_FINISH.values(attempts=attempts, **{k: v for k, v in values.items() if k != "body"}),
+                         {"b_summary": row.id})
         conn.execute(_INSERT_ATTEMPT, {"outbox_id": row.id, "attempt": attempts, "worker": worker,
                                        "started_at": started, "finished_at": finished, "outcome": outcome,
                                        "error": str(error) if error else None})
+
+
+def _still_needed(app, conn, row, now: datetime) -> tuple[str, str] | None:
+    """(subject, body) of `row` as it is to be sent, or None when the work it is about was done (or cancelled) before it
+    could be sent: a reminder, an alert or a press whose deadline closed is recorded `not_needed`, and
+    so is each alert of a summary whose deadline closed; a summary left with some is said again with
+    those, one left with none is not sent."""
+    dropped = {"b_error": stored(Msg("delivery.dropped", {}))}
+    if row.kind == "alerts":
+        folded = conn.execute(_FOLDED, {"summary": row.id}).all()
+        closed = [f.id for f in folded if f.status != "open"]
+        if not closed:
+            return row.subject, row.body
+        conn.execute(_NOT_NEEDED, {"ids": closed, **dropped})
+        live = [f.alert_id for f in folded if f.status == "open"]
+        if not live:
+            conn.execute(_NOT_NEEDED, {"ids": [row.id], **dropped})
+            return None
+        subject, body = summary_again(app, conn, row, live, now)
+        conn.execute(update(t.outbox).where(t.outbox.c.id == row.id).values(subject=subject, body=body))
+        return subject, body
+    if row.deadline_id is None or conn.execute(_DEADLINE_STATUS, {"id": row.deadline_id}).scalar() == "open":
+        return row.subject, row.body
+    conn.execute(_NOT_NEEDED, {"ids": [row.id], **dropped})
+    return None

@@ -95,9 +95,13 @@ def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, 
 
     later = [e for e in d.ladder if e["level"] > level and e["level"] > 0]
     owner = owners.get(d.owner_id)
-    procedure = case.pending_procedure if d.step_key else None
-    needs = (f"{L('procedure.' + case.pending_procedure)} / {L('step.' + case.pending_step)}"
-             if case.pending_procedure else L("deadline.nothing_pending"))
+    procedure, to_start = work_of(config, d, case)
+    if to_start:        # the work is to start a procedure (a risk visit's monitoring): say so, link its start
+        needs = translator(config, lang)("notify.alert.needs_start", procedure=L(f"procedure.{to_start}"),
+                                         step=L(f"step.{d.step_key}") if d.step_key else "-")
+    else:
+        needs = (f"{L('procedure.' + case.pending_procedure)} / {L('step.' + case.pending_step)}"
+                 if case.pending_procedure else L("deadline.nothing_pending"))
     rules = compiled(config)
     unknown = sorted({y for y in range(d.start_on.year, d.due_on.year + 2) if not rules.calendar.knows(y)})
     return {
@@ -120,39 +124,126 @@ def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, 
         "next_level_to": who(later[0]["to"]) if later else "",
         # its time gone by already (a backlog swept at once): the next sweep escalates it, said so
         "next_level_due": bool(later) and aware(datetime.fromisoformat(later[0]["at"])) <= aware(now),
-        "case_url": case_url(case.id),
+        "case_url": case_url(case.id, to_start),
     }
+
+
+def work_of(config, d, case) -> tuple[str | None, str | None]:
+    """(the procedure a deadline's step belongs to, the procedure its owner is to start): a deadline
+    a risk visit started (no procedure yet, its rule `starts` one: 防返贫监测识别) is about starting
+    that procedure, which the case does not wait for yet."""
+    from engine.domain.deadline_rules import compiled
+    rule = compiled(config).rules.get(d.rule) if compiled(config) else None
+    starts = rule.started_procedure if rule is not None else None
+    if starts and d.procedure_id is None and case.pending_procedure != starts:
+        return starts, starts
+    return (case.pending_procedure if d.step_key else None), None
+
+
+FOLD_OVER = 3     # more alerts than this to one person on one channel in one sweep: one summary message
 
 
 def enqueue_alerts(app, conn: Connection, messages: Sequence[AlertMessage], now: datetime,
                    channels: dict[int, list] | None = None) -> int:
-    """The outbox rows of new alerts: one per recipient channel; returns how many. `channels`:
-    the recipients' channels when the caller has read them already."""
+    """The outbox rows of new alerts: one per recipient channel. A person this sweep alerts of more
+    than FOLD_OVER items on one channel gets one summary message (kind `alerts`, each item a line:
+    case, what, due, level, link) instead of one message each; each alert's own row stays, folded
+    into the summary (`folded_into`), and takes its outcome when the summary is sent. Returns how
+    many messages will be sent. `channels`: the recipients' channels when the caller has read them."""
+    from engine.services.enrolment import GROUP_CHANNELS
     if not messages:
         return 0
     if channels is None:
         channels = channels_of(conn, [p[0] for m in messages for p in m.recipients])
+    owners, regions = _owners_regions(conn, messages)
+    per_channel: dict[int, list] = {}        # channel id -> [(channel, message)]
+    for m in messages:
+        for pid, _code, _name in m.recipients:
+            for ch in channels.get(pid, ()):
+                per_channel.setdefault(ch.id, []).append((ch, m))
+    rows, folded, cache = [], 0, {}
+    for items in per_channel.values():
+        ch = items[0][0]
+        fmt = FORMATS.get(ch.channel, "txt")
+        if len(items) > FOLD_OVER:
+            summary = _summary_row(app, conn, ch, [m for _, m in items], now, owners, regions)
+            folded += 1
+        for _, m in items:
+            key = (m.alert_id, ch.lang, fmt)
+            if key not in cache:
+                context = alert_context(app, m, ch.lang, now, owners, regions)
+                if ch.channel in GROUP_CHANNELS:     # a group reads the case by number and village only
+                    context["title"] = ""
+                cache[key] = render("alert", ch.lang, fmt, context)
+            subject, body = cache[key]
+            row = _row("alert", m.alert_id, ch, subject, body, f"alert:{m.alert_id}:{ch.id}", now, m.deadline.id)
+            if len(items) > FOLD_OVER:
+                row["folded_into"] = summary
+            rows.append(row)
+    if rows:
+        conn.execute(insert(t.outbox), rows)
+    return sum(1 for r in rows if r.get("folded_into") is None) + folded
+
+
+def _owners_regions(conn: Connection, messages: Sequence[AlertMessage]) -> tuple[dict, dict]:
     owner_ids = sorted({m.deadline.owner_id for m in messages if m.deadline.owner_id})
     owners = {p.id: (p.code, p.name) for p in conn.execute(_NAMES, {"ids": owner_ids})} if owner_ids else {}
     codes = sorted({m.case.region_code for m in messages})
     regions = {r.code: r.name for r in conn.execute(_REGIONS, {"codes": codes})}
-    rows, cache = [], {}
-    for m in messages:
-        for pid, _code, _name in m.recipients:
-            for ch in channels.get(pid, ()):
-                fmt = FORMATS.get(ch.channel, "txt")
-                key = (m.alert_id, ch.lang, fmt)
-                if key not in cache:
-                    cache[key] = render("alert", ch.lang, fmt, alert_context(app, m, ch.lang, now, owners, regions))
-                subject, body = cache[key]
-                rows.append(_row("alert", m.alert_id, ch, subject, body, f"alert:{m.alert_id}:{ch.id}", now))
-    if rows:
-        conn.execute(insert(t.outbox), rows)
-    return len(rows)
+    return owners, regions
 
 
-def _row(kind: str, alert_id: int | None, ch, subject: str, body: str, key: str, now: datetime) -> dict[str, Any]:
-    return {"alert_id": alert_id, "kind": kind, "person_id": ch.person_id, "channel": ch.channel,
+def render_summary(app, conn: Connection, person_id: int, channel: str, lang: str,
+                   messages: Sequence[AlertMessage], now: datetime, owners: dict | None = None,
+                   regions: dict | None = None) -> tuple[str, str]:
+    """(subject, body) of one summary of `messages` (alerts) to a person on a channel, in `lang`: how
+    many, then each item (case, what, due or days overdue, level, the case's page), soonest level first.
+    A group robot (WeCom, DingTalk) reads each case by number and village, never the household's name."""
+    from engine.services.enrolment import GROUP_CHANNELS
+    if owners is None or regions is None:
+        owners, regions = _owners_regions(conn, messages)
+    name = conn.execute(select(t.persons.c.name).where(t.persons.c.id == person_id)).scalar() or ""
+    items = [alert_context(app, m, lang, now, owners, regions)
+             for m in sorted(messages, key=lambda m: (-m.entry["level"], m.deadline.due_on, m.case.id))]
+    group = channel in GROUP_CHANNELS
+    for item in items:
+        if group:
+            item["title"] = ""
+    levels = [i["level"] for i in items]
+    context = {"t": translator(app.config, lang), "name": "" if group else name, "total": len(items),
+               "items": items, "overdue": sum(1 for v in levels if v >= 0),
+               "escalated": sum(1 for v in levels if v > 0), "soon": sum(1 for v in levels if v < 0),
+               "at": _local(app, now), "overdue_url": overdue_url()}
+    return render("alerts", lang, FORMATS.get(channel, "txt"), context)
+
+
+_ALERTS_OF = select(t.alerts.c.id, t.alerts.c.level, t.alerts.c.detail, t.alerts.c.recipients, t.alerts.c.deadline_id,
+                    t.alerts.c.case_id).where(t.alerts.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def summary_again(app, conn: Connection, row, alert_ids: list[int], now: datetime) -> tuple[str, str]:
+    """(subject, body) of summary message `row` said again with only the alerts `alert_ids` (the
+    others' work was done before it was sent)."""
+    from engine.services.sweep import CASES
+    alerts = conn.execute(_ALERTS_OF, {"ids": alert_ids}).all()
+    deadlines = {d.id: d for d in conn.execute(select(t.deadlines).where(
+        t.deadlines.c.id.in_(sorted({a.deadline_id for a in alerts}))))}
+    cases = {c.id: c for c in conn.execute(CASES, {"ids": sorted({a.case_id for a in alerts})})}
+    messages = [AlertMessage(a.id, deadlines[a.deadline_id], {"level": a.level, **(a.detail or {})},
+                             cases[a.case_id], [tuple(p) for p in a.recipients]) for a in alerts]
+    return render_summary(app, conn, row.person_id, row.channel, row.lang, messages, now)
+
+
+def _summary_row(app, conn: Connection, ch, messages: list, now: datetime, owners: dict, regions: dict) -> int:
+    """Queue one summary of `messages` to channel `ch`; returns its outbox id."""
+    subject, body = render_summary(app, conn, ch.person_id, ch.channel, ch.lang, messages, now, owners, regions)
+    key = f"alerts:{min(m.alert_id for m in messages)}:{ch.id}"
+    return conn.execute(insert(t.outbox).values(_row("alerts", None, ch, subject, body, key, now))).inserted_primary_key[0]
+
+
+def _row(kind: str, alert_id: int | None, ch, subject: str, body: str, key: str, now: datetime,
+         deadline_id: int | None = None) -> dict[str, Any]:
+    return {"alert_id": alert_id, "kind": kind, "deadline_id": deadline_id, "folded_into": None, "person_id": ch.person_id, "channel": ch.channel,
             "address": ch.address, "lang": ch.lang, "subject": subject, "body": body, "dedupe_key": key,
             "status": "pending", "attempts": 0, "next_attempt_at": now, "claimed_by": None, "claimed_until": None,
             "created_at": now, "delivered_at": None, "last_error": None}
@@ -174,6 +265,8 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
     existing = {r.dedupe_key for r in conn.execute(select(t.outbox.c.dedupe_key).where(
         t.outbox.c.dedupe_key.in_(keys)))}   # (saves rendering; a digest written meanwhile is skipped below)
     head = _signed_head(app)                 # each digest carries the record's latest signed head: a witness
+    from engine.services.enrolment import GROUP_CHANNELS
+    villages = _place_names(conn, {o.region_code for d in digests for o in d["oldest"]})
     rows = []
     for d in digests:
         pid, code, name = d["person"]
@@ -186,7 +279,8 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
                 "t": translator(config, ch.lang), "day": day.isoformat(), "name": name, "code": code, "total": d["total"],
                 "at": _local(app, now), "provisional": d["provisional"], "overdue_url": overdue_url(), "head": head,
                 "by_rule": sorted(((L(f"rule.{r}"), n) for r, n in d["by_rule"].items()), key=lambda x: -x[1]),
-                "oldest": [{"case": o.case_id, "title": render_stored(config, o.title, ch.lang),
+                "oldest": [{"case": o.case_id, "title": villages.get(o.region_code, o.region_code)
+                            if ch.channel in GROUP_CHANNELS else render_stored(config, o.title, ch.lang),
                             "rule": L(f"rule.{o.rule}"),
                             "step": L(f"step.{o.step_key}") if o.step_key else "", "due_on": o.due_on.isoformat(),
                             "owner": _named_owner(owners.get(o.owner_id), ch.lang),      # by name, as alerts say
@@ -216,10 +310,12 @@ def _signed_head(app) -> dict | None:
     return signed_head(app)
 
 
-def case_url(case_id: int) -> str:
-    """A case's page on the server (env JINGZHUN_PUBLIC_URL, its public address)."""
+def case_url(case_id: int, procedure: str | None = None) -> str:
+    """A case's page on the server (env JINGZHUN_PUBLIC_URL, its public address); `procedure`: the page
+    where that procedure is started (as `/work` links a household a visit found at risk)."""
     import os
-    return os.environ.get("JINGZHUN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/") + f"/cases/{case_id}"
+    return os.environ.get("JINGZHUN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/") + f"/cases/{case_id}" + (
+        f"?procedure={procedure}" if procedure else "")
 
 
 def overdue_url() -> str:
@@ -266,13 +362,14 @@ def enqueue_press(app, conn: Connection, m: PressMessage, channels: list, now: d
     """A supervisor's press (督办) to each channel of the deadline's owner: who presses, the case (its
     household's name and village, never an ID number), the step and rule, the due date and days
     overdue, the note, and the case's page. Returns how many messages were queued."""
+    from engine.services.enrolment import GROUP_CHANNELS
     config, d, case = app.config, m.deadline, m.case
     rows, cache = [], {}
     for ch in channels:
         fmt = FORMATS.get(ch.channel, "txt")
-        if (ch.lang, fmt) not in cache:
+        if (ch.lang, fmt, ch.channel in GROUP_CHANNELS) not in cache:
             L = lambda key, lang=ch.lang: config.label(key, lang)  # noqa: E731
-            procedure = case.pending_procedure if d.step_key else None
+            procedure, to_start = work_of(config, d, case)
             context = {
                 "t": translator(config, ch.lang), "presser": m.presser[2], "presser_code": m.presser[1],
                 "presser_post": config.role_label(m.role, ch.lang), "owner": m.owner[2],
@@ -284,11 +381,13 @@ def enqueue_press(app, conn: Connection, m: PressMessage, channels: list, now: d
                 "subject_label": d.subject if d.type == "step" and d.subject else "",
                 "due_on": d.due_on.isoformat(), "days_overdue": m.days_overdue,
                 "days_unit": L(f"deadline.days.{d.counting}"), "days_unit_one": L(f"deadline.day.{d.counting}"),
-                "note": m.note or "", "at": _local(app, now), "case_url": case_url(case.id), "deadline_id": d.id,
+                "note": m.note or "", "at": _local(app, now), "case_url": case_url(case.id, to_start), "deadline_id": d.id,
             }
-            cache[(ch.lang, fmt)] = render("press", ch.lang, fmt, context)
-        subject, body = cache[(ch.lang, fmt)]
-        rows.append(_row("press", None, ch, subject, body, f"press:{m.event}:{ch.id}", now))
+            if ch.channel in GROUP_CHANNELS:     # a group reads the case by number and village only
+                context["title"] = ""
+            cache[(ch.lang, fmt, ch.channel in GROUP_CHANNELS)] = render("press", ch.lang, fmt, context)
+        subject, body = cache[(ch.lang, fmt, ch.channel in GROUP_CHANNELS)]
+        rows.append(_row("press", None, ch, subject, body, f"press:{m.event}:{ch.id}", now, d.id))
     if rows:
         conn.execute(insert(t.outbox), rows)
     return len(rows)

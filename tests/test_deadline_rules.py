@@ -119,10 +119,10 @@ def test_the_demo_leaves_work_undone_sweeps_later_and_writes_alerts_to_a_file_ma
     scene = summary["overdue"]
     assert scene["by_rule"].get("monitoring_identification") and scene["by_rule"].get("notice_expiry")
     assert scene["alerts"] > 0 and set(scene["by_level"]) >= {"0", "1", "2", "3"}
-    assert scene["delivered"] >= scene["alerts"]
+    assert scene["delivered"] > 0       # a person's many alerts of the sweep in one summary message each
     mailbox = Path(scene["mailbox"])
     inspector = sorted((mailbox / "inspector").iterdir())
-    assert inspector and "【逾期升级·第3级】" in inspector[0].read_text(encoding="utf-8")
+    assert inspector and "升级·第3级】" in inspector[0].read_text(encoding="utf-8")   # alone or in a summary
     assert str(mailbox) in printed.getvalue() and "alerts list" in printed.getvalue()
 
 

@@ -87,7 +87,7 @@ outbox = Table(
     "outbox", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("alert_id", ForeignKey("alerts.id")),     # NULL for a digest
-    Column("kind", String(10), nullable=False),      # alert, digest
+    Column("kind", String(10), nullable=False),      # alert, alerts (a summary of alerts), digest, press…
     Column("person_id", ForeignKey("persons.id"), nullable=False),
     Column("channel", String(12), nullable=False),
     Column("address", String(200), nullable=False),
@@ -95,7 +95,7 @@ outbox = Table(
     Column("subject", String(300), nullable=False),
     Column("body", Text, nullable=False),
     Column("dedupe_key", String(160), nullable=False, unique=True),
-    Column("status", String(10), nullable=False),    # pending, delivered, failed
+    Column("status", String(10), nullable=False),    # pending, delivered, failed, not_needed
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),
     Column("claimed_by", String(120)),
@@ -103,7 +103,11 @@ outbox = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("delivered_at", DateTime(timezone=True)),
     Column("last_error", Text),
+    # an alert's message sent inside one summary message (a sweep's many alerts to one person, 0036)
+    Column("folded_into", Id),
+    Column("deadline_id", Id),                        # what an alert or a press is about (dropped once closed)
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    Index("ix_outbox_folded_into", "folded_into"),
     Index("ix_outbox_alert", "alert_id"),
 )
 

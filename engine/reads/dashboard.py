@@ -438,7 +438,7 @@ def _recipients(row: dict[str, Any], people: dict) -> list[dict[str, Any]]:
     return list(found.values())
 
 
-_ORDER = {None: -1, "delivered": 0, "sending": 1, "pending": 1, "failed": 2}
+_ORDER = {None: -1, "not_needed": 0, "delivered": 0, "sending": 1, "pending": 1, "failed": 2}
 
 
 def _worse(a: str | None, b: str) -> str:

@@ -233,6 +233,8 @@ def _alert_dict(r, msgs: list, owners: dict[int, str]) -> dict[str, Any]:
 def _alert_state(r, msgs: list, unreachable: list) -> str:
     if any(m.status == "failed" for m in msgs) or unreachable or not r.recipients:
         return "failed"
+    if msgs and all(m.status == "not_needed" for m in msgs):
+        return "not_needed"      # its work was done before it could be sent (notifications/dispatcher.py)
     return "pending" if any(m.status in ("pending", "sending") for m in msgs) else "delivered"
 
 

@@ -405,7 +405,7 @@ _OVERDUE_GROUPS = select(t.deadlines.c.region_code, t.deadlines.c.rule, t.deadli
     t.deadlines.c.region_code, t.deadlines.c.rule, t.deadlines.c.provisional)
 _OLDEST_IN = (select(t.deadlines.c.id, t.deadlines.c.case_id, t.deadlines.c.rule, t.deadlines.c.step_key,
                      t.deadlines.c.due_on, t.deadlines.c.owner_id, t.deadlines.c.provisional, t.deadlines.c.next_level,
-                     t.cases.c.title)
+                     t.deadlines.c.region_code, t.cases.c.title)
               .join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
               .where(t.deadlines.c.status == "open", t.deadlines.c.due_at <= bindparam("now"),
                      t.deadlines.c.region_code.like(bindparam("prefix")))

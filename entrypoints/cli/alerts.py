@@ -125,7 +125,8 @@ def alerts_dispatch(ctx: Ctx, now, batch, as_json):
     from notifications.dispatcher import dispatch
     administrator(ctx, "alerts dispatch")
     result = dispatch(ctx.app(), now=now, batch=batch).as_dict()
-    emit(result, as_json, lambda: say(ctx.label("alerts.dispatched").format(**result)))
+    emit(result, as_json, lambda: say(ctx.label("alerts.dispatched").format(**result) + (
+        ctx.label("alerts.dispatched_not_needed").format(**result) if result["not_needed"] else "")))
     tried = result["delivered"] + result["retried"] + result["failed"] + result["deferred"]
     if result["failed"] or (tried and not result["delivered"]):
         raise click.exceptions.Exit(1)          # for cron and monitoring: messages are not getting through

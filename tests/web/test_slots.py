@@ -147,6 +147,8 @@ def test_a_step_cut_off_from_its_server_is_told_it_may_be_recorded_and_how_to_fi
 
 
 def test_a_read_or_an_export_cut_off_from_its_server_is_told_nothing_changed(monkeypatch, capsys, tmp_path):
+    from entrypoints.cli import lost_answers
+    monkeypatch.setattr(lost_answers, "PAUSES", (0, 0, 0, 0))      # its tries again, without their 15 s of pauses
     for server, code_said in ((GoneWhileReceiving, "remote.stopped_receiving"),
                               (_GoneWhileRunning, "remote.stopped_running")):
         for argv in (("case", "list", "--waiting"), ("export", "members", "--xlsx", str(tmp_path / "成员.xlsx"))):

@@ -143,7 +143,9 @@ def test_a_wrong_token_is_refused(live_server, as_person, capsys, monkeypatch):
     assert code == 1 and out == "" and "[auth.bad_token]" in err
 
 
-def test_an_unreachable_server_is_said(as_person, capsys):
+def test_an_unreachable_server_is_said(as_person, capsys, monkeypatch):
+    from entrypoints.cli import lost_answers
+    monkeypatch.setattr(lost_answers, "PAUSES", (0, 0, 0, 0))      # tried again, without the 15 s of pauses
     who = as_person("v01_secretary")
     code, _, err = run(capsys, "--server", "http://127.0.0.1:9", "--as", who, "case", "list")
     assert code == 2 and "[remote.unreachable]" in err

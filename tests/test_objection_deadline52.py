@@ -37,3 +37,21 @@ def test_an_objection_filed_is_due_to_be_ruled_on_by_the_township_and_its_ruling
     resolve_objection(world.app, world["ts2"], oid, False, "经入户核实，轿车系亲属所有", date(2019, 3, 15))
     [closed] = deadlines_of(world, case, rule="objection_ruling")
     assert (closed.status, closed.closed_reason) == ("done", "objection ruled")
+
+
+def test_an_objection_open_before_its_rule_was_installed_gets_its_deadline_at_install(world, tmp_path):
+    """A home whose objections were filed before the rule (its deadline missing): `config install` gives
+    each objection still open the deadline its filing would have started, from its filing day."""
+    from engine.services.setup import install_config
+    from tests.helpers.deadlines import config_copy
+    from tests.helpers.tamper import raw
+    case, oid = _filed(world)
+    raw(world, "DELETE FROM deadlines WHERE rule = 'objection_ruling'", tables=("deadlines",))
+    assert deadlines_of(world, case, rule="objection_ruling") == []
+    folder = config_copy(tmp_path, edit_deadlines=lambda d: d["rules"]["objection_ruling"].update(days=6))
+    install_config(world.app, world["admin"], folder)
+    [due] = deadlines_of(world, case, rule="objection_ruling")
+    assert (due.status, due.subject, due.start_on, due.due_on) == ("open", str(oid), date(2019, 3, 4), date(2019, 3, 12))
+    assert due.owner_id is not None and due.owner_id != world["ts1"].person_id
+    install_config(world.app, world["admin"], config_copy(tmp_path / "again"))       # not opened twice
+    assert len(deadlines_of(world, case, rule="objection_ruling")) == 1

@@ -915,6 +915,34 @@ def after_objection(app, conn: Connection, case, objection_id: int, filed_on: da
         _write(conn, rules, work, app.policy_version)
 
 
+def open_objection_waits(conn: Connection, config: Config, now: datetime) -> int:
+    """Rules `when: {objection: true}` installed (`config install`, or a release's packaged rules at
+    `init`): the objections still open with no deadline of the rule (filed before this home had it) get
+    the one their filing would have started, from their filing day, so one long open is overdue and
+    escalated at the next sweep. A few a county at a time: the open objections, read whole (ix on case).
+    Returns how many were opened."""
+    rules = compiled(config)
+    o, d = t.objections.c, t.deadlines.c
+    work = _Work(now)
+    for kind, kind_rules in (rules.by_kind.items() if rules is not None else ()):
+        named = [(n, r) for n, r in kind_rules.items() if any(tr.objection for tr in r.when)]
+        if not named:
+            continue
+        running = {(c, r, s) for c, r, s in conn.execute(select(d.case_id, d.rule, d.subject).where(
+            d.rule.in_([n for n, _ in named]), d.status == _OPEN))}
+        for row in conn.execute(select(o.id, o.case_id, o.filed_on, o.recorded_by, t.cases.c.region_code)
+                                .join(t.cases, t.cases.c.id == o.case_id)
+                                .where(o.resolution.is_(None), t.cases.c.kind == kind).order_by(o.id)):
+            work.drafts.extend(_Draft(name, rule, row.case_id, row.region_code, row.filed_on, basis_of(rule),
+                                      subject=str(row.id), owner=owner_spec(rule, _Recorded({}), None,
+                                                                            (row.recorded_by,)))
+                               for name, rule in named if (row.case_id, name, str(row.id)) not in running)
+    if work.drafts:
+        _find_owners(conn, work.drafts)
+        _write(conn, rules, work, config.version)
+    return len(work.drafts)
+
+
 def after_objection_ruled(conn: Connection, case_id: int, objection_id: int, now: datetime) -> None:
     """The ruling on an objection closes its deadlines, in the ruling's transaction."""
     _close_subject(conn, case_id, "objection", objection_id, "objection ruled", now)

@@ -73,3 +73,22 @@ def test_a_wrong_inclusion_removed_opens_a_problem_item_naming_who_included_the_
     english = cli(world, "insp", "trace", case, lang="en")
     assert f"{problem.id} wrong inclusion removed: household {case}: 家有轿车和商品房" in english.out, english.out
     assert verify(world.app, processes=1).intact
+
+
+def test_a_finding_recorded_before_it_needed_its_file_is_not_enough_for_the_removal(world, tmp_path):
+    """An item attached before the type needed a file (a typed reason alone, as in an older home) does not
+    carry the removal: its finding step is refused, saying to record it again with its scan."""
+    from engine.domain.errors import RuleViolation
+    from tests.helpers.tamper import raw
+    case = _identified(world)
+    world.on(date(2019, 6, 3))
+    item = _finding(world, case, tmp_path)
+    raw(world, f"UPDATE evidence SET file_sha256 = NULL, file_name = NULL WHERE id = {item}", tables=("evidence",))
+    try:
+        world.step("ts3", "removal_wrong_inclusion", "finding", case)
+    except RuleViolation as refused:
+        said = cli(world, "ts3", "step", "removal_wrong_inclusion", "finding", str(case))
+        assert refused.code == "check.evidence_on_file" and said.code != 0, said.out + said.err
+        assert "错评认定材料 没有附文件" in said.out + said.err and "--replace" in said.out + said.err
+    else:
+        raise AssertionError("the finding step went through on a finding without its file")

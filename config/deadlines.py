@@ -58,7 +58,8 @@ def rung_key(to) -> str:
     return "owner" if to == "owner" else "+".join(sorted(to))
 
 
-_TRIGGER_KEYS = ("enters", "waiting", "starts", "step", "measure", "outcome", "risk_visit", "sample_waiting")
+_TRIGGER_KEYS = ("enters", "waiting", "starts", "step", "measure", "outcome", "risk_visit", "sample_waiting",
+                 "objection")
 
 
 class Trigger(_Strict):
@@ -78,6 +79,7 @@ class Trigger(_Strict):
     sample_waiting: Optional[bool] = None   # a procedure of the household ends and a sample check's wrong exit
     #                                      recorded while it was under way still has no problem item (it waits
     #                                      for the county office's `problem add`); closed when one is registered
+    objection: Optional[bool] = None     # an objection is filed on a notice listing the case; closed by its ruling
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -85,8 +87,9 @@ class Trigger(_Strict):
     def _dump(self, handler) -> dict[str, Any]:
         """As recorded in the rules version: a trigger that is no sample check's as before triggers could be."""
         data = handler(self)
-        if self.sample_waiting is None:
-            data.pop("sample_waiting", None)
+        for key in ("sample_waiting", "objection"):      # as recorded before these triggers were
+            if getattr(self, key) is None:
+                data.pop(key, None)
         return data
 
     @model_validator(mode="after")
@@ -106,7 +109,8 @@ class Trigger(_Strict):
     def type(self) -> str:
         return {"enters": "stage", "waiting": "waiting", "starts": "procedure", "step": "step", "measure": "measure",
                 "outcome": "outcome", "risk_visit": "visit",
-                "sample_waiting": "sample"}[next(k for k in _TRIGGER_KEYS if getattr(self, k) is not None)]
+                "sample_waiting": "sample", "objection": "objection"}[
+            next(k for k in _TRIGGER_KEYS if getattr(self, k) is not None)]
 
 
 class Until(_Strict):

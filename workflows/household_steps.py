@@ -649,6 +649,15 @@ def objection_answered(ctx: StepContext) -> list:
                                       "types": Codes("evidence", tuple(ctx.step.evidence))})]
 
 
+def evidence_on_file(ctx: StepContext) -> list:
+    """The step's evidence of a type that needs its file (a wrong inclusion's written finding) has one: an
+    item attached before its type needed it, a typed reason alone, is to be replaced with its scan."""
+    types = ctx.app.config.workflows[ctx.case.kind].evidence_types
+    bare = tuple(e for e in ctx.step.evidence if e in types and types[e].file
+                 and (row := ctx.evidence.get(e)) is not None and not row.file_sha256)
+    return [("evidence_without_file", {"types": Codes("evidence", bare)})] if bare else []
+
+
 def offered(case, procedure: str, conn=None) -> bool:
     """Monitoring is offered to a household not monitored, risk elimination to one that is; the exit
     is not offered while a new plan is needed."""
@@ -664,7 +673,7 @@ RULES = WorkflowRules(
             "assistance_ready": assistance_ready, "pairing_kept": pairing_kept,
             "monitoring_clue_valid": monitoring_clue_valid, "own_pairing_cadre": own_pairing_cadre,
             "monitoring_measured": monitoring_measured, "new_plan_adopted": new_plan_adopted,
-            "objection_answered": objection_answered},
+            "objection_answered": objection_answered, "evidence_on_file": evidence_on_file},
     who_checks=frozenset({"own_pairing_cadre"}),
     handlers={"pairing": pair_cadres, "plan": record_plan},
     effects={"record_assistance": record_assistance, "adopt_plan": adopt_plan, "record_exit": record_exit,

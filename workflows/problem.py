@@ -63,8 +63,8 @@ def findings_for(roles) -> list[str]:
 REFERRAL_AFTER_REJECTIONS = 2
 
 
-_LATEST_EXIT = (select(t.procedures.c.id, t.procedures.c.ended_at).where(
-    t.procedures.c.case_id == bindparam("case_id"), t.procedures.c.kind == "exit",
+_LATEST_COMPLETED = (select(t.procedures.c.id, t.procedures.c.ended_at).where(
+    t.procedures.c.case_id == bindparam("case_id"), t.procedures.c.kind == bindparam("kind"),
     t.procedures.c.status == "completed").order_by(t.procedures.c.id.desc()).limit(1))
 _RESPONSIBLE_FOR = select(t.responsibilities).where(
     t.responsibilities.c.procedure_id == bindparam("procedure_id")).order_by(t.responsibilities.c.id)
@@ -309,7 +309,13 @@ def _require_reopenable(case: CaseRow) -> None:
 
 def _exit_chain(conn, case_id: int) -> list[dict[str, Any]]:
     """Who carried which responsibility when the household's last exit completed."""
-    exit_proc = conn.execute(_LATEST_EXIT, {"case_id": case_id}).first()
+    return _chain_of(conn, case_id, "exit")
+
+
+def _chain_of(conn, case_id: int, procedure: str) -> list[dict[str, Any]]:
+    """Who carried which responsibility when the household's last `procedure` (its exit, its
+    identification) completed; nothing when none did (a household imported as identified)."""
+    exit_proc = conn.execute(_LATEST_COMPLETED, {"case_id": case_id, "kind": procedure}).first()
     if exit_proc is None:
         return []
     return [{"type": r.type, "person_code": r.person_code, "person_name": r.person_name, "role": r.role,
@@ -402,36 +408,64 @@ def open_wrong_exit_problem(ctx: StepContext, attrs: dict) -> None:
     its own procedure, and a problem item is registered with it, as the problem-item route registers one
     (DOMAIN §9): the household linked with everyone of its exit chain and their responsibility, the
     finding's source, reason and date, who recorded it; in the step's transaction."""
-    ctx.writes.append(lambda conn: _register_correction(ctx, conn))
+    ctx.writes.append(lambda conn: _register_from_procedure(ctx, conn, _CORRECTED))
 
 
-def _register_correction(ctx: StepContext, conn) -> int:
+def open_wrong_inclusion_problem(ctx: StepContext, attrs: dict) -> None:
+    """错评 removal completed (household.yaml removal_wrong_inclusion): the household is struck off, and a
+    problem item is registered with it as a wrong exit's is (DOMAIN §9: a wrong inclusion is counted as
+    hard as a wrong exit): the household linked with everyone of the identification that included it
+    (who proposed, checked and approved it) and their responsibility, the finding's reason and date and
+    who recorded it; in the step's transaction."""
+    ctx.writes.append(lambda conn: _register_from_procedure(ctx, conn, _REMOVED))
+
+
+@dataclass(frozen=True)
+class _FromProcedure:
+    """A household procedure whose completion registers a problem item: its finding, the evidence its
+    finding step came with, the problem's title, the procedure whose people it names, and the key its
+    registering event keeps their chains under (audit_records.check_problem_links reads it)."""
+    finding: str
+    evidence: str
+    title: str
+    chain_of: str
+    chains_key: str
+    about: str          # the problem's attrs key naming the household's procedure (trace.found_by_words)
+
+
+_CORRECTED = _FromProcedure("wrong_exit", "wrong_exit_finding", "problem_title.wrong_exit_corrected", "exit",
+                            "exit_chains", "correction_procedure")
+_REMOVED = _FromProcedure("wrong_inclusion", "removal_finding", "problem_title.wrong_inclusion_removed",
+                          "identification", "inclusion_chains", "removal_procedure")
+
+
+def _register_from_procedure(ctx: StepContext, conn, kind: _FromProcedure) -> int:
     app, household = ctx.app, ctx.case
     steps = conn.execute(_PROCEDURE_STEPS, {"procedure_id": ctx.procedure_id}).all()
     first, last = steps[0], steps[-1]          # the finding; the approval that completed it (just written)
-    evidence = ctx.evidence.get("wrong_exit_finding")
+    evidence = ctx.evidence.get(kind.evidence)
     fields = evidence.fields if evidence is not None else {}
     source = code_of(str(fields.get("source") or ""), SOURCES) or CORRECTION_SOURCE
-    description = Msg("problem_title.wrong_exit_corrected",
-                      {"case": household.id, "note": str(fields.get("reason") or "").strip()})
-    problem = ProblemInput(household.region_code, source, description, first.effective_date, "wrong_exit",
+    description = Msg(kind.title, {"case": household.id, "note": str(fields.get("reason") or "").strip()})
+    problem = ProblemInput(household.region_code, source, description, first.effective_date, kind.finding,
                            [household.id])
-    found, workflow, now = _Finding(source, "wrong_exit", description), app.config.workflows["problem"], app.clock.now()
+    found, workflow, now = _Finding(source, kind.finding, description), app.config.workflows["problem"], app.clock.now()
     finder = conn.execute(_PERSON, {"person_id": first.person_id}).first()
     about = {"found_by": {"person": finder.code, "name": finder.name, "role": first.role},
-             "registered_by": "system", "correction_procedure": ctx.procedure_id}
+             "registered_by": "system", kind.about: ctx.procedure_id}
     # an evaluator's wrong exit found on this household while it was being corrected: this problem item is theirs too
-    sampled = _sampled_waiting(conn, [household.id])
+    sampled = _sampled_waiting(conn, [household.id]) if kind.finding == "wrong_exit" else []
     if sampled:
         about["sample_findings"] = sampled
     case = _insert_problem_case(conn, workflow, problem, found, [household.id], now, about)
     _link_sampled(conn, sampled, case.id, now)
     ref = _attach_finding(app, conn, ctx.actor, case.id, None, _finding_fields(app, workflow, problem, found), now, [])
-    chain = _exit_chain(conn, household.id)
-    _link_cases(conn, case.id, "wrong_exit", {household.id: chain}, now)
+    chain = _chain_of(conn, household.id, kind.chain_of)
+    _link_cases(conn, case.id, kind.finding, {household.id: chain}, now)
     append_case_event(app, conn, ctx.actor, case, "case_registered", last.role, evidence=[ref], source=source,
-                      finding="wrong_exit", cases=[household.id],
-                      exit_chains={str(household.id): chain} if chain else {}, **about)
+                      finding=kind.finding, cases=[household.id],
+                      **{kind.chains_key: {str(household.id): chain} if chain else {}}, **about)
+    after_case_opened(app, conn, case, now)     # to be assigned within days, as a registered item (DOMAIN §9, §6)
     return case.id
 
 
@@ -521,7 +555,8 @@ RULES = WorkflowRules(
 
 # Effects of the household's procedures that register a problem item (they live here: the problem's
 # rules import the household's, not the other way round); workflows/__init__.py adds them to its rules.
-HOUSEHOLD_EFFECTS = {"open_wrong_exit_problem": open_wrong_exit_problem}
+HOUSEHOLD_EFFECTS = {"open_wrong_exit_problem": open_wrong_exit_problem,
+                     "open_wrong_inclusion_problem": open_wrong_inclusion_problem}
 
 
 # --- overdue rectification ------------------------------------------------------------------------

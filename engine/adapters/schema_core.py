@@ -211,6 +211,7 @@ objections = Table(
     Column("resolved_at", DateTime(timezone=True)),
     Column("resolved_on", Date),                     # the ruling's effective day (NULL before 0033: resolved_at's)
     Column("resolution_verifiers", JSON),            # person codes who verified it on the spot
+    Column("resolution_evidence_id", ForeignKey("evidence.id")),     # the checks behind it, as a file (0034)
 )
 
 pairings = Table(

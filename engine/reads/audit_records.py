@@ -32,7 +32,8 @@ PAIRINGS = (select(t.pairings.c.case_id, t.pairings.c.kind, t.persons.c.code, t.
 OBJECTIONS = (select(t.objections.c.case_id, t.objections.c.id, t.objections.c.notice_id, t.objections.c.objector,
                      t.objections.c.content, t.objections.c.filed_on, t.objections.c.resolution,
                      t.objections.c.resolution_reason, t.objections.c.resolved_on,
-                     t.objections.c.resolution_verifiers).order_by(t.objections.c.case_id, t.objections.c.id))
+                     t.objections.c.resolution_verifiers, t.objections.c.resolution_evidence_id)
+              .order_by(t.objections.c.case_id, t.objections.c.id))
 _d = t.deadlines.c
 CLOSED = (select(_d.case_id, _d.id, _d.rule, _d.status, _d.closed_at, _d.closed_reason, _d.procedure_id)
           .where(_d.status != "open", (_d.closed_at.is_(None)) | _d.closed_reason.like("step:%")
@@ -135,15 +136,17 @@ def _objections_of(case_id: int, events: list[tuple], rows: list) -> list[Damage
         oid = detail.get("objection")
         if ev[9] == "objection_filed":
             expected[oid] = [detail.get("notice"), detail.get("objector"), detail.get("content"),
-                             detail.get("filed_on"), None, None, None, [], ev[10]]
+                             detail.get("filed_on"), None, None, None, [], ev[10], None]
         elif oid in expected:
             expected[oid][4:8] = detail.get("resolution"), ev[6], detail.get("ruled_on"), detail.get("verifiers") or []
+            expected[oid][9] = detail.get("ruling_evidence")     # the checks it rests on, as a file (0034)
     damage = []
     for r in rows:
         recorded = expected.pop(r[1], None)
         if recorded is None:
             damage.append(found("objection_unrecorded", "case_objection", case=case_id, objection=r[1], seq="-"))
-        elif [r[2], r[3], r[4], _day(r[5]), r[6], r[7], _day(r[8]), as_json(r[9]) or []] != recorded[:8]:
+        elif [r[2], r[3], r[4], _day(r[5]), r[6], r[7], _day(r[8]), as_json(r[9]) or []] != recorded[:8] \
+                or r[10] != recorded[9]:
             damage.append(found("objection_changed", "case_objection", case=case_id, objection=r[1], seq=recorded[8]))
     return damage + [found("objection_missing", "case_objection", case=case_id, objection=o, seq=v[8])
                      for o, v in expected.items()]
@@ -195,7 +198,7 @@ def check_attrs(conn, case_id: int | None = None) -> list[Damage]:
 
 def check_problem_links(conn) -> list[Damage]:
     """Each problem item's links to cases against its registering event (the cases it names, its
-    finding, the exit chains it recorded)."""
+    finding, the exit or inclusion chains it recorded)."""
     events = (select(e.c.case_id, e.c.seq, e.c.detail).join(t.cases, t.cases.c.id == e.c.case_id)
               .where(t.cases.c.kind == "problem", e.c.action == "case_registered").order_by(e.c.case_id, e.c.seq))
     links = (select(t.problem_links.c.problem_id, t.problem_links.c.case_id, t.problem_links.c.finding,
@@ -210,7 +213,7 @@ def check_problem_links(conn) -> list[Damage]:
 
 
 def _links_of(problem_id: int, seq: int, detail: dict, rows: list) -> list[Damage]:
-    chains = detail.get("exit_chains") or {}
+    chains = detail.get("exit_chains") or detail.get("inclusion_chains") or {}     # a wrong exit's; a wrong inclusion's
     expected = {cid: (detail.get("finding"), _canonical(chains.get(str(cid), []))) for cid in detail.get("cases") or []}
     damage = []
     for r in rows:

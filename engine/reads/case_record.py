@@ -19,7 +19,7 @@ from engine.domain.regions import province_of
 from engine.domain.monitoring import period_years, shown as monitoring_shown
 from engine.reads.case_integrity import case_integrity
 from engine.reads.imports import imported_from
-from engine.reads.listings import as_list, ruled_on, verifier_names
+from engine.reads.listings import as_list, ruled_on, ruling_file, verifier_names
 from engine.reads.standing import standing
 from engine.reads.steps_recorded import as_recorded, step_events
 from engine.reads.words import registration_lines
@@ -126,8 +126,9 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
         "notices": [{"id": n.id, "scope": n.scope, "procedure": n.procedure_kind, "step": n.step_key,
                      "start": n.start_date.isoformat(), "end": n.end_date.isoformat(),
                      "last": last_day(n.end_date).isoformat(),
-                     "days_required": n.days_required} for n in rows["notices"]],
-        "objections": [_objection(o, who) for o in rows["objections"]],
+                     "days_required": n.days_required, "procedure_id": n.procedure_id} for n in rows["notices"]],
+        "objections": [{**_objection(o, who), "resolved_by_name": name_of(o.resolved_by) if o.resolved_by else None,
+                        "file": ruling_file(o, rows["evidence"])} for o in rows["objections"]],
         "visits": [{"id": v.id, "date": v.visit_date.isoformat(), "person": who(v.person_id),
                     "person_name": name_of(v.person_id), "findings": v.findings,
                     "risk": bool(v.risk)}            # by their date (one may be recorded late)

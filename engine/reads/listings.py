@@ -63,6 +63,8 @@ def notice_detail(app: App, actor: Actor, notice_id: int) -> dict[str, Any]:
                             .join(t.persons, t.persons.c.id == t.objections.c.resolved_by, isouter=True)
                             .where(t.objections.c.notice_id == notice_id).order_by(t.objections.c.id)).all()
         named = verifier_names(conn, {c for o in objs for c in as_list(o.resolution_verifiers)})
+        kept = [o.resolution_evidence_id for o in objs if o.resolution_evidence_id]      # the checks behind rulings
+        files = conn.execute(select(t.evidence).where(t.evidence.c.id.in_(kept))).all() if kept else []
     return {"id": n.id, "scope": n.scope, "region": n.region_code, "procedure": n.procedure_kind,
             "step": n.step_key, "start": n.start_date, "end": n.end_date, "last": last_day(n.end_date),
             "days_required": n.days_required,
@@ -71,8 +73,18 @@ def notice_detail(app: App, actor: Actor, notice_id: int) -> dict[str, Any]:
                             "filed_on": o.filed_on, "resolution": o.resolution,
                             "resolution_reason": o.resolution_reason, "resolved_by": o.resolver,
                             "ruled_on": ruled_on(app.config, o),
-                            "verifiers": [{"code": c, "name": named.get(c, c)} for c in as_list(o.resolution_verifiers)]}
+                            "verifiers": [{"code": c, "name": named.get(c, c)} for c in as_list(o.resolution_verifiers)],
+                            "file": ruling_file(o, files)}
                            for o in objs]}
+
+
+def ruling_file(o, evidence) -> dict[str, Any] | None:
+    """The checks a ruling rests on, kept as the case's evidence item (its file): id, file name, the
+    file's SHA-256 and the item's hash; None for a ruling without one."""
+    eid = getattr(o, "resolution_evidence_id", None)
+    item = next((e for e in evidence if e.id == eid), None) if eid else None
+    return None if item is None else {"id": item.id, "name": item.file_name, "sha256": item.file_sha256,
+                                      "hash": item.content_hash}
 
 
 def ruled_on(config: Any, o: Any) -> date | None:

@@ -100,6 +100,7 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
         item["replaced_words"] = replaced_words(config, item["fields"], new["fields"], item["type"], lang) if new else []
     for notice in trace["notices"]:
         notice["objections"] = [o for o in trace["objections"] if o["notice"] == notice["id"]]
+    _ruled_by(trace)
     with app.engine.connect() as conn:       # its chain, and what audit verify checks of it beyond
         integrity = case_integrity(app, conn, case, lang, events, more=record_damage)
     trace.update({
@@ -128,6 +129,18 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
             "found_by": found_by_words(config, trace["attrs"], lang),
         }
     return trace
+
+
+def _ruled_by(trace: dict[str, Any]) -> None:
+    """Each procedure an upheld objection ended (rejected at its notice): who ruled on it, as its
+    approval (`ruled_by`: code, name, the objection, its day), for the summary of who proposed, checked
+    and approved (a7 #7: the ruling ended the procedure, and only further down was it said by whom)."""
+    of_notice = {n["id"]: n.get("procedure_id") for n in trace["notices"]}
+    for proc in trace["procedures"]:
+        proc["ruled_by"] = [{"person": o["resolved_by"], "person_name": o.get("resolved_by_name"),
+                             "objection": o["id"], "ruled_on": o.get("ruled_on")}
+                            for o in trace["objections"]
+                            if o["resolution"] == "upheld" and of_notice.get(o["notice"]) == proc["id"]]
 
 
 def case_leads(app: App, actor: Actor, case_id: int, lang: str = "zh") -> list[dict[str, Any]] | None:
@@ -172,15 +185,17 @@ def person_leads(app: App, actor: Actor, code: str, lang: str = "zh") -> dict[st
 
 def found_by_words(config, attrs: dict, lang: str) -> str | None:
     """Who found what a problem item registered as the consequence of their finding (a sample check's
-    wrong exit, a household's own wrong-exit correction), and whether the system registered it for them."""
+    wrong exit, a household's own wrong-exit correction or wrong-inclusion removal), and whether the system
+    registered it for them."""
     found = attrs.get("found_by")
     if not isinstance(found, dict):
         return None
-    kind = ("correction" if attrs.get("correction_procedure") else
+    kind = ("correction" if attrs.get("correction_procedure") else "removal" if attrs.get("removal_procedure") else
             "sample_system" if attrs.get("registered_by") == "system" else "sample")
     return render_text(config, f"trace.found_by.{kind}", {
         "name": found.get("name") or "-", "person": found.get("person") or "-", "role": found.get("role") or "-",
-        "draw": attrs.get("draw_id", "-"), "procedure": attrs.get("correction_procedure", "-")}, lang)
+        "draw": attrs.get("draw_id", "-"),
+        "procedure": attrs.get("correction_procedure") or attrs.get("removal_procedure", "-")}, lang)
 
 
 def _altered_words(config, item: dict | None, lang: str) -> list[list[str]]:

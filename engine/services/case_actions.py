@@ -27,8 +27,8 @@ from engine.domain.guards import dated_before_followed, raise_first
 from engine.adapters.repository import held_evidence, load_cases, load_members, load_open_procedures
 from engine.adapters.uow import judged_again, judged_again_when_lost
 from engine.services.context import workflow_roles
-from engine.services.deadlines import (after_procedure_ended, after_procedure_rejected, after_risk_visit,
-                                      after_steps_voided)
+from engine.services.deadlines import (after_objection, after_objection_ruled, after_procedure_ended,
+                                      after_procedure_rejected, after_risk_visit, after_steps_voided)
 from engine.services.procedures import pending_for_case
 
 
@@ -125,6 +125,14 @@ def _from_sheet(source: dict | None, item: EvidenceItem) -> dict | None:
     return {"file": source.get("file"), "sha256": source.get("sha256"), "line": item.line}
 
 
+def _file_required(app: App, etype: str) -> RuleViolation:
+    """A type whose file is required, attached without one: the refusal says which paper to attach
+    where the catalogue describes it (`evidence_file.<type>`: a wrong inclusion's written finding)."""
+    if f"evidence_file.{etype}" in app.config.labels:
+        return RuleViolation("evidence.file_required_what", type=etype, what=Msg(f"evidence_file.{etype}"))
+    return RuleViolation("evidence.file_required", type=etype)
+
+
 def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: EvidenceItem,
             new_files: list[str], sheet: dict | None = None) -> int:
     etype, case_id, reason, file = item.type, case.id, item.reason, item.file
@@ -140,7 +148,7 @@ def _attach(app: App, conn: Connection, actor: Actor, case: CaseRow, item: Evide
         raise BadInput("evidence.unknown_type", type=etype, known=", ".join(workflow.evidence_types))
     values = coerce_fields(etype, definition, item.fields, app.clock.today(), app.config.labels)
     if definition.file and file is None:
-        raise RuleViolation("evidence.file_required", type=etype)
+        raise _file_required(app, etype)
     assignment = require_role(app, actor, workflow_roles(app, case.kind), case.region_code, "evidence add")
     current = held_evidence(conn, etype, [case_id], definition.per_procedure).get(case_id)
     if item.judged and (current.id if current is not None else None) != item.in_place_of:
@@ -391,6 +399,7 @@ def file_objection(app: App, actor: Actor, notice_id: int, case_id: int, objecto
         append_case_event(app, conn, actor, case, "objection_filed", assignment.role,
                           procedure_id=link.procedure_id, notice=notice_id, objection=oid,
                           objector=objector.strip(), content=content.strip(), filed_on=filed_on.isoformat())
+        after_objection(app, conn, case, oid, filed_on, actor.person_id, app.clock.now())   # to be ruled on within days
         _tell_resolvers(app, conn, actor, case, notice_id, oid, objector.strip(), content.strip())
     return oid
 
@@ -414,19 +423,49 @@ def _tell_resolvers(app: App, conn: Connection, actor: Actor, case, notice_id: i
             objector=objector, content=content), channels, app.clock.now())
 
 
+OBJECTION_RULING = "objection_ruling"       # the evidence type of the checks a ruling rests on (its file)
+
+
 @judged_again_when_lost
 def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, reason: str,
-                      ruled_on: date | None = None, verifiers: Sequence[str] = ()) -> str:
+                      ruled_on: date | None = None, verifiers: Sequence[str] = (), file: Path | None = None) -> str:
     """Dismiss an objection (the procedure may go on) or uphold it (the procedure is rejected). The
     ruling takes effect on `ruled_on` (the township's visit: not after today, not before the objection;
     today if not given); `verifiers` are the persons of the village or township (their codes) who
-    verified it on the spot, as a verification step names its verifiers."""
+    verified it on the spot, as a verification step names its verifiers; `file` the checks it rests on
+    (a registry's answer, a visit's record: a photo or scan), kept as the case's evidence, hashed."""
     refuse_read_only(app, actor, "notice resolve")     # before anything of the objection is told
     own_words(reason, "objection.reason_required")
     ruled_on = ruled_on or app.clock.today()
     if ruled_on > app.clock.today():
         raise RuleViolation("date.future", date=ruled_on, today=app.clock.today())
     codes = list(dict.fromkeys(c.strip() for c in verifiers if c and c.strip()))
+    new_files: list[str] = []
+    try:
+        return _resolve(app, actor, objection_id, upheld, reason, ruled_on, codes, file, new_files)
+    except BaseException:
+        app.evidence.discard(new_files)       # a file stored for a refused ruling goes too
+        raise
+
+
+def _ruling_file(app: App, conn: Connection, actor: Actor, case_id: int, file: Path | None,
+                 new_files: list[str]) -> dict[str, Any] | None:
+    """The checks a ruling rests on as the case's evidence item (its file stored, told by its content:
+    a photo or scan); its reference, or None without a file."""
+    if file is None:
+        return None
+    sha, created = app.evidence.put(Path(file))
+    if created:
+        new_files.append(sha)
+    row = {"case_id": case_id, "type": OBJECTION_RULING, "fields": {}, "file_sha256": sha,
+           "file_name": Path(file).name, "content_hash": content_hash(OBJECTION_RULING, {}, sha),
+           "attached_by": actor.person_id, "attached_at": app.clock.now()}
+    row["id"] = conn.execute(insert(t.evidence), row).inserted_primary_key[0]
+    return {"id": row["id"], "type": OBJECTION_RULING, "hash": row["content_hash"], "file": sha}
+
+
+def _resolve(app: App, actor: Actor, objection_id: int, upheld: bool, reason: str, ruled_on: date,
+             codes: list[str], file: Path | None, new_files: list[str]) -> str:
     with app.transaction() as conn:
         obj = conn.execute(select(t.objections).where(t.objections.c.id == objection_id)).first()
         if obj is None:
@@ -446,9 +485,12 @@ def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, r
             raise RuleViolation("objection.verifier_role", persons=", ".join(lacking))
         resolution = "upheld" if upheld else "dismissed"
         now = app.clock.now()
+        ref = _ruling_file(app, conn, actor, case.id, file, new_files)
+        after_objection_ruled(conn, case.id, objection_id, now)
         conn.execute(update(t.objections).where(t.objections.c.id == objection_id).values(
             resolution=resolution, resolution_reason=reason.strip(), resolved_by=actor.person_id, resolved_at=now,
-            resolved_on=ruled_on, resolution_verifiers=codes or None))
+            resolved_on=ruled_on, resolution_verifiers=codes or None,
+            resolution_evidence_id=ref["id"] if ref else None))
         link = conn.execute(select(t.notice_cases.c.procedure_id).where(
             t.notice_cases.c.notice_id == obj.notice_id, t.notice_cases.c.case_id == obj.case_id)).scalar()
         pending = None
@@ -466,7 +508,8 @@ def resolve_objection(app: App, actor: Actor, objection_id: int, upheld: bool, r
                 _tell_upheld(app, conn, actor, case, open_proc, obj.notice_id, link, assignment.role, outcome, now)
         append_case_event(app, conn, actor, case, "objection_resolved", assignment.role, procedure_id=link,
                           reason=reason.strip(), pending=pending, close_procedure=rejected,
-                          objection=objection_id, resolution=resolution,
+                          evidence=[ref] if ref else None, objection=objection_id, resolution=resolution,
+                          **({"ruling_evidence": ref["id"]} if ref else {}),
                           procedure_rejected=rejected, ruled_on=ruled_on.isoformat(), verifiers=codes)
     return resolution
 

@@ -881,11 +881,71 @@ def after_outcome(app, conn: Connection, problem, outcome: dict[str, Any], now: 
 
 def after_outcome_done(conn: Connection, problem_id: int, outcome_id: int, now: datetime) -> None:
     """The outcome recorded carried out closes its deadlines, in that record's transaction."""
+    _close_subject(conn, problem_id, "outcome", outcome_id, "outcome done", now)
+
+
+def _close_subject(conn: Connection, case_id: int, kind: str, subject: int, reason: str, now: datetime) -> None:
+    """Close, done, the open deadlines of the case's rules of type `kind` about `subject` (an outcome's,
+    an objection's id)."""
     found = conn.execute(select(t.deadlines.c.id).where(
-        t.deadlines.c.case_id == problem_id, t.deadlines.c.type == "outcome",
-        t.deadlines.c.subject == str(outcome_id), t.deadlines.c.status == _OPEN)).scalars().all()
+        t.deadlines.c.case_id == case_id, t.deadlines.c.type == kind,
+        t.deadlines.c.subject == str(subject), t.deadlines.c.status == _OPEN)).scalars().all()
     if found:
-        conn.execute(CLOSE, [{"b_id": i, "b_status": "done", "b_at": now, "b_reason": "outcome done"} for i in found])
+        conn.execute(CLOSE, [{"b_id": i, "b_status": "done", "b_at": now, "b_reason": reason} for i in found])
+
+
+# --- objections, in the transactions that file and rule on them -------------------------------------
+
+def after_objection(app, conn: Connection, case, objection_id: int, filed_on: date, recorder: int,
+                    now: datetime) -> None:
+    """An objection filed on a notice starts the deadline of each rule `when: {objection: true}` (the
+    township rules on it within days), from its filing day, owned by the nearest holder of the rule's
+    roles over the case but the cadre who recorded it (who may not rule on it); the objection's own
+    (subject: its id), closed by its ruling (`after_objection_ruled`)."""
+    rules = compiled(app.config)
+    if rules is None:
+        return
+    record, work = _Recorded({}), _Work(now)
+    for name, rule in rules.by_kind.get(case.kind, {}).items():
+        if any(tr.objection for tr in rule.when):
+            work.drafts.append(_Draft(name, rule, case.id, case.region_code, filed_on, basis_of(rule),
+                                      subject=str(objection_id), owner=owner_spec(rule, record, None, (recorder,))))
+    if work.drafts:
+        _find_owners(conn, work.drafts)
+        _write(conn, rules, work, app.policy_version)
+
+
+def open_objection_waits(conn: Connection, config: Config, now: datetime) -> int:
+    """Rules `when: {objection: true}` installed (`config install`, or a release's packaged rules at
+    `init`): the objections still open with no deadline of the rule (filed before this home had it) get
+    the one their filing would have started, from their filing day, so one long open is overdue and
+    escalated at the next sweep. A few a county at a time: the open objections, read whole (ix on case).
+    Returns how many were opened."""
+    rules = compiled(config)
+    o, d = t.objections.c, t.deadlines.c
+    work = _Work(now)
+    for kind, kind_rules in (rules.by_kind.items() if rules is not None else ()):
+        named = [(n, r) for n, r in kind_rules.items() if any(tr.objection for tr in r.when)]
+        if not named:
+            continue
+        running = {(c, r, s) for c, r, s in conn.execute(select(d.case_id, d.rule, d.subject).where(
+            d.rule.in_([n for n, _ in named]), d.status == _OPEN))}
+        for row in conn.execute(select(o.id, o.case_id, o.filed_on, o.recorded_by, t.cases.c.region_code)
+                                .join(t.cases, t.cases.c.id == o.case_id)
+                                .where(o.resolution.is_(None), t.cases.c.kind == kind).order_by(o.id)):
+            work.drafts.extend(_Draft(name, rule, row.case_id, row.region_code, row.filed_on, basis_of(rule),
+                                      subject=str(row.id), owner=owner_spec(rule, _Recorded({}), None,
+                                                                            (row.recorded_by,)))
+                               for name, rule in named if (row.case_id, name, str(row.id)) not in running)
+    if work.drafts:
+        _find_owners(conn, work.drafts)
+        _write(conn, rules, work, config.version)
+    return len(work.drafts)
+
+
+def after_objection_ruled(conn: Connection, case_id: int, objection_id: int, now: datetime) -> None:
+    """The ruling on an objection closes its deadlines, in the ruling's transaction."""
+    _close_subject(conn, case_id, "objection", objection_id, "objection ruled", now)
 
 
 _EVIDENCE_FIELDS = select(t.evidence.c.case_id, t.evidence.c.type, t.evidence.c.fields).where(

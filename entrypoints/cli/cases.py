@@ -184,12 +184,13 @@ def notice_object(ctx: Ctx, notice_id, case_id, objector, content, filed_on):
 @click.option("--reason", required=True)
 @date_option("--date", "ruled_on")
 @click.option("--verifier", "verifiers", multiple=True)
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_ctx
-def notice_resolve(ctx: Ctx, objection_id, upheld, reason, ruled_on, verifiers):
+def notice_resolve(ctx: Ctx, objection_id, upheld, reason, ruled_on, verifiers, file):
     from engine.services.case_actions import resolve_objection
     if upheld is None:
         raise click.UsageError(ctx.text("uphold_or_dismiss"))
-    outcome = resolve_objection(ctx.app(), ctx.actor(), objection_id, upheld, reason, ruled_on, verifiers)
+    outcome = resolve_objection(ctx.app(), ctx.actor(), objection_id, upheld, reason, ruled_on, verifiers, file)
     say(ctx.text("objection_resolved", id=objection_id, outcome=ctx.code_label("resolution", outcome)))
 
 

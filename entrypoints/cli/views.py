@@ -181,6 +181,9 @@ def ruling_said(ctx: Ctx, o: dict) -> str:
     said = ctx.text("objection_ruled_on", date=o["ruled_on"])
     if o.get("verifiers"):
         said += ctx.text("objection_verified_by", names=joined([v["name"] for v in o["verifiers"]], ctx.lang))
+    if o.get("file"):           # the checks it rests on, kept as the case's evidence
+        said += ctx.text("objection_ruling_file", id=o["file"]["id"], name=o["file"]["name"],
+                         sha=o["file"]["sha256"][:16])
     return said
 
 

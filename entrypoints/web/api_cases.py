@@ -350,12 +350,34 @@ def objection(notice_id: int, body: m.ObjectionAdd, reader: Reader = Depends(api
                                            body.content, body.filed_on))
 
 
+RESOLUTION_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": m.Resolution.model_json_schema()},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["resolution"], "properties": {
+        "resolution": {"type": "string", "description": "The request's JSON, as the JSON body would be."},
+        "file": {"type": "string", "format": "binary", "description": (
+            "The checks the ruling rests on (a registry's answer, a visit's record): a photo or scan (JPEG, "
+            "PNG, WebP, GIF or PDF), kept as the case's evidence, hashed.")}}}}}}}
+
+
 @router.post("/objections/{objection_id}/resolve", response_model=m.Resolved,
-             summary="Uphold or dismiss an objection (`notice resolve`)")
-def resolve(objection_id: int, body: m.Resolution, reader: Reader = Depends(api_user)) -> m.Resolved:
-    require_objection_reach(reader, objection_id)
+             summary="Uphold or dismiss an objection (`notice resolve`)", openapi_extra=RESOLUTION_BODY,
+             max_body_size=UPLOAD_BODY_MAX)
+async def resolve(objection_id: int, request: Request, reader: Reader = Depends(api_user)) -> m.Resolved:
+    """A JSON body, or multipart/form-data with that JSON in the part `resolution` and the checks the
+    ruling rests on in the part `file` (saved for the call, removed after it)."""
+    await run_in_threadpool(require_objection_reach, reader, objection_id)
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        form = await request.form()
+        body = _validated(m.Resolution, _json_of(str(form.get("resolution") or "")))
+        async with uploads_saved(form, ("file",)) as files:
+            return await run_in_threadpool(_resolved, reader, objection_id, body, files.get("file"))
+    body = _validated(m.Resolution, await _json_body(request))
+    return await run_in_threadpool(_resolved, reader, objection_id, body, None)
+
+
+def _resolved(reader: Reader, objection_id: int, body: m.Resolution, file: Path | None) -> m.Resolved:
     with within_reach(objection_id, "objection.unknown", "objection"):
         outcome = resolve_objection(reader.core, reader.actor, objection_id, body.upheld, body.reason,
-                                    body.ruled_on, body.verifiers)
+                                    body.ruled_on, body.verifiers, file)
     return m.Resolved(id=objection_id, outcome=outcome)
 

@@ -333,8 +333,14 @@ def enter_objection(request: Request, notice_id: int, form: dict = Depends(form_
     return _notice_done(request, ("web.objection.recorded", {"id": oid}), _notice(reader, notice_id))
 
 
-@router.post("/objections/{objection_id}/resolve")
-def resolve(request: Request, objection_id: int, form: dict = Depends(form_of), reader: Reader = Depends(needs("works"))):
+@router.post("/objections/{objection_id}/resolve", max_body_size=UPLOAD_BODY_MAX)   # the checks behind it, a scan
+async def resolve(request: Request, objection_id: int, form: dict = Depends(form_of),
+                  reader: Reader = Depends(needs("works"))):
+    async with uploads_saved(form, ("file",)) as files:
+        return await run_in_threadpool(_resolve, request, objection_id, form, files.get("file"), reader)
+
+
+def _resolve(request: Request, objection_id: int, form: dict, file: Path | None, reader: Reader):
     with hidden_as(NotFound("objection.unknown", objection=objection_id)):
         notice_id = lists.objection_notice(reader.core, reader.actor, objection_id)
     outcome = _text(form, "outcome")
@@ -345,7 +351,7 @@ def resolve(request: Request, objection_id: int, form: dict = Depends(form_of), 
     verifiers = [c.strip() for c in (chosen if isinstance(chosen, list) else [chosen] if chosen else [])
                  if isinstance(c, str) and c.strip()]
     resolution = resolve_objection(reader.core, reader.actor, objection_id, outcome == "upheld", _text(form, "reason"),
-                                   parse.parse_date(ruled) if ruled else None, verifiers)
+                                   parse.parse_date(ruled) if ruled else None, verifiers, file)
     shown = reader.core.config.label(f"resolution.{resolution}", reader.lang)
     return _notice_done(request, ("web.objection.resolved", {"id": objection_id, "resolution": shown}),
                         _notice(reader, notice_id))

@@ -77,10 +77,15 @@ def test_evidence_as_json_fields_and_as_multipart_with_a_file(api, core):
     assert no_file.status_code == 409 and no_file.json()["error"] == "evidence.file_required"
     bad = client.post(f"/api/v1/cases/{case_id}/evidence", json={"type": "drinking_water", "fields": {"safe": "maybe"}})
     assert bad.status_code == 400 and bad.json()["error"] == "evidence.bad_field"
-    other = without(core, "v01_secretary", "removal_finding")
+    other = without(core, "v01_secretary", "wrong_exit_finding")      # a type kept as its fields alone
+    typed = client.post(f"/api/v1/cases/{other}/evidence", json={"type": "wrong_exit_finding",
+                                                                 "fields": {"source": "督查巡查", "reason": "收入不实"}})
+    assert typed.status_code == 201, typed.text
+    # a wrong inclusion's finding is its written finding: refused without it, saying what to attach (a7 #6)
     typed = client.post(f"/api/v1/cases/{other}/evidence", json={"type": "removal_finding",
                                                                  "fields": {"reason": "家庭人口自然变更"}})
-    assert typed.status_code == 201, typed.text
+    assert typed.status_code == 409 and typed.json()["error"] == "evidence.file_required_what", typed.text
+    assert "核查报告" in typed.json()["message"] and "--file" not in typed.json()["message"], typed.text
     sent = client.post(f"/api/v1/cases/{case_id}/evidence", data={"type": proof["type"],
                                                                   "fields": json.dumps(proof["fields"])},
                        files={"file": ("death.pdf", scan_pdf(["死亡证明"]), "application/pdf")})

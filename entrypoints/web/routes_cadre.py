@@ -359,12 +359,25 @@ def _do_step(request: Request, case_id: int, form: dict, files: dict[str, Path],
         try:
             outcome = perform_step(reader.core, reader.actor, procedure, step_key, [case_id], inputs)[0]
         except RuleViolation as exc:
+            if exc.code == "case.changed" and inputs.expect_version is not None:
+                _sent_again(reader, case_id, inputs.expect_version, procedure, step_key)
             return _refused(request, reader, exc, case_id, procedure, step_key, inputs)
     words = texts(reader.core.config, reader.lang)
     said = words["t"]("web.step.done", step=words["label"]("step", outcome.step_key),
                       decision=words["label"]("decision", outcome.decision),
                       stage=words["stage"](outcome.to_stage, outcome.kind))
     return done_on_page(request, case_id, said, "_step_done.html", outcome=outcome)
+
+
+def _sent_again(reader: Reader, case_id: int, version: int, procedure: str, step_key: str) -> None:
+    """The case changed since the form was drawn because its reader did this very step since (the form sent
+    again: a double tap, a page left open): said as that, nothing written twice."""
+    from engine.reads.sent_again import own_step_since
+    at = own_step_since(reader.core, reader.actor, case_id, version, procedure, step_key)
+    if at is not None:
+        from engine.domain.deadline_rules import wall_clock
+        raise RuleViolation("step.sent_again", case=case_id, step=step_key,
+                            at=wall_clock(reader.core.config, at))
 
 
 def _moved_on(reader: Reader, case_id: int, procedure: str, step_key: str) -> None:

@@ -144,7 +144,9 @@ def test_a_pairing_answers_with_the_page_as_it_left_the_case_and_a_second_sendin
     assert re.search(r'id="done"[^>]*data-outcome="done"', done.text) and "已办理" in part(done.text, "done")
     assert name in part(done.text, "assistance") and 'name="first_cadre"' not in done.text
     again = clerk.post(f"/cases/{case}/step", data=form, headers=HX)          # the old form sent again
-    assert again.status_code == 409 and "本次未写入任何内容" in words(again.text), words(again.text)
+    # said as what it is: the reader's own step, done already (it was "changed by somebody else")
+    assert again.status_code == 409 and "您已于" in words(again.text) and "未重复办理" in words(again.text) \
+        and "他人" not in words(again.text), words(again.text)
     with core.engine.connect() as conn:
         steps = conn.execute(select(func.count()).select_from(t.steps).join(
             t.procedures, t.procedures.c.id == t.steps.c.procedure_id).where(

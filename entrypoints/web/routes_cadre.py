@@ -230,9 +230,13 @@ def done_on_page(request: Request, case_id: int, said: str, template: str, redra
     if htmx(request) and redraw:
         outcome = context.get("outcome")
         # a step done: the case's open procedure (if any) is what the page shows next, not the page's ?procedure=
-        drawn = case_view(request, request.state.reader, case_id, None if outcome else procedure, done=said,
+        shown = None if outcome else procedure
+        drawn = case_view(request, request.state.reader, case_id, shown, done=said,
                           done_outcome=outcome.decision if outcome else None, done_start=context.get("start") or ())
-        drawn.headers.update(REDRAWN)
+        # the address says what is shown: a page opened to start a procedure (?procedure=) is, once its
+        # first step is done, the case's page (reloaded, it would be refused as started already)
+        drawn.headers.update({**REDRAWN, "HX-Replace-Url": f"/cases/{case_id}" + (f"?procedure={quote(shown)}"
+                                                                                 if shown else "")})
         return drawn
     if htmx(request):
         return page(request, template, case_id=case_id, said=said, **context)

@@ -72,6 +72,7 @@ def test_a_pairing_changed_on_a_phone_shows_the_new_cadre_at_once_and_is_done_on
     assert page.locator("#step-result .refusal").count() == 0, page.inner_text("#step-result")
     assert "已办理" in page.inner_text("#done") and name in page.inner_text("#assistance")
     assert page.locator("select[name=first_cadre]").count() == 0 and fits(page)
+    assert page.url.endswith(f"/cases/{case}")                   # reloaded, the case's page, not a start refused
     phone.shot("case-pairing-done-phone")
     with core.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.steps.join(

@@ -142,6 +142,7 @@ def test_a_pairing_answers_with_the_page_as_it_left_the_case_and_a_second_sendin
     assert done.status_code == 200, words(done.text)[:2000]
     # the page as the pairing left it: swapped in for the page's main part, saying what was done at its top
     assert done.headers["HX-Retarget"] == "main" and done.headers["HX-Reselect"] == "main"
+    assert done.headers["HX-Replace-Url"] == f"/cases/{case}"      # no longer ?procedure=, refused once started
     assert re.search(r'id="done"[^>]*data-outcome="done"', done.text) and "已办理" in part(done.text, "done")
     assert name in part(done.text, "assistance") and 'name="first_cadre"' not in done.text
     again = clerk.post(f"/cases/{case}/step", data=form, headers=HX)          # the old form sent again

@@ -20,6 +20,7 @@ from engine.adapters.direct import WATCHERS
 from engine.adapters.repository import SqlCaseRepository
 from engine.reads import audit_seal, audit_verify, dashboard, deadlines, exports, funds, indicators, listings, oversight
 from engine.reads import backup_status, case_lists, find, handbook, queries, sample_waits, trace, village_lists
+from engine.reads import case_deadlines
 from engine.reads.inspection import flags
 from engine.services.evidence_sheet import SheetRow, sheet_items
 from engine.services.sweep import sweep
@@ -75,6 +76,9 @@ def reads(w, ids: dict) -> dict:
     case, app = ids["cases"][0], w.app
     return {
         "list_cases village": lambda: list(case_lists.list_cases(app, w["vs"])),
+        # the case page's deadlines with their alerts and presses, and the presses of a page of my work
+        "case_deadlines": lambda: [case_deadlines.case_deadlines(app, w["th"], c) for c in ids["cases"]],
+        "cases_pressed my work": lambda: case_deadlines.cases_pressed(app, ids["cases"]),
         "list_cases township": lambda: list(case_lists.list_cases(app, w["th"], region=TOWNSHIP)),
         "list_cases county stage": lambda: list(case_lists.list_cases(app, w["cd"], stage="identified")),
         "list_cases not identified": lambda: list(case_lists.list_cases(app, w["cd"], stage="not_identified")),

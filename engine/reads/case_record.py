@@ -70,6 +70,11 @@ def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, la
         item["earlier_procedure"] = item["type"] in kept and item["id"] in earlier
     shaped["relatives"] = [relative_shown(app.config, r, rows["names"], lang) for r in rows["relatives"]]
     _ruled(app, shaped["objections"], rows["objections"])
+    if case.kind == "household":      # the causes of poverty and the type, as codes and in words (the plan answers them)
+        word = lambda prefix, code: app.config.label(f"{prefix}.{code}", lang)  # noqa: E731
+        causes, kind = list(case.attrs.get("causes") or ()), case.attrs.get("household_type")
+        shaped["poverty"] = {"causes": causes, "causes_words": [word("cause", c) for c in causes],
+                             "household_type": kind, "household_type_words": word("household_type", kind) if kind else None}
     if case.kind == "household":      # monitored now, earlier monitorings, the transition period's end
         shaped["monitoring"] = monitoring_shown(case.stage, case.attrs, app.clock.today(),
                                                 period_years(app.config.policy, province_of(case.region_code)))

@@ -332,6 +332,13 @@ def _act_lines(config, event, items: dict, visits: dict, lang: str) -> list[str]
     if event.action == "member_id_confirmed":
         return [render_text(config, "trace.id_confirmed", {"member": detail.get("member"), "id": detail.get("id")},
                             lang) or ""]
+    if event.action == "causes_corrected":      # workflows/poverty_causes.py: causes and type, before -> after
+        said = lambda prefix, codes: joined([_label(config, prefix, c, lang) for c in codes or ()], lang)  # noqa: E731
+        return [pair(config.label(f"field.{name}", lang), f"{before} → {after}") for name, before, after in (
+            ("causes", said("cause", detail.get("before_causes")), said("cause", detail.get("causes"))),
+            ("household_type", said("household_type", [detail.get("before_type")] if detail.get("before_type") else []),
+             said("household_type", [detail.get("household_type")])))
+            if before != after]
     if event.action == "exit_year_noted":       # workflows/exit_year.py: the year before, if one was noted
         before = detail.get("before")
         return [pair(config.label("trace.exit_year", lang), f"{before} → {detail.get('year')}" if before

@@ -53,10 +53,12 @@ def may_press(app: App, actor: Actor) -> bool:
     return any(a.role in allowed for a in actor.assignments)
 
 
-def press_deadline(app: App, actor: Actor, deadline_id: int, note: str | None = None) -> dict[str, Any]:
+def press_deadline(app: App, actor: Actor, deadline_id: int, note: str | None = None,
+                   case_id: int | None = None) -> dict[str, Any]:
     """Press the owner of an open deadline; returns {deadline, case, title, owner, owner_name,
     channels, reached, days_overdue, at, event, handed_from}. `channels` 0: the press is recorded, nobody
-    reached; `handed_from`: the code of the owner who had left the post, the deadline handed over first."""
+    reached; `handed_from`: the code of the owner who had left the post, the deadline handed over first.
+    `case_id`: pressed from that case's page, a deadline of another case is not found."""
     note = (own_words(note) or "").strip() or None
     if note is not None and len(note) > NOTE_MAX:
         raise BadInput("press.note_too_long", most=NOTE_MAX, length=len(note))
@@ -65,7 +67,7 @@ def press_deadline(app: App, actor: Actor, deadline_id: int, note: str | None = 
         conn = uow.conn
         uow.lock_organisation()         # a second press at once waits, then sees this one (one a day)
         d = conn.execute(select(t.deadlines).where(t.deadlines.c.id == deadline_id)).first()
-        if d is None or not actor.roles_over(d.region_code):
+        if d is None or not actor.roles_over(d.region_code) or case_id not in (None, d.case_id):
             raise NotFound("press.unknown", deadline=deadline_id)
         refuse_read_only(app, actor, "deadline press")
         used = require_role(app, actor, pressing_roles(app), d.region_code, "deadline press")

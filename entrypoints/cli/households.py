@@ -449,6 +449,19 @@ def household_exit_year(ctx: Ctx, case_id, year, reason):
                  year=noted))
 
 
+@household.command("causes")
+@case_arg
+@click.option("--cause", "causes", multiple=True)
+@click.option("--type", "household_type")
+@click.option("--reason", required=True)
+@pass_ctx
+def household_causes(ctx: Ctx, case_id, causes, household_type, reason):
+    # the causes of poverty (each --cause, all of them: they replace those registered) and the type corrected
+    from workflows.poverty_causes import correct_causes, corrected_words
+    done = correct_causes(ctx.app(), ctx.actor(), case_id, list(causes) or None, household_type, reason)
+    say(corrected_words(ctx.config, case_id, done, ctx.lang))
+
+
 @household.command("handbook")
 @click.argument("case_id", type=CASE_ID, required=False)
 @click.option("--village", callback=parsing.region_named(("village",)))

@@ -41,6 +41,10 @@ def print_case(ctx: Ctx, data: dict) -> None:
     print_integrity_warning(ctx, data["integrity"])
     if data["kind"] == "household" and (data.get("attrs") or {}).get("exit_year"):    # imported as exited
         say(ctx.text("case_exit_year_imported", year=data["attrs"]["exit_year"]))
+    poverty = data.get("poverty")
+    if poverty:        # the causes of poverty and the type, which the plan answers (a server before them shows none)
+        say(ctx.text("case_causes", causes=joined(poverty["causes_words"], ctx.lang) or "-",
+                     type=poverty["household_type_words"] or "-"))
     for line in monitoring_lines(ctx, data.get("monitoring")):
         say(line)
     if data["members"]:

@@ -274,6 +274,15 @@ def case_add(body: m.CaseAdd, reader: Reader = Depends(api_user)) -> m.Created:
     return m.Created(id=register_case(reader.core, reader.actor, body.kind, body.region, body.title, body.attrs))
 
 
+@router.post("/cases/{case_id}/causes", response_model=m.CausesCorrected,
+             summary="Correct a household's causes of poverty and type, with a reason (`household causes`)")
+def causes(case_id: int, body: m.CausesCorrection, reader: Reader = Depends(api_user)) -> Any:
+    from workflows.poverty_causes import correct_causes
+    require_reach(reader, case_id)
+    with within_reach(case_id):
+        return correct_causes(reader.core, reader.actor, case_id, body.causes, body.household_type, body.reason)
+
+
 def _household(h: m.Household):
     from workflows.household import HouseholdInput
     return HouseholdInput(list(h.members), list(h.causes), h.household_type)

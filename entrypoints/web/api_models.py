@@ -127,6 +127,10 @@ class CaseDetail(Open):
                                               "imported as exited with only its exit year `transition_from_year` (the "
                                               "period reckoned to the end of the year it ends in); "
                                               "null when it has none of them or is not a household.")
+    poverty: dict[str, Any] | None = Field(None, description="A household's causes of poverty (致贫原因) and type (贫困户属性), "
+                                           "which its plan answers: `causes` (codes), `causes_words`, `household_type` "
+                                           "(a code), `household_type_words` (in the asked language); corrected with "
+                                           "POST /cases/{id}/causes. Null for other kinds.")
     relatives: list[dict[str, Any]] = Field([], description="Cadres recorded as relatives of the household (they may not "
                                             "sign it off): `person`, `person_name`, `relation` (a kinship code: niece, "
                                             "uncle, sister_in_law…; one recorded as typed before the list, the code its "
@@ -291,6 +295,21 @@ class PaymentCreated(Created):
     recorded_as: str | None = None
     payee_code: str | None = None
     recorded_as_words: str | None = None
+
+
+class CausesCorrection(Sent):
+    """A household's causes of poverty and type corrected (`household causes`): `causes` (codes or words, 因病;
+    all of them: they replace those registered; omitted: unchanged), `household_type` (omitted: unchanged), and
+    why (`reason`)."""
+    causes: list[str] | None = Field(None, min_length=1)
+    household_type: str | None = None
+    reason: str
+
+
+class CausesCorrected(Open):
+    """The causes and type now (`causes`, `household_type`) and before (`before_causes`, `before_type`), as codes."""
+    causes: list[str]
+    household_type: str
 
 
 class CaseAdd(Sent):

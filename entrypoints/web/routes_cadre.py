@@ -73,7 +73,9 @@ def my_work(request: Request, reader: Reader = Depends(needs("works"))):
     risks = risks_unanswered(reader.core, reader.actor, "household", RISK_PROCEDURE)
     due |= earliest_due(reader.core, [h["id"] for h in risks])    # a risk seen: the monitoring's days run
     from engine.reads.sample_waits import registrations_due
+    from engine.reads.case_deadlines import cases_pressed
     return page(request, "work.html", cases=rows, more=more, due=due, as_of=reader.core.clock.today(),
+                pressed=cases_pressed(reader.core, [r["id"] for r in rows]),    # 督办 by a supervisor: said here too
                 sample_waits=registrations_due(reader.core, reader.actor),
                 rejected=last_rejections(reader.core, listed, reader.lang), returned=returned,
                 paired=paired_households(reader.core, reader.actor),
@@ -106,9 +108,11 @@ def case_page(request: Request, case_id: int, procedure: str | None = None, poor
 
 
 def case_view(request: Request, reader: Reader, case_id: int, procedure: str | None = None, status: int = 200,
-              done: str | None = None, answer: dict[str, Any] | None = None, poor_page: str | None = None) -> Response:
+              done: str | None = None, answer: dict[str, Any] | None = None, poor_page: str | None = None,
+              done_outcome: str | None = None, done_start: tuple[str, ...] = ()) -> Response:
     """The case page; `answer`: a form's refusal to show where the form is, with what it sent kept in it
-    (a form sent without HTMX), `done`: what a form sent so did."""
+    (a form sent without HTMX), `done`: what a form sent so did (`done_outcome`: a step's decision,
+    `done_start`: procedures it offers to start at once)."""
     start_refused = None
     with within_reach(case_id):
         case = case_detail(reader.core, reader.actor, case_id, lang=reader.lang)
@@ -121,6 +125,8 @@ def case_view(request: Request, reader: Reader, case_id: int, procedure: str | N
             nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
         project = _project(reader, case, nxt)
         poor = _poor_page(reader, case, poor_page)
+        from engine.reads.case_deadlines import case_deadlines
+        deadlines = case_deadlines(reader.core, reader.actor, case_id)
     workflow = reader.core.config.workflows[case["kind"]]
     n = nxt.get("next") or {}
     may = _reader_may(reader, case, n)
@@ -137,7 +143,7 @@ def case_view(request: Request, reader: Reader, case_id: int, procedure: str | N
                 plan=forms.plan_lines(case.get("measures") or []),
                 fields=_fields_of(nxt, workflow), member_codes=_member_codes(case), choices=choices, may=may,
                 main_next=workflow.main_path.get(case["stage"]), done=done, answer=answer, project=project,
-                poor=poor)
+                poor=poor, done_outcome=done_outcome, done_start=done_start, deadlines=deadlines)
 
 
 def _poor_page(reader: Reader, case: dict[str, Any], asked: str | None) -> dict[str, Any] | None:
@@ -208,12 +214,32 @@ def _origin(request: Request, case_id: int) -> str | None:
     return (parse_qs(came.query).get("procedure") or [None])[0]
 
 
-def done_on_page(request: Request, case_id: int, said: str, template: str, **context: Any) -> Response:
-    """An action of the case page done: with HTMX, `template` in place of its form's result; else back
-    to the case page, which says `said`."""
+# An action of the case page done with HTMX is answered with the case page as it now is, `said` at its top,
+# swapped in place of the page's main part (these headers): the state the action left (the next step's form,
+# the plan's measures, a number confirmed) is shown at once, and the form just sent is gone, not to be sent
+# again by a cadre who thought nothing happened. A piece of evidence keeps its own answer (the step form
+# being filled in beside it is kept).
+REDRAWN = {"HX-Retarget": "main", "HX-Reselect": "main", "HX-Reswap": "outerHTML show:#done:top"}
+
+
+def done_on_page(request: Request, case_id: int, said: str, template: str, redraw: bool = True,
+                 **context: Any) -> Response:
+    """An action of the case page done: with HTMX, the case page drawn again saying `said` (REDRAWN), or
+    (`redraw` False) `template` in place of its form's result; else back to the case page, which says it."""
+    procedure = _origin(request, case_id)
+    if htmx(request) and redraw:
+        outcome = context.get("outcome")
+        # a step done: the case's open procedure (if any) is what the page shows next, not the page's ?procedure=
+        shown = None if outcome else procedure
+        drawn = case_view(request, request.state.reader, case_id, shown, done=said,
+                          done_outcome=outcome.decision if outcome else None, done_start=context.get("start") or ())
+        # the address says what is shown: a page opened to start a procedure (?procedure=) is, once its
+        # first step is done, the case's page (reloaded, it would be refused as started already)
+        drawn.headers.update({**REDRAWN, "HX-Replace-Url": f"/cases/{case_id}" + (f"?procedure={quote(shown)}"
+                                                                                 if shown else "")})
+        return drawn
     if htmx(request):
         return page(request, template, case_id=case_id, said=said, **context)
-    procedure = _origin(request, case_id)
     # to what it says (a browser keeps the scroll of a page sent back to itself: the form's, far below)
     back = RedirectResponse(f"/cases/{case_id}" + (f"?procedure={quote(procedure)}" if procedure else "") + "#done",
                             303)
@@ -265,9 +291,10 @@ def _reader_may(reader: Reader, case: dict[str, Any], n: dict[str, Any]) -> dict
     from workflows.household import REGISTRAR_ROLES
     from workflows.exit_year import may_note
     from workflows.project_completion import may_withdraw
+    from workflows.poverty_causes import may_correct
     if reader.read_only:
         return {"step": False, "step_named_only": False, "evidence": False, "members": False, "visits": False,
-                "exit_year": False, "withdraw_completion": False}
+                "exit_year": False, "withdraw_completion": False, "causes": False}
     holds = lambda roles: reader.actor.first_role(tuple(roles), case["region"]) is not None  # noqa: E731
     step = bool(n) and holds(roles_for(reader, {"roles": n.get("roles") or (), "only": n.get("only")}))
     return {"step": step,
@@ -278,7 +305,8 @@ def _reader_may(reader: Reader, case: dict[str, Any], n: dict[str, Any]) -> dict
             "visits": holds(signing_roles(reader.core)),
             "exit_year": may_note(case["kind"], case["stage"], case.get("attrs"), holds),
             # a completion under way, before its final accounts: the county may withdraw it (补充合同)
-            "withdraw_completion": may_withdraw(case["kind"], n, holds)}
+            "withdraw_completion": may_withdraw(case["kind"], n, holds),
+            "causes": may_correct(case["kind"], holds)}
 
 
 def _member_codes(case: dict[str, Any]) -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -289,8 +317,10 @@ def _member_codes(case: dict[str, Any]) -> dict[str, tuple[str, tuple[str, ...]]
     from engine.domain.kin import KIN
     from workflows.household import MEMBER_EDITABLE
     from workflows.household_codes import LABEL_PREFIX
+    from workflows.household_codes import CAUSES, HOUSEHOLD_TYPES
     return {**{f: (LABEL_PREFIX[f], tuple(c for c in codes if c != "head")) for f, codes in MEMBER_EDITABLE.items()},
-            "kin": ("kin", tuple(KIN))}     # a cadre's kinship to the household (the relatives form)
+            "kin": ("kin", tuple(KIN)),     # a cadre's kinship to the household (the relatives form)
+            "cause": ("cause", tuple(CAUSES)), "household_type": ("household_type", tuple(HOUSEHOLD_TYPES))}
 
 
 def _fields_of(nxt: dict[str, Any], workflow) -> list[dict[str, Any]]:
@@ -333,12 +363,25 @@ def _do_step(request: Request, case_id: int, form: dict, files: dict[str, Path],
         try:
             outcome = perform_step(reader.core, reader.actor, procedure, step_key, [case_id], inputs)[0]
         except RuleViolation as exc:
+            if exc.code == "case.changed" and inputs.expect_version is not None:
+                _sent_again(reader, case_id, inputs.expect_version, procedure, step_key)
             return _refused(request, reader, exc, case_id, procedure, step_key, inputs)
     words = texts(reader.core.config, reader.lang)
     said = words["t"]("web.step.done", step=words["label"]("step", outcome.step_key),
                       decision=words["label"]("decision", outcome.decision),
                       stage=words["stage"](outcome.to_stage, outcome.kind))
     return done_on_page(request, case_id, said, "_step_done.html", outcome=outcome)
+
+
+def _sent_again(reader: Reader, case_id: int, version: int, procedure: str, step_key: str) -> None:
+    """The case changed since the form was drawn because its reader did this very step since (the form sent
+    again: a double tap, a page left open): said as that, nothing written twice."""
+    from engine.reads.sent_again import own_step_since
+    at = own_step_since(reader.core, reader.actor, case_id, version, procedure, step_key)
+    if at is not None:
+        from engine.domain.deadline_rules import wall_clock
+        raise RuleViolation("step.sent_again", case=case_id, step=step_key,
+                            at=wall_clock(reader.core.config, at))
 
 
 def _moved_on(reader: Reader, case_id: int, procedure: str, step_key: str) -> None:
@@ -381,7 +424,7 @@ async def add_evidence(request: Request, case_id: int, form: dict = Depends(form
         return done_on_page(request, case_id, said, "_evidence_done.html")
     form_now = await run_in_threadpool(_evidence_form_now, reader, case_id, etype)
     # the step form on the page is still the reader's to send: its version follows the evidence they added
-    return done_on_page(request, case_id, said, "_evidence_done.html", evidence_id=eid, etype=etype,
+    return done_on_page(request, case_id, said, "_evidence_done.html", redraw=False, evidence_id=eid, etype=etype,
                         version=form_now["case"]["version"], **form_now)
 
 
@@ -534,6 +577,39 @@ def member_id_confirm_page(request: Request, case_id: int, member_id: int, form:
         name = confirm_member_id_row(reader.core, reader.actor, case_id, member_id)
     return _member_done(request, case_id, reader.core.config.label("web.member.id_confirmed", reader.lang)
                         .format(name=name))
+
+
+@router.post("/cases/{case_id}/causes")
+def causes_page(request: Request, case_id: int, form: dict = Depends(form_of), reader: Reader = Depends(needs("works"))):
+    """A household's causes of poverty (each one ticked: they replace those registered) and type corrected,
+    with a reason (`household causes`)."""
+    from workflows.poverty_causes import correct_causes, corrected_words
+    plain_form(request, case_id, "causes-form", form)
+    ticked = form.get("cause") or []
+    ticked = [c for c in (ticked if isinstance(ticked, list) else [ticked]) if isinstance(c, str) and c]
+    with within_reach(case_id, reader):
+        done = correct_causes(reader.core, reader.actor, case_id, ticked, _text(form, "household_type") or None,
+                              _text(form, "reason"))
+    return _member_done(request, case_id, corrected_words(reader.core.config, case_id, done, reader.lang))
+
+
+@router.post("/cases/{case_id}/deadlines/{deadline_id}/press")
+def press_on_case_page(request: Request, case_id: int, deadline_id: int, form: dict = Depends(form_of),
+                       reader: Reader = Depends(needs("presses"))):
+    """督办 from the case page an alert or a press links to: the same press as /supervise/overdue's (one a day
+    by each supervisor), with an optional note; the case page then shows it among the deadline's presses."""
+    from engine.services.press import press_deadline
+    plain_form(request, case_id, f"press-form-{deadline_id}", form)
+    note = form.get("note")
+    with within_reach(case_id, reader):
+        done = press_deadline(reader.core, reader.actor, deadline_id, note if isinstance(note, str) else None,
+                              case_id=case_id)
+    t_ = texts(reader.core.config, reader.lang)["t"]
+    said = t_("supervise.press.done", owner=done["owner_name"], n=done["channels"]) if done["channels"] else \
+        t_("supervise.press.unreached", owner=done["owner_name"])
+    if done.get("handed_from"):
+        said = t_("supervise.press.handed", person=done["handed_from"], owner=done["owner_name"]) + said
+    return _member_done(request, case_id, str(said))
 
 
 def _warned(reader: Reader, said: str, warning) -> str:

@@ -39,8 +39,8 @@ def test_a_supplementary_contract_on_a_phone(world, browser, tmp_path):
         page.wait_for_selector("form.evidence-form[data-type=supplementary_contract] + .evidence-result .done")
         page.fill('#step-form [name="reason"]', "追加果园灌溉管网")
         page.click("#step-form button.primary")
-        expect(page.locator("#step-result")).to_contain_text("补充合同登记")
-        assert "拒绝" not in page.inner_text("#step-result")
+        expect(page.locator("#done")).to_contain_text("补充合同登记")
+        assert "拒绝" not in page.inner_text("#done")
 
         as_person("ts2", f"/cases/{case}")
         shown = page.inner_text("#supplementary-contract")

@@ -27,7 +27,7 @@ def test_a_completion_withdrawn_on_a_phone(world, browser):
         form = "#withdraw-completion-form"
         page.fill(f'{form} [name="reason"]', "验收发现需追加排水沟，签订补充合同")
         page.click(f"{form} button")
-        expect(page.locator("#withdraw-completion .member-result")).to_contain_text(f"已撤回项目 {case} 的竣工验收")
+        expect(page.locator("#done")).to_contain_text(f"已撤回项目 {case} 的竣工验收")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         as_person("cd", f"/cases/{case}")
         assert page.locator("#withdraw-completion").count() == 0

@@ -30,8 +30,8 @@ def test_a_cadre_records_a_relative_on_a_phone_and_the_english_page_says_niece(w
         page.select_option("#relative-form select[name=relation]", label="侄女或外甥女")
         page.fill("#relative-form textarea[name=reason]", "督查中查明")
         page.click("#relative-form button")
-        page.wait_for_selector(".relative-result .done")
-        assert "已登记 ts1 为亲属（侄女或外甥女）" in page.inner_text(".relative-result")
+        page.wait_for_selector("#done")
+        assert "已登记 ts1 为亲属（侄女或外甥女）" in page.inner_text("#done")
         assert relatives_of(world, case) == [("ts1", "niece")]
         as_person("ts2", "en")
         assert "(ts1) · niece" in page.inner_text("#relatives")

@@ -114,7 +114,7 @@ def test_a_village_cadre_on_a_phone_records_a_members_insurance_on_the_case_page
     form.locator('select[name="m_insured_critical"]').select_option("no")
     form.locator('input[name="reason"]').fill("核实参保凭证")
     form.locator("button").click()
-    expect(member.locator(".member-result")).to_contain_text("已更新：基本医疗保险、大病保险")
+    expect(page.locator("#done")).to_contain_text("已更新：基本医疗保险、大病保险")
     assert _fits(page)
     phone.shot("member-insurance-phone")
     phone.go(f"/cases/{case}")

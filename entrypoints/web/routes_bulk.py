@@ -80,19 +80,23 @@ def _ids(raw: Any) -> list[int]:
 
 @router.get("/villages")
 def villages(request: Request, reader: Reader = Depends(needs("signed_in"))):
-    return page(request, "bulk_villages.html", villages=lists.my_villages(reader.core, reader.actor))
+    villages = lists.my_villages(reader.core, reader.actor)
+    return page(request, "bulk_villages.html", villages=villages,
+                areas=lists.my_list_regions(reader.core, reader.actor, villages))
 
 
 @router.get("/villages/{code}/list")
 def village_list(request: Request, code: str, procedure: str = "", step: str = "", kind: str = DEFAULT_KIND,
                  reader: Reader = Depends(needs("signed_in"))):
-    """Without a step: the steps the village's cases wait at, with counts. With one: its households."""
+    """Without a step: the steps the village's cases wait at, with counts. With one: its households.
+    A township or county: the same over all its villages (its sign-off in one action)."""
     with hidden_as(_no_village(code)):
-        village = lists.village_of(reader.core, reader.actor, code)
+        village = lists.list_region(reader.core, reader.actor, code)
         if not (procedure and step):
             return page(request, "bulk_choose.html", village=village,
                         pairs=lists.waiting_steps(reader.core, reader.actor, code),
-                        notices=lists.village_notices(reader.core, reader.actor, code))
+                        notices=lists.village_notices(reader.core, reader.actor, code)
+                        if village["level"] == "village" else [])
         step_def = lists.step_def(reader.core, kind, procedure, step)
         proc_def = reader.core.config.workflows[kind].procedures[procedure]
         cases = lists.waiting_cases(reader.core, reader.actor, code, kind, procedure, step)

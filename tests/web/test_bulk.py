@@ -159,8 +159,10 @@ def test_a_village_outside_the_jurisdiction_is_not_found(signed_in):
     assert cadre.get("/villages/360730100202/list").status_code == 404
     assert township.get(LIST.format(OTHER_TOWNSHIP_VILLAGE)).status_code == 404
     assert township.get(f"/villages/{OTHER_TOWNSHIP_VILLAGE}/evidence").status_code == 404
-    for nowhere in ("360730100299", "360730100000", "12345", "abc"):
+    for nowhere in ("360730100299", "360730101000", "12345", "abc"):     # another township's: not theirs
         assert township.get(f"/villages/{nowhere}/list").status_code == 404
+    assert township.get("/villages/360730100000/list").status_code == 200     # their own: all its villages'
+    assert cadre.get("/villages/360730100000/list").status_code == 404
 
 
 def _current(core, case_ids, etype):

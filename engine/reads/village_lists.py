@@ -248,7 +248,15 @@ def sheet_rows(app: App, actor: Actor, code: str, kind: str, etype: str, needed_
             if (row["needed"] or not needed_only) and not (missing_only and not row["missing"])]
 
 
-def sheet_page(app: App, actor: Actor, code: str, kind: str, etype: str, needed_only: bool,
+def sheet_counts(app: App, actor: Actor, code: str, kind: str, etype: str) -> dict[str, int]:
+    """How many households of the village still miss the type (`missing`), and how many of those
+    their next step asks it of (`needed_missing`): what the sheet's count says again after a save."""
+    everyone = _sheet_all(app, actor, code, kind, etype)
+    return {"missing": sum(1 for row in everyone if row["missing"]),
+            "needed_missing": sum(1 for row in everyone if row["missing"] and row["needed"])}
+
+
+def sheet_page(app: App, actor: Actor, code: str, kind: str, etype: str, needed_only: bool | None,
                missing_only: bool = False, after: int = 0, held: bool = False, size: int = SHEET_PAGE) -> dict[str, Any]:
     """The sheet's rows a page at a time: the households still without the type first (an item older
     than last year's counting as none), then those holding it, each part by case; the page is the `size`
@@ -256,8 +264,13 @@ def sheet_page(app: App, actor: Actor, code: str, kind: str, etype: str, needed_
     where it was: its rows saved move behind it, to the households holding the type, and no other row
     moves. Says the rows' number in the view (`total`), where the next page starts (`next_after`, None
     on the last, and `next_held`) and how many households of the village still miss the type
-    (`missing`, whatever the view)."""
+    (`missing`, whatever the view; `needed_missing`: of those, the ones their next step asks it of).
+    `needed_only` None: the households whose next step asks for the type when there are any (a cadre
+    comes to the sheet for a step: the four new applicants, not the village's 204), else every one;
+    `needed_only` in the answer says which it was."""
     everyone = _sheet_all(app, actor, code, kind, etype)
+    if needed_only is None:
+        needed_only = any(row["needed"] for row in everyone)
     view = [row for row in everyone
             if (row["needed"] or not needed_only) and not (missing_only and not row["missing"])]
     view = [row for row in view if row["missing"]] + [row for row in view if not row["missing"]]
@@ -267,7 +280,8 @@ def sheet_page(app: App, actor: Actor, code: str, kind: str, etype: str, needed_
     last = rows[-1] if rows and before + size < len(view) else None
     return {"rows": rows, "total": len(view), "size": size, "after": after, "held": held,
             "next_after": last["id"] if last else None, "next_held": bool(last and not last["missing"]),
-            "missing": sum(1 for row in everyone if row["missing"])}
+            "missing": sum(1 for row in everyone if row["missing"]), "needed_only": needed_only,
+            "needed_missing": sum(1 for row in everyone if row["missing"] and row["needed"])}
 
 
 def _sheet_all(app: App, actor: Actor, code: str, kind: str, etype: str) -> list[dict[str, Any]]:

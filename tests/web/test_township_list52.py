@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from engine.reads.trace import case_trace
-from tests.web.bulk_world import VILLAGE, actor, core, demo_home, township_list, web  # noqa: F401
+from tests.web.bulk_world import actor, core, demo_home, township_list, web  # noqa: F401
 
 TOWNSHIP, NEIGHBOUR = "360730100000", "360730100202"
 STEP = "kind=household&procedure=identification&step=township_review"

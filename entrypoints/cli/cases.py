@@ -58,6 +58,7 @@ step_options = stack(
     click.option("--attendance", type=votes),
     click.option("--for", "votes_for", type=votes),
     click.option("--against", "votes_against", type=votes),
+    click.option("--vote", "votes", multiple=True, callback=lambda c, p, v: parsing.votes(v)),
     click.option("--minutes", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
     click.option("--verifier", "verifiers", multiple=True),
     click.option("--days", type=click.IntRange(1, 3650)),

@@ -184,8 +184,10 @@ def candidates(core: Any, actor: Any, region: str, step: Any, exclude: Any = (),
         from engine.reads.queries import pairing_loads
         cadres = people_holding(core, actor, region, PAIRING_ROLES)
         loads = pairing_loads(core, region, [c["person"] for c in cadres], core.clock.today(), case_id)
-        return {f"{slot}_cadre": [{**c, "held": loads[c["person"]][slot], "most": loads[c["person"]][f"{slot}_max"],
-                                   "full": loads[c["person"]][f"{slot}_full"]} for c in cadres]
+        # those with room first (a village's 242 cadres, 191 of them full: the choosable ones on top)
+        return {f"{slot}_cadre": sorted(
+            [{**c, "held": loads[c["person"]][slot], "most": loads[c["person"]][f"{slot}_max"],
+              "full": loads[c["person"]][f"{slot}_full"]} for c in cadres], key=lambda c: c["full"])
                 for slot in ("first", "second")}
     return {}
 

@@ -214,6 +214,16 @@ def waiting_cases(app: App, actor: Actor, code: str, kind: str, procedure: str, 
              "village_code": r.region_code} for r in rows]
 
 
+def waiting_ids(app: App, actor: Actor, code: str, procedure: str, step: str) -> list[int]:
+    """The ids of the cases of the village, township or county `code` whose next step is `step` of
+    `procedure` (of the kind of case that has it), in id order: `step --region`'s list."""
+    kinds = [k for k, w in app.config.workflows.items() if procedure in w.procedures]
+    if not kinds:
+        step_def(app, "household", procedure, step)         # the unknown procedure, said with those known
+    kind = "household" if "household" in kinds else kinds[0]
+    return sorted(c["id"] for c in waiting_cases(app, actor, code, kind, procedure, step))
+
+
 def cases_in_village(app: App, actor: Actor, code: str, case_ids: Iterable[int],
                      kind: str | None = None) -> dict[int, dict[str, Any]]:
     """The posted cases, each checked to be of the village (and of `kind`; of a township's or county's

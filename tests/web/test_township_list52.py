@@ -59,3 +59,24 @@ def test_a_villages_page_asked_with_the_townships_code_says_what_to_open(signed_
     answer = client.get(f"/villages/{TOWNSHIP}/evidence?type=income_check")
     assert answer.status_code == 404
     assert "区域不存在" not in answer.text and "不是村" in answer.text and f"/villages/{TOWNSHIP}/list" in answer.text
+
+
+def test_step_region_signs_off_a_townships_waiting_households_in_one_list(core, demo_home, tmp_path):
+    """`step --region TOWNSHIP` takes every household of its villages waiting at the step, as the page does."""
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    from tests.test_cli import jingzhun
+    from tests.helpers.db_option import db_option
+    here = township_list(core, 1, not_ready=False).ready
+    there = township_list(core, 1, village=NEIGHBOUR, not_ready=False).ready
+    with core.engine.connect() as conn:
+        waiting = set(conn.execute(select(t.cases.c.id).where(
+            t.cases.c.region_code.like("360730100%"), t.cases.c.pending_step == "township_review")).scalars())
+    assert set(here + there) <= waiting
+    code, _ = demo_home[1]["township"]
+    token = (demo_home[0].home / "demo-tokens.csv").read_text().split(f"{code},")[1].split()[0].split(",")[0]
+    run = jingzhun(["--home", str(demo_home[0].home), *db_option(core.engine.url.render_as_string(hide_password=False)),
+                    "--as", code, "step", "identification", "township_review", "--region", TOWNSHIP, "--approve",
+                    "--date", core.clock.today().isoformat()], token)
+    assert run.code == 0, run.err
+    assert f"{len(waiting)}" in run.out and _batch_of(core, here[0]) == _batch_of(core, there[0]) is not None

@@ -33,7 +33,7 @@ def test_a_refusal_exits_1_names_the_rule_and_writes_nothing(home, case):
 @pytest.mark.parametrize("args, message", [
     (["step", "identification", "application", "{case}", "--dat", "2019-03-01"], "没有选项 --dat（是不是要用 --date"),
     (["evidence", "add", "{case}"], "缺少参数 ETYPE"),
-    (["step", "identification", "application"], "缺少参数 CASE_IDS"),
+    (["step", "identification", "application"], "请给出案件编号，或用 `--region`"),
     (["step", "identification", "application", "{case}", "--date", "2019-13-01"], "[input.no_such_day]"),
     (["step", "identification", "application", "{case}", "--date", "1.3.2019"], "[input.bad_date]"),
     (["step", "assistance", "plan", "{case}", "--measure", "养牛"], "请写成「类别：内容」"),

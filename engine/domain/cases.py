@@ -31,6 +31,7 @@ class StepInput:
     attendance: int | None = None        # appraisal
     votes_for: int | None = None
     votes_against: int | None = None
+    votes: dict[int, tuple[int, int]] = field(default_factory=dict)   # a list's appraisal: case -> (for, against)
     minutes: Path | None = None          # appraisal: its meeting's signed minutes, a scan or photo (one for a list)
     verifiers: tuple[str, ...] = ()      # verification: person codes
     days: int | None = None              # notice

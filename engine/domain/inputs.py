@@ -90,6 +90,15 @@ def pairing(value: str) -> tuple[int, tuple[str, str | None]]:
     return int(parts[0]), (parts[1], parts[2] if len(parts) == 3 and parts[2] else None)
 
 
+def vote(value: str) -> tuple[int, tuple[int, int]]:
+    """CASE:FOR:AGAINST, a household's own votes at a list's appraisal (the colons full-width too)."""
+    parts = value.replace("：", ":").split(":")
+    if len(parts) != 3 or not all(p.strip().isascii() and p.strip().isdigit() and len(p.strip()) <= 12 for p in parts):
+        raise BadInput("input.vote", value=value[:40])
+    case, votes_for, votes_against = (int(p) for p in parts)
+    return case, (votes_for, votes_against)
+
+
 def measure(value: str) -> tuple[str, str]:
     """CATEGORY:DESCRIPTION, the colon half- or full-width (a Chinese keyboard types ：)."""
     at = min((i for i in (value.find(":"), value.find("：")) if i >= 0), default=-1)

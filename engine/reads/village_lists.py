@@ -21,10 +21,10 @@ from engine.domain.errors import BadInput, NotFound
 from engine.domain.evidence import prefilled
 from engine.domain.facts import last_day
 from engine.domain.scans import SCAN_MEDIA, scan_kind
-from engine.domain.regions import ascii_digits, check_code, level_of
+from engine.domain.regions import ascii_digits, check_code, covers, level_of
 from engine.services.context import step_roles
 from engine.services.org import require_reader
-from engine.reads.case_lists import within
+from engine.reads.case_lists import region_range, within
 from engine.services.guards import ASSIGNEE_ONLY
 
 
@@ -33,15 +33,35 @@ def village_of(app: App, actor: Actor, code: str) -> dict[str, Any]:
     return region_at(app, actor, code, ("village",))
 
 
+LIST_LEVELS = ("village", "township", "county")     # a list step over a village, or all a township's or county's
+
+
+def list_region(app: App, actor: Actor, code: str) -> dict[str, Any]:
+    """The village, township or county `code` whose waiting cases a list takes (a NotFound for any
+    other region), once the reader covers it, with its `level` (a township's sign-off over all its
+    villages is one list, not one a village)."""
+    return {**region_at(app, actor, code, LIST_LEVELS), "level": level_of(code)}
+
+
+def _in_list(code: str, column=t.cases.c.region_code):
+    """The cases of the list's region: the village's own, or those of every village under a township
+    or county (a range on the code's prefix, which the cases' region index serves)."""
+    return column == code if level_of(code) == "village" else region_range(code, column)
+
+
 def region_at(app: App, actor: Actor, code: str, levels: tuple[str, ...]) -> dict[str, Any]:
-    """The region `code` at one of `levels` (a NotFound for any other), once the reader covers it."""
-    if len(code) != 12 or not ascii_digits(code) or level_of(check_code(code)) not in levels:
+    """The region `code` at one of `levels` (a NotFound for any other), once the reader covers it; a
+    region of theirs at another level is said to be one (a township's code where a village's page is
+    asked: what it is and what to open instead, not "no such region")."""
+    if len(code) != 12 or not ascii_digits(code):
         raise NotFound("region.unknown", code=code[:12])
     with app.engine.connect() as conn:
         row = conn.execute(select(t.regions.c.code, t.regions.c.name).where(t.regions.c.code == code)).first()
     if row is None:
         raise NotFound("region.unknown", code=code)
     require_reader(app, actor, code)
+    if level_of(check_code(code)) not in levels:
+        raise NotFound("bulk.not_a_village" if levels == ("village",) else "region.unknown", code=code, region=row.name)
     return {"code": row.code, "name": row.name}
 
 
@@ -77,6 +97,24 @@ def my_villages(app: App, actor: Actor) -> list[dict[str, Any]]:
     return [{"code": r.code, "name": r.name, "township": r.township, "waiting": waiting.get(r.code, 0)} for r in mine]
 
 
+def my_list_regions(app: App, actor: Actor, villages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The townships and counties under the reader's posts (those holding some of `villages`, the
+    reader's villages as `my_villages` gave them), each with how many cases of its villages wait: where
+    a township or county signs a step off for all its villages at once."""
+    scopes = {a.region_code for a in actor.assignments}
+    r = t.regions.c
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(r.code, r.name, r.level).where(r.level.in_(("township", "county")),
+                                                                  within(scopes, r.code)).order_by(r.code)).all()
+    shown = []
+    for row in rows:
+        held = [v for v in villages if covers(row.code, v["code"])]
+        if held:
+            shown.append({"code": row.code, "name": row.name, "level": row.level, "villages": len(held),
+                          "waiting": sum(v["waiting"] for v in held)})
+    return shown
+
+
 def my_townships(app: App, actor: Actor) -> list[dict[str, Any]]:
     """The townships under the reader's posts, by code, with their names (a county's: each township's
     own tables to download)."""
@@ -90,15 +128,16 @@ def my_townships(app: App, actor: Actor) -> list[dict[str, Any]]:
 def waiting_steps(app: App, actor: Actor, code: str) -> list[dict[str, Any]]:
     """The (kind, procedure, step) at which the village's cases wait, with counts; `signed`: of those,
     the cases whose open procedure the reader already signed (separation of duties: not theirs to do);
-    `mine` when the reader holds a role that may do the step and some case is left for them."""
-    village_of(app, actor, code)
+    `mine` when the reader holds a role that may do the step and some case is left for them. `code`
+    may be a township or county: the cases of all its villages."""
+    list_region(app, actor, code)
     c = t.cases.c
     signed = exists().where(t.steps.c.procedure_id == c.open_procedure_id, t.steps.c.person_id == actor.person_id,
                             t.steps.c.voided_at.is_(None))
     with app.engine.connect() as conn:
         rows = conn.execute(select(c.kind, c.pending_procedure, c.pending_step, func.count().label("n"),
                                    func.sum(case((signed, 1), else_=0)).label("signed"))
-                            .where(c.region_code == code, c.pending_step.is_not(None))
+                            .where(_in_list(code), c.pending_step.is_not(None))
                             .group_by(c.kind, c.pending_procedure, c.pending_step)
                             .order_by(c.kind, c.pending_procedure, c.pending_step)).all()
         return [{"kind": r.kind, "procedure": r.pending_procedure, "step": r.pending_step, "count": r.n,
@@ -115,7 +154,7 @@ def _assigned_if_asked(app: App, conn, actor: Actor, code: str, r) -> bool:
         return True
     c = t.cases.c
     return conn.execute(select(c.id).where(
-        c.region_code == code, c.kind == r.kind, c.pending_procedure == r.pending_procedure,
+        _in_list(code), c.kind == r.kind, c.pending_procedure == r.pending_procedure,
         c.pending_step == r.pending_step, c.attrs["assignee_id"].as_integer() == actor.person_id).limit(1)).first() \
         is not None
 
@@ -161,22 +200,36 @@ def who_may(app: App, code: str, kind: str, procedure: str, step: str) -> tuple[
 
 
 def waiting_cases(app: App, actor: Actor, code: str, kind: str, procedure: str, step: str) -> list[dict[str, Any]]:
-    """The village's cases of `kind` whose next step is `step` of `procedure`, in id order."""
-    village_of(app, actor, code)
+    """The village's cases of `kind` whose next step is `step` of `procedure`, in id order (a township's
+    or county's: of all its villages, by village, each case with its village's name)."""
+    list_region(app, actor, code)
     step_def(app, kind, procedure, step)
     c = t.cases.c
     with app.engine.connect() as conn:
-        rows = conn.execute(select(c.id, c.title, c.stage, c.version).where(
-            c.region_code == code, c.kind == kind, c.pending_procedure == procedure, c.pending_step == step)
-            .order_by(c.id)).all()
-    return [{"id": r.id, "title": r.title, "stage": r.stage, "version": r.version} for r in rows]
+        rows = conn.execute(select(c.id, c.title, c.stage, c.version, c.region_code, t.regions.c.name.label("village"))
+                            .outerjoin(t.regions, t.regions.c.code == c.region_code).where(
+            _in_list(code), c.kind == kind, c.pending_procedure == procedure, c.pending_step == step)
+            .order_by(c.region_code, c.id)).all()
+    return [{"id": r.id, "title": r.title, "stage": r.stage, "version": r.version, "village": r.village,
+             "village_code": r.region_code} for r in rows]
+
+
+def waiting_ids(app: App, actor: Actor, code: str, procedure: str, step: str) -> list[int]:
+    """The ids of the cases of the village, township or county `code` whose next step is `step` of
+    `procedure` (of the kind of case that has it), in id order: `step --region`'s list."""
+    kinds = [k for k, w in app.config.workflows.items() if procedure in w.procedures]
+    if not kinds:
+        step_def(app, "household", procedure, step)         # the unknown procedure, said with those known
+    kind = "household" if "household" in kinds else kinds[0]
+    return sorted(c["id"] for c in waiting_cases(app, actor, code, kind, procedure, step))
 
 
 def cases_in_village(app: App, actor: Actor, code: str, case_ids: Iterable[int],
                      kind: str | None = None) -> dict[int, dict[str, Any]]:
-    """The posted cases, each checked to be of the village (and of `kind`): the first that is not
-    is refused, whether it exists elsewhere or not at all."""
-    village_of(app, actor, code)
+    """The posted cases, each checked to be of the village (and of `kind`; of a township's or county's
+    villages when `code` is one): the first that is not is refused, whether it exists elsewhere or not
+    at all."""
+    region = list_region(app, actor, code)
     ids = list(dict.fromkeys(case_ids))
     if not ids:
         raise BadInput("bulk.none_chosen")
@@ -185,8 +238,10 @@ def cases_in_village(app: App, actor: Actor, code: str, case_ids: Iterable[int],
         rows = {r.id: r for r in conn.execute(select(c.id, c.title, c.kind, c.region_code).where(c.id.in_(ids)))}
     for cid in ids:
         row = rows.get(cid)
-        if row is None or row.region_code != code or (kind and row.kind != kind):
-            raise BadInput("bulk.not_in_village", case=cid)
+        if row is None or not (row.region_code == code if region["level"] == "village" else
+                               covers(code, row.region_code)) or (kind and row.kind != kind):
+            raise BadInput("bulk.not_in_village" if region["level"] == "village" else "bulk.not_in_region",
+                           case=cid, region=region["name"])
     return {cid: {"id": cid, "title": rows[cid].title} for cid in ids}
 
 
@@ -203,7 +258,15 @@ def sheet_rows(app: App, actor: Actor, code: str, kind: str, etype: str, needed_
             if (row["needed"] or not needed_only) and not (missing_only and not row["missing"])]
 
 
-def sheet_page(app: App, actor: Actor, code: str, kind: str, etype: str, needed_only: bool,
+def sheet_counts(app: App, actor: Actor, code: str, kind: str, etype: str) -> dict[str, int]:
+    """How many households of the village still miss the type (`missing`), and how many of those
+    their next step asks it of (`needed_missing`): what the sheet's count says again after a save."""
+    everyone = _sheet_all(app, actor, code, kind, etype)
+    return {"missing": sum(1 for row in everyone if row["missing"]),
+            "needed_missing": sum(1 for row in everyone if row["missing"] and row["needed"])}
+
+
+def sheet_page(app: App, actor: Actor, code: str, kind: str, etype: str, needed_only: bool | None,
                missing_only: bool = False, after: int = 0, held: bool = False, size: int = SHEET_PAGE) -> dict[str, Any]:
     """The sheet's rows a page at a time: the households still without the type first (an item older
     than last year's counting as none), then those holding it, each part by case; the page is the `size`
@@ -211,8 +274,13 @@ def sheet_page(app: App, actor: Actor, code: str, kind: str, etype: str, needed_
     where it was: its rows saved move behind it, to the households holding the type, and no other row
     moves. Says the rows' number in the view (`total`), where the next page starts (`next_after`, None
     on the last, and `next_held`) and how many households of the village still miss the type
-    (`missing`, whatever the view)."""
+    (`missing`, whatever the view; `needed_missing`: of those, the ones their next step asks it of).
+    `needed_only` None: the households whose next step asks for the type when there are any (a cadre
+    comes to the sheet for a step: the four new applicants, not the village's 204), else every one;
+    `needed_only` in the answer says which it was."""
     everyone = _sheet_all(app, actor, code, kind, etype)
+    if needed_only is None:
+        needed_only = any(row["needed"] for row in everyone)
     view = [row for row in everyone
             if (row["needed"] or not needed_only) and not (missing_only and not row["missing"])]
     view = [row for row in view if row["missing"]] + [row for row in view if not row["missing"]]
@@ -222,7 +290,8 @@ def sheet_page(app: App, actor: Actor, code: str, kind: str, etype: str, needed_
     last = rows[-1] if rows and before + size < len(view) else None
     return {"rows": rows, "total": len(view), "size": size, "after": after, "held": held,
             "next_after": last["id"] if last else None, "next_held": bool(last and not last["missing"]),
-            "missing": sum(1 for row in everyone if row["missing"])}
+            "missing": sum(1 for row in everyone if row["missing"]), "needed_only": needed_only,
+            "needed_missing": sum(1 for row in everyone if row["missing"] and row["needed"])}
 
 
 def _sheet_all(app: App, actor: Actor, code: str, kind: str, etype: str) -> list[dict[str, Any]]:

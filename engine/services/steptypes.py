@@ -163,14 +163,16 @@ class Appraisal(StepType):
     """民主评议: a village meeting votes; more than the quorum's share of those present must be for. Its
     minutes (会议记录, signed: what an inspector asks to see) come with it, whatever the vote: one file
     for every household the meeting decided (engine.services.procedures brings it to each as evidence)."""
-    inputs = ("attendance", "votes_for", "votes_against", "minutes")
+    inputs = ("attendance", "votes_for", "votes_against", "votes", "minutes")
     may_reject = True
 
     def effect(self, ctx: StepContext, taken: dict[int, str]) -> StepEffect:
         inputs = ctx.inputs
         attendance = _require_int(inputs.attendance, "attendance")
-        votes_for = _require_int(inputs.votes_for, "votes_for")
-        votes_against = _require_int(inputs.votes_against, "votes_against")
+        # a list's meeting votes on each household (`votes`: case -> for, against); else the one vote given
+        each_for, each_against = inputs.votes.get(ctx.case.id, (inputs.votes_for, inputs.votes_against))
+        votes_for = _require_int(each_for, "votes_for")
+        votes_against = _require_int(each_against, "votes_against")
         if attendance == 0 or votes_for + votes_against > attendance:
             raise BadInput("appraisal.bad_votes", attendance=attendance, votes_for=votes_for,
                            votes_against=votes_against)

@@ -51,13 +51,14 @@ votes = click.IntRange(0, 100000)
 step_options = stack(
     click.argument("procedure", callback=parsing.coded("procedure")),
     click.argument("step_key", metavar="STEP", callback=parsing.coded("step")),
-    click.argument("case_ids", nargs=-1, type=CASE_ID, required=True),
+    click.argument("case_ids", nargs=-1, type=CASE_ID),
     date_option("--date", "date"),
     either("decision", ("--approve", "approve"), ("--reject", "reject")),
     click.option("--reason"),
     click.option("--attendance", type=votes),
     click.option("--for", "votes_for", type=votes),
     click.option("--against", "votes_against", type=votes),
+    click.option("--vote", "votes", multiple=True, callback=lambda c, p, v: parsing.votes(v)),
     click.option("--minutes", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
     click.option("--verifier", "verifiers", multiple=True),
     click.option("--days", type=click.IntRange(1, 3650)),
@@ -77,11 +78,21 @@ step_options = stack(
 @command()
 @step_options
 @click.option("--each", is_flag=True)
+@click.option("--region", "region_code", callback=parsing.region_named(("village", "township", "county")))
 @pass_ctx
-def step(ctx: Ctx, procedure, step_key, case_ids, each, **given):
+def step(ctx: Ctx, procedure, step_key, case_ids, each, region_code, **given):
     from engine.domain.cases import StepInput
     from engine.services.procedures import perform_step
     inputs = StepInput(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
+    if region_code:        # every case of a village, township or county waiting at the step: one list, each told
+        from engine.reads.village_lists import waiting_ids
+        found = waiting_ids(ctx.app(), ctx.actor(), region_code, procedure, step_key)
+        if not found and not case_ids:
+            say(ctx.text("step_region_none", region=region_code))
+            return 0
+        return _step_each(ctx, procedure, step_key, list(dict.fromkeys([*case_ids, *found])), inputs)
+    if not case_ids:
+        raise click.UsageError(ctx.text("step_no_cases"))
     if each:
         return _step_each(ctx, procedure, step_key, list(case_ids), inputs)
     try:

@@ -145,6 +145,11 @@ def pairings(values) -> dict[int, tuple[str, str | None]]:
     return dict(pairing(v) for v in values)
 
 
+def votes(values) -> dict[int, tuple[int, int]]:
+    """`--vote CASE:FOR:AGAINST`, one a household of a list's appraisal."""
+    return dict(inputs.vote(v) for v in values)
+
+
 
 
 

@@ -98,6 +98,7 @@ def step_input(fields: m.StepFields, minutes: Path | None = None) -> StepInput:
     file a multipart request sent in its part `minutes`."""
     given = fields.model_dump(exclude={"procedure", "step", "case_ids"})
     given["pairings"] = {p.case: (p.first, p.second) for p in fields.pairings}
+    given["votes"] = {v.case: (v.votes_for, v.votes_against) for v in fields.votes}
     given["measures"] = tuple((x.category, x.description) for x in fields.measures)
     given["funds"] = tuple((f.source, f.amount, f.document) for f in fields.funds)
     given["milestones"] = tuple((x.name, x.due) for x in fields.milestones)

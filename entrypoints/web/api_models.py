@@ -151,6 +151,12 @@ class Pairing(Sent):
     second: str | None = None
 
 
+class Vote(Sent):
+    case: int
+    votes_for: int = Field(ge=0, le=100000)
+    votes_against: int = Field(ge=0, le=100000)
+
+
 class Measure(Sent):
     category: str
     description: str
@@ -188,6 +194,7 @@ class StepFields(Sent):
     first_cadre: str | None = None
     second_cadre: str | None = None
     pairings: list[Pairing] = Field([], description="Pairing of a list: one per case.")
+    votes: list[Vote] = Field([], description="A list's appraisal: each household's own votes (over votes_for/against).")
     measures: list[Measure] = []
     assignee: str | None = None
     lead_unit: str | None = None

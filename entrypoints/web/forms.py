@@ -80,9 +80,11 @@ FIELDS: dict[str, FieldKind] = {
 def field_names(step_type: str, many_cases: bool = False) -> list[str]:
     """The fields of a step of `step_type`, in order; on a list of cases a pairing takes one line
     per case, a single case its two cadres."""
-    own = list(steptypes.get(step_type).inputs)
+    own = [n for n in steptypes.get(step_type).inputs if n != "votes"]
     if step_type == "pairing":
         own = ["pairings"] if many_cases else ["first_cadre", "second_cadre"]
+    if step_type == "appraisal" and many_cases:      # each household's votes: a column of the list (VOTE_FIELDS)
+        own = [n for n in own if n not in ("votes_for", "votes_against")]
     return [*COMMON, *own, *LAST]
 
 
@@ -121,7 +123,31 @@ def step_input(step_type: str, form: dict[str, Any], many_cases: bool = False,
             raise BadInput("input.choice", field=Msg(f"web.field.{name}"), value=parsed[0][:20],
                            known=Codes("web.choice", kind.choices))       # 决定 只能是：同意、不同意
         given[name] = (dict(parsed) if name == "pairings" else tuple(parsed)) if kind.many else parsed[0]
+    if step_type == "appraisal" and many_cases:
+        given["votes"] = list_votes(form)
     return StepInput(**given)
+
+
+# A list's appraisal: each household's votes in its row, for and against (nothing typed: none, refused).
+VOTE_FIELDS = {"votes_for": "vf", "votes_against": "va"}
+
+
+def list_votes(form: dict[str, Any]) -> dict[int, tuple[int, int]]:
+    """{case: (for, against)} from a list's rows (inputs vf_<case>, va_<case>); a household whose two
+    counts are not both typed has none (its appraisal refused, saying which count is missing)."""
+    typed: dict[int, dict[str, int]] = {}
+    for name, prefix in VOTE_FIELDS.items():
+        for key, value in form.items():
+            case = key[len(prefix) + 1:]
+            if not (key.startswith(prefix + "_") and case.isascii() and case.isdigit() and len(case) <= 12
+                    and isinstance(value, str) and value.strip()):
+                continue
+            try:
+                typed.setdefault(int(case), {})[name] = _int(value)
+            except BadInput as exc:
+                exc.params.setdefault("field", Msg(f"web.field.{name}"))
+                raise
+    return {case: (got.get("votes_for"), got.get("votes_against")) for case, got in typed.items()}
 
 
 def describe(step_type: str, many_cases: bool = False, procedure: Any = None) -> list[dict[str, Any]]:
@@ -158,8 +184,10 @@ def candidates(core: Any, actor: Any, region: str, step: Any, exclude: Any = (),
         from engine.reads.queries import pairing_loads
         cadres = people_holding(core, actor, region, PAIRING_ROLES)
         loads = pairing_loads(core, region, [c["person"] for c in cadres], core.clock.today(), case_id)
-        return {f"{slot}_cadre": [{**c, "held": loads[c["person"]][slot], "most": loads[c["person"]][f"{slot}_max"],
-                                   "full": loads[c["person"]][f"{slot}_full"]} for c in cadres]
+        # those with room first (a village's 242 cadres, 191 of them full: the choosable ones on top)
+        return {f"{slot}_cadre": sorted(
+            [{**c, "held": loads[c["person"]][slot], "most": loads[c["person"]][f"{slot}_max"],
+              "full": loads[c["person"]][f"{slot}_full"]} for c in cadres], key=lambda c: c["full"])
                 for slot in ("first", "second")}
     return {}
 

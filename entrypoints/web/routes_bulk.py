@@ -80,19 +80,23 @@ def _ids(raw: Any) -> list[int]:
 
 @router.get("/villages")
 def villages(request: Request, reader: Reader = Depends(needs("signed_in"))):
-    return page(request, "bulk_villages.html", villages=lists.my_villages(reader.core, reader.actor))
+    villages = lists.my_villages(reader.core, reader.actor)
+    return page(request, "bulk_villages.html", villages=villages,
+                areas=lists.my_list_regions(reader.core, reader.actor, villages))
 
 
 @router.get("/villages/{code}/list")
 def village_list(request: Request, code: str, procedure: str = "", step: str = "", kind: str = DEFAULT_KIND,
                  reader: Reader = Depends(needs("signed_in"))):
-    """Without a step: the steps the village's cases wait at, with counts. With one: its households."""
+    """Without a step: the steps the village's cases wait at, with counts. With one: its households.
+    A township or county: the same over all its villages (its sign-off in one action)."""
     with hidden_as(_no_village(code)):
-        village = lists.village_of(reader.core, reader.actor, code)
+        village = lists.list_region(reader.core, reader.actor, code)
         if not (procedure and step):
             return page(request, "bulk_choose.html", village=village,
                         pairs=lists.waiting_steps(reader.core, reader.actor, code),
-                        notices=lists.village_notices(reader.core, reader.actor, code))
+                        notices=lists.village_notices(reader.core, reader.actor, code)
+                        if village["level"] == "village" else [])
         step_def = lists.step_def(reader.core, kind, procedure, step)
         proc_def = reader.core.config.workflows[kind].procedures[procedure]
         cases = lists.waiting_cases(reader.core, reader.actor, code, kind, procedure, step)
@@ -182,22 +186,24 @@ def _sheet_type(reader: Reader, kind: str, etype: str):
 @router.get("/villages/{code}/evidence")
 def evidence_sheet(request: Request, code: str, etype: str = Query("", alias="type"), kind: str = DEFAULT_KIND,
                    needed: str = "", missing: str = "", after: int = Query(0, ge=0, le=2 ** 62), held: str = "",
-                   reader: Reader = Depends(needs("signed_in"))):
+                   every: str = Query("", alias="all"), reader: Reader = Depends(needs("signed_in"))):
     """One row per household of the village (or only those whose next step asks for the type, or
     only those missing it), 50 a page, those without the type first: `after` the case the page
-    follows (`held`: among those holding it)."""
+    follows (`held`: among those holding it). Asked for none of these views, those whose next step
+    asks for the type when there are any (`all`: every household)."""
     with hidden_as(_no_village(code)):
         village = lists.village_of(reader.core, reader.actor, code)
         if not etype:
             return page(request, "bulk_sheet.html", village=village, kind=kind, etype=None,
                         types=list(_sheet_types(reader, kind)), rows=[], fields={}, field_choices={}, needed=False)
         definition = _sheet_type(reader, kind, etype)
-        shown = lists.sheet_page(reader.core, reader.actor, code, kind, etype, needed_only=bool(needed),
+        shown = lists.sheet_page(reader.core, reader.actor, code, kind, etype,
+                                 needed_only=True if needed else False if (every or missing) else None,
                                  missing_only=bool(missing), after=after, held=bool(held))
     rows = shown["rows"]
     return page(request, "bulk_sheet.html", village=village, kind=kind, etype=etype, types=[], rows=rows,
                 fields=definition.fields, field_choices=forms.evidence_choices([definition]),
-                needed=bool(needed), missing=bool(missing), sheet=shown,
+                needed=shown["needed_only"], missing=bool(missing), sheet=shown,
                 fillable=any(r["current"] is None for r in rows) or (bool(rows) and "year" in definition.fields))
 
 
@@ -231,9 +237,12 @@ def attach_sheet(request: Request, code: str, form: dict = Depends(form_of), rea
     rows = [{**case, "evidence_id": written.get(cid), "reasons": refused.get(cid, []),     # a rate typed 0.5 said
              "rates_read": rates_read(reader.core.config, etype, values[cid], reader.lang) if cid in written else []}
             for cid, case in chosen.items()]          # back as read (50%)
+    # the sheet's count said again as it is now (the page above the result still said it before the save)
+    counts = lists.sheet_counts(reader.core, reader.actor, code, kind, etype) if written and htmx(request) else None
     return _result(request, "_bulk_sheet_result.html", 200 if written else 409, "web.sheet.result_title",
                    f"/villages/{quote(code)}/evidence?" + urlencode({"type": etype, "kind": kind}),
-                   rows=rows, written=len(written), refused=len(refused), etype=etype)   # 409: nothing saved (all or none)
+                   rows=rows, written=len(written), refused=len(refused), etype=etype,   # 409: nothing saved (all or none)
+                   counts=counts, needed_view=_text(form, "view") == "needed")
 
 
 def _sheet_problems(reader: Reader, etype: str, values: dict[int, dict[str, str]],

@@ -159,8 +159,10 @@ def test_a_village_outside_the_jurisdiction_is_not_found(signed_in):
     assert cadre.get("/villages/360730100202/list").status_code == 404
     assert township.get(LIST.format(OTHER_TOWNSHIP_VILLAGE)).status_code == 404
     assert township.get(f"/villages/{OTHER_TOWNSHIP_VILLAGE}/evidence").status_code == 404
-    for nowhere in ("360730100299", "360730100000", "12345", "abc"):
+    for nowhere in ("360730100299", "360730101000", "12345", "abc"):     # another township's: not theirs
         assert township.get(f"/villages/{nowhere}/list").status_code == 404
+    assert township.get("/villages/360730100000/list").status_code == 200     # their own: all its villages'
+    assert cadre.get("/villages/360730100000/list").status_code == 404
 
 
 def _current(core, case_ids, etype):
@@ -203,8 +205,8 @@ def test_an_evidence_sheet_saves_every_row_or_none(signed_in, core, monkeypatch)
     assert "命令行" not in again.text and "--replace" not in again.text      # the page's words
     # the next year: the same sheet takes 2021's under each household's 2020 (which stays in the record)
     _years_later(core, monkeypatch, 1)
-    client = signed_in("cadre")                              # a year on: signed in again
-    sheet = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=income_assessment")
+    client = signed_in("cadre")                              # a year on: signed in again (the whole village's
+    sheet = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=income_assessment&all=1")    # sheet)
     assert all(f'name="f_{c}_net_income"' in sheet.text for c in cases) and 'id="sheet-yearly"' in sheet.text
     assert "在办程序的步骤已采信往年记录的户除外" in sheet.text
     later = _sheet(client, {cases[0]: {"year": "2021", "net_income": "12000"}})
@@ -410,7 +412,7 @@ def test_an_evidence_sheet_can_show_only_the_households_it_can_fill(signed_in, c
     _years_later(core, monkeypatch, 2)
     client = signed_in("cadre")
     assert 'data-written="1"' in _sheet(client, {cases[0]: {"year": "2022", "net_income": "8000"}}).text
-    everyone = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=income_assessment").text
+    everyone = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=income_assessment&all=1").text
     assert f'data-case="{cases[0]}"' in everyone and 'id="only-missing"' in everyone and "sticky-submit" in everyone
     missing = client.get(f"/villages/{VILLAGE}/evidence?kind=household&type=income_assessment&missing=1").text
     assert f'data-case="{cases[0]}"' not in missing and f'data-case="{cases[1]}"' in missing

@@ -21,7 +21,7 @@ def test_a_village_lists_refusal_shows_the_command_it_quotes_as_code(world, worl
     page, _api = world_clients
     director = page("vd")
     form = {"csrf": director.csrf, "kind": "household", "procedure": "exit", "step": "proposal",
-            "case": [str(case)], "attendance": "38", "votes_for": "33", "votes_against": "1"}
+            "case": [str(case)], "attendance": "38", f"vf_{case}": "33", f"va_{case}": "1"}
     for lang, words in (("zh", "请先办理「调整帮扶计划」"), ("en", "revise the plan first")):
         director.cookies.set("lang", lang)
         answer = director.post(f"/villages/{VILLAGE}/list", data=form, headers=HX,

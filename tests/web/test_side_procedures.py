@@ -151,7 +151,7 @@ def test_a_pairing_cadres_load_comes_before_their_code_where_a_phone_cuts_the_ch
     the load had come after the code, cut off."""
     case = _case_at(web.state.core, demo_home[1]["township"][0], "consolidated", skip=3)
     page = signed_in("township").get(f"/cases/{case}", params={"procedure": "pairing_change"}).text
-    choice = page.partition('<select name="first_cadre">')[2].partition("</select>")[0]
+    choice = page.partition('<select name="first_cadre"')[2].partition("</select>")[0]
     options = re.findall(r'<option value="([^"]+)"[^>]*>([^<]*)</option>', choice)
     assert options, page[-3000:]
     for code, text in options:

@@ -11,6 +11,19 @@ document.addEventListener("DOMContentLoaded", function () {
       {code: "5..", swap: true, error: true},
     ];
   }
+  // A long choice (a village's pairing cadres): the text typed above it keeps the options that hold it.
+  document.addEventListener("input", function (e) {
+    var box = e.target.closest && e.target.closest("[data-filter-select]");
+    if (!box) return;
+    var wrap = box.closest(".select-filtered"), select = wrap.querySelector("select");
+    var typed = box.value.trim().toLowerCase(), shown = 0;
+    select.querySelectorAll("option").forEach(function (o) {
+      var match = !typed || o.textContent.toLowerCase().indexOf(typed) >= 0;
+      o.hidden = !(match || !o.value || o.selected);      // the one chosen stays
+      if (match && o.value && !o.disabled) shown++;
+    });
+    wrap.querySelector("[data-filter-none]").hidden = shown > 0 || !typed;
+  });
   document.querySelectorAll("[data-select-all]").forEach(function (box) {
     box.addEventListener("change", function () {
       document.querySelectorAll(box.dataset.selectAll).forEach(function (b) { b.checked = box.checked; });

@@ -132,7 +132,7 @@ def test_a_pairing_answers_with_the_page_as_it_left_the_case_and_a_second_sendin
     page = clerk.get(f"/cases/{case}?procedure=pairing_change").text
     assert 'name="first_cadre"' in page, (case, words(page.partition("<main>")[2])[:1500])
     assert "致贫原因：" in part(page, "plan-causes")        # what the pairing and the plan answer, at their form
-    free = [p for p in re.findall(r'<select name="first_cadre">(.*?)</select>', page, re.S)[0].split("<option")
+    free = [p for p in re.findall(r'<select name="first_cadre"[^>]*>(.*?)</select>', page, re.S)[0].split("<option")
             if 'value="' in p and "disabled" not in p and 'value=""' not in p]
     cadre = re.search(r'value="([^"]+)"', free[-1]).group(1)
     name = re.search(r">([^<·]+?)(?: ·|<|（|\()", free[-1]).group(1).strip()

@@ -25,6 +25,15 @@ LANGS = ("zh", "en")
 _ENV: list = []
 
 
+def body_format(ch) -> str:
+    """The format a channel's messages are written in: markdown for a group robot, except a WeCom
+    robot that @-mentions someone, whose message is plain text (WeCom mentions only in text messages,
+    and shows markdown there as it is typed); plain text elsewhere."""
+    if ch.channel == "wecom" and "/" in ch.address:
+        return "txt"
+    return FORMATS.get(ch.channel, "txt")
+
+
 def _env():
     """The messages' template environment, made when a message is first rendered (a command that sends
     nothing does not load Jinja2)."""
@@ -140,7 +149,7 @@ def enqueue_alerts(app, conn: Connection, messages: Sequence[AlertMessage], now:
     for m in messages:
         for pid, _code, _name in m.recipients:
             for ch in channels.get(pid, ()):
-                fmt = FORMATS.get(ch.channel, "txt")
+                fmt = body_format(ch)
                 key = (m.alert_id, ch.lang, fmt)
                 if key not in cache:
                     cache[key] = render("alert", ch.lang, fmt, alert_context(app, m, ch.lang, now, owners, regions))
@@ -192,7 +201,7 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
                             "owner": _named_owner(owners.get(o.owner_id), ch.lang),      # by name, as alerts say
                             "provisional": bool(o.provisional)} for o in d["oldest"]],
             }
-            subject, body = render("digest", ch.lang, FORMATS.get(ch.channel, "txt"), context)
+            subject, body = render("digest", ch.lang, body_format(ch), context)
             rows.append(_row("digest", None, ch, subject, body, key, now))
     if not rows:
         return 0, unreachable
@@ -242,7 +251,7 @@ def enqueue_credential_notice(app, conn: Connection, person, channels: list, wha
     for ch in channels:
         context = {"t": translator(app.config, ch.lang), "name": person.name, "code": person.code, "what": what,
                    "at": _local(app, now)}
-        subject, body = render("credential", ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        subject, body = render("credential", ch.lang, body_format(ch), context)
         rows.append(_row("credential", None, ch, subject, body, f"credential:{now.isoformat()}:{what}:{ch.id}", now))
     if rows:
         conn.execute(insert(t.outbox), rows)
@@ -257,7 +266,7 @@ def enqueue_enrolment(app, conn: Connection, person, channels: list, code: str, 
     for ch in channels:
         context = {"t": translator(app.config, ch.lang), "name": person.name, "code": person.code,
                    "enrolment_code": code, "expires": _local(app, expires)}
-        subject, body = render("enrolment", ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        subject, body = render("enrolment", ch.lang, body_format(ch), context)
         rows.append(_row("enrolment", None, ch, subject, body, f"enrolment:{now.isoformat()}:{ch.id}", now))
     conn.execute(insert(t.outbox), rows)
 
@@ -269,7 +278,7 @@ def enqueue_press(app, conn: Connection, m: PressMessage, channels: list, now: d
     config, d, case = app.config, m.deadline, m.case
     rows, cache = [], {}
     for ch in channels:
-        fmt = FORMATS.get(ch.channel, "txt")
+        fmt = body_format(ch)
         if (ch.lang, fmt) not in cache:
             L = lambda key, lang=ch.lang: config.label(key, lang)  # noqa: E731
             procedure = case.pending_procedure if d.step_key else None
@@ -323,7 +332,7 @@ def enqueue_pairing(app, conn: Connection, m, channels: list, now: datetime) -> 
                    "procedure": config.label(f"procedure.{m.reopened}", ch.lang) if m.reopened else ""}
         # paired with it, no longer, or back under assistance (a new plan due)
         said = "reopened" if m.reopened else "unpairing" if m.ended else "pairing"
-        subject, body = render(said, ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        subject, body = render(said, ch.lang, body_format(ch), context)
         rows.append(_row(said, None, ch, subject, body,
                          f"{said}:{case.id}:{m.cadre}:{m.slot}:{m.day}:{m.procedure}:{ch.id}", now))
     if rows:
@@ -346,7 +355,7 @@ def enqueue_objection(app, conn: Connection, m, channels: list, now: datetime) -
                    "place": _place(conn, case.region_code, ch.lang), "notice": m.notice,
                    "objection": m.objection, "recorder": m.recorder[2], "objector": m.objector if said else "",
                    "content": m.content if said else "", "at": _local(app, now), "case_url": case_url(case.id)}
-        subject, body = render("objection", ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        subject, body = render("objection", ch.lang, body_format(ch), context)
         rows.append(_row("objection", None, ch, subject, body, f"objection:{m.objection}:{ch.id}", now))
     if rows:
         conn.execute(insert(t.outbox), rows)
@@ -374,7 +383,7 @@ def enqueue_rejection(app, conn: Connection, messages: Sequence[RejectionMessage
         advice = advice if advice in config.labels else GENERIC_ADVICE
         for pid in m.recipients:
             for ch in channels.get(pid, ()):
-                said, fmt = ch.channel not in GROUP_CHANNELS, FORMATS.get(ch.channel, "txt")
+                said, fmt = ch.channel not in GROUP_CHANNELS, body_format(ch)
                 if (ch.lang, fmt, said) not in cache:
                     L = lambda key, lang=ch.lang: config.label(key, lang)  # noqa: E731
                     context = {
@@ -433,7 +442,7 @@ def _to_each_once(app, conn: Connection, channels: list, key: str, kind: str, te
             continue
         context = {"t": translator(app.config, ch.lang), "at": _local(app, now),
                    **context_of(ch, ch.channel not in GROUP_CHANNELS)}
-        subject, body = render(template, ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        subject, body = render(template, ch.lang, body_format(ch), context)
         rows.append(_row(kind, None, ch, subject, body, keys[ch.id], now))
     if rows:
         conn.execute(insert(t.outbox), rows)

@@ -42,6 +42,8 @@ def preflight(settings) -> None:
         check_references(app.config)        # at once: a worker checks it as it imports the case kinds
         from engine.services.backup_rotation import backup_plan
         backup_plan(home=settings.home)     # the nightly backup's settings (JINGZHUN_BACKUP_*)
+        from notifications.channels import NotifySettings
+        NotifySettings.from_env(settings.home).check()    # JINGZHUN_SMTP_*, JINGZHUN_ROBOT_*, JINGZHUN_PUBLIC_URL
     finally:
         app.close()
 

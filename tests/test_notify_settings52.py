@@ -203,3 +203,41 @@ def test_the_alert_language_is_the_persons_and_a_command_that_changes_nothing_sa
     assert nothing.code == 2 and "Nothing changed in" in nothing.err and "language is already English" in nothing.err
     again = cli(world, "admin", "person", "channel", "fs", "--add", "file:fs")
     assert again.code == 2
+
+
+@pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+def test_serve_says_where_links_point_warns_of_loopback_and_commands_on_its_home_link_to_it(world, monkeypatch):
+    """a8 #10: a press or a sweep from the command line linked to http://127.0.0.1:8000 while the server
+    answered on another port, and nothing said that the links were unusable from a phone."""
+    monkeypatch.setenv("JINGZHUN_PUBLIC_URL", "-")
+    monkeypatch.delenv("JINGZHUN_PUBLIC_URL")          # (restored as absent after the test)
+    [case] = identified(world)
+    with world.app.engine.connect() as conn:
+        deadline = conn.execute(select(t.deadlines.c.id).where(t.deadlines.c.case_id == case,
+                                                               t.deadlines.c.status == "open")).scalar()
+    set_channels(world.app, world["admin"], "fs", [("file", "fs", "zh")])
+    world.app.close()
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}
+    server = subprocess.Popen([sys.executable, "-m", "cli", "--home", str(world.app.settings.home), "serve",
+                               "--host", "0.0.0.0", "--port", str(port), "--no-scheduler"], cwd=ROOT,
+                              env={**clean, "JINGZHUN_DB": world.app.settings.db_url},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    said = []
+    try:
+        for line in server.stdout:          # up to two lines after the one that says where it answers
+            said.append(line)
+            started = next((n for n, s in enumerate(said) if f":{port}/" in s), None)
+            if len(said) > 40 or (started is not None and len(said) >= started + 3):
+                break
+    finally:
+        server.kill()          # what it said is all this test needs; it was starting
+        server.wait(10)
+        server.stdout.close()
+    text = "".join(said)
+    assert f"提醒和消息中的链接以 http://127.0.0.1:{port} 开头" in text, text
+    assert "是本机地址，手机和其他电脑打不开消息中的链接" in text
+    pressed = cli(world, "th", "deadline", "press", deadline)
+    assert pressed.code == 0, pressed.err
+    [body] = [r.body for r in outbox(world) if r.kind == "press"]
+    assert f"http://127.0.0.1:{port}/cases/{case}" in body and "127.0.0.1:8000" not in body

@@ -335,7 +335,8 @@ def enrolment_said(ctx: Ctx, made) -> None:
     if made.code is None:
         say(ctx.text("enrolment_sent", person=made.person, channels=made.delivery, expires=expires))
     else:
-        say(ctx.text("enrolment_paper", person=made.person, expires=expires))
+        said = "enrolment_paper_group" if getattr(made, "group_only", False) else "enrolment_paper"
+        say(ctx.text(said, person=made.person, expires=expires))
         click.echo(made.code)
 
 

@@ -64,3 +64,30 @@ def test_the_alert_language_is_set_once_for_all_a_persons_channels_on_their_page
     assert langs == ["en", "en", "en"]
     same = admin.post("/admin/people/fs/channels", data={"csrf": admin.csrf, "set": "lang", "lang": "en"})
     assert same.status_code in (400, 409, 422) and "没有变化" in same.text
+
+
+def test_a_single_press_reads_once_and_a_group_robot_is_named_as_why_a_code_goes_on_paper(world, world_clients):
+    """a8 #12: the English overdue page said "pressed 1 time(s)"; enrolling a person whose only channel is a
+    group robot said they had no channel."""
+    from sqlalchemy import select
+    from engine.adapters import tables as t
+    from engine.services.press import press_deadline
+    from tests.helpers.deadlines import identified
+    from tests.helpers.notifications import cli
+    [case] = identified(world)
+    with world.app.engine.connect() as conn:
+        deadline = conn.execute(select(t.deadlines.c.id).where(t.deadlines.c.case_id == case,
+                                                               t.deadlines.c.status == "open")).scalar()
+    world.clock.at = OVERDUE
+    press_deadline(world.app, world["th"], deadline)
+    page, _ = world_clients
+    head = page("th")
+    head.cookies.set("lang", "en")
+    shown = head.get("/supervise/overdue")
+    assert shown.status_code == 200 and "pressed once, last" in shown.text and "time(s)" not in shown.text
+    set_channels(world.app, world["admin"], "vs", [("wecom", "meijiang", "zh")])
+    enrolled = cli(world, "admin", "person", "enrol", "vs")
+    assert enrolled.code == 0, enrolled.err
+    assert "只有群机器人渠道" in enrolled.out and "没有通知渠道" not in enrolled.out
+    person = page("admin").get("/admin/people/vs")
+    assert 'id="enrol-group-only"' in person.text

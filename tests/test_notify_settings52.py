@@ -100,19 +100,28 @@ def test_serve_and_the_scheduler_do_not_start_on_a_bad_notification_setting(worl
     assert "`JINGZHUN_ROBOT_TOWN1` must be the robot's webhook address" in scheduled.stderr
 
 
+def open_deadline(world, case: int) -> int:
+    with world.app.engine.connect() as conn:
+        return conn.execute(select(t.deadlines.c.id).where(t.deadlines.c.case_id == case,
+                                                           t.deadlines.c.status == "open")).scalar()
+
+
+def pressed_overdue(world) -> int:
+    """A household whose plan is overdue, its owner (fs) pressed by the township head; its case."""
+    from engine.services.press import press_deadline
+    [case] = identified(world)
+    world.clock.at = OVERDUE
+    press_deadline(world.app, world["th"], open_deadline(world, case))
+    return case
+
+
 def _failed_code_and_press(world, smtp):
     """A first sign-in code refused by the mail server (550), and a 督办 refused the same way."""
     from engine.services.accounts import issue_enrolment
-    from engine.services.press import press_deadline
     set_channels(world.app, world["admin"], "vs", [("email", "nobody@example.cn", "zh")])
     issue_enrolment(world.app, world["admin"], "vs")
     set_channels(world.app, world["admin"], "fs", [("email", "nobody@example.cn", "en")])
-    [case] = identified(world)
-    with world.app.engine.connect() as conn:
-        deadline = conn.execute(select(t.deadlines.c.id).where(t.deadlines.c.case_id == case,
-                                                               t.deadlines.c.status == "open")).scalar()
-    world.clock.at = OVERDUE
-    press_deadline(world.app, world["th"], deadline)
+    pressed_overdue(world)
     done = dispatch(world.app, smtp_settings(smtp.port, Path(world.app.settings.home)), now=OVERDUE)
     assert done.failed == 2
     return {r.kind: r for r in outbox(world)}
@@ -212,9 +221,7 @@ def test_serve_says_where_links_point_warns_of_loopback_and_commands_on_its_home
     monkeypatch.setenv("JINGZHUN_PUBLIC_URL", "-")
     monkeypatch.delenv("JINGZHUN_PUBLIC_URL")          # (restored as absent after the test)
     [case] = identified(world)
-    with world.app.engine.connect() as conn:
-        deadline = conn.execute(select(t.deadlines.c.id).where(t.deadlines.c.case_id == case,
-                                                               t.deadlines.c.status == "open")).scalar()
+    deadline = open_deadline(world, case)
     set_channels(world.app, world["admin"], "fs", [("file", "fs", "zh")])
     world.app.close()
     port = free_port()

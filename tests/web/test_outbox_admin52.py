@@ -69,17 +69,9 @@ def test_the_alert_language_is_set_once_for_all_a_persons_channels_on_their_page
 def test_a_single_press_reads_once_and_a_group_robot_is_named_as_why_a_code_goes_on_paper(world, world_clients):
     """a8 #12: the English overdue page said "pressed 1 time(s)"; enrolling a person whose only channel is a
     group robot said they had no channel."""
-    from sqlalchemy import select
-    from engine.adapters import tables as t
-    from engine.services.press import press_deadline
-    from tests.helpers.deadlines import identified
     from tests.helpers.notifications import cli
-    [case] = identified(world)
-    with world.app.engine.connect() as conn:
-        deadline = conn.execute(select(t.deadlines.c.id).where(t.deadlines.c.case_id == case,
-                                                               t.deadlines.c.status == "open")).scalar()
-    world.clock.at = OVERDUE
-    press_deadline(world.app, world["th"], deadline)
+    from tests.test_notify_settings52 import pressed_overdue
+    pressed_overdue(world)
     page, _ = world_clients
     head = page("th")
     head.cookies.set("lang", "en")

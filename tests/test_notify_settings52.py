@@ -98,6 +98,9 @@ def test_serve_and_the_scheduler_do_not_start_on_a_bad_notification_setting(worl
     scheduled = _cli(world, ["--lang", "en", "scheduler", "run"], {"JINGZHUN_ROBOT_TOWN1": "ftp://x"})
     assert scheduled.returncode == 2 and "Traceback" not in scheduled.stderr, scheduled.stderr
     assert "`JINGZHUN_ROBOT_TOWN1` must be the robot's webhook address" in scheduled.stderr
+    # where its messages' links begin, said as it starts (here: nothing set, no server started on the home)
+    assert "Links in alerts and messages begin with http://127.0.0.1:8000" in scheduled.stdout
+    assert "`JINGZHUN_PUBLIC_URL` is not set" in scheduled.stdout
 
 
 def open_deadline(world, case: int) -> int:

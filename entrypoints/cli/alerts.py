@@ -1,6 +1,7 @@
 """Deadlines, alerts and the scheduler (DOMAIN §6)."""
 from __future__ import annotations
 
+import os
 from typing import Iterable
 
 import click
@@ -212,7 +213,12 @@ def scheduler_run(ctx: Ctx, sweep_minutes, dispatch_seconds):
     from entrypoints.scheduler import run
     from .printing import out
     actor = ctx.actor() if ctx.as_code else None
-    run(ctx.app(), actor, sweep_minutes=sweep_minutes, dispatch_seconds=dispatch_seconds, console=out,
+    app = ctx.app()           # (with JINGZHUN_PUBLIC_URL, or the link base of the server last started here)
+    from notifications.outbox import case_url
+    say(ctx.text("serve_links", url=case_url(0).rsplit("/cases/", 1)[0]))
+    if not os.environ.get("JINGZHUN_PUBLIC_URL"):
+        say(ctx.text("serve_links_unset"))
+    run(app, actor, sweep_minutes=sweep_minutes, dispatch_seconds=dispatch_seconds, console=out,
         lang=ctx.lang)
 
 

@@ -38,13 +38,15 @@ def add_channels(conn: Connection, person_id: int, channels: Sequence[tuple[str,
 
 
 def set_channels(app, actor, code: str, add: Sequence[tuple[str, str, str | None]] = (),
-                 remove: Sequence[tuple[str, str]] = (), clear: bool = False, lang: str | None = None) -> list[dict]:
+                 remove: Sequence[tuple[str, str]] = (), clear: bool = False, lang: str | None = None,
+                 refuse_unchanged: bool = False) -> list[dict]:
     """Add or end a person's channels (ended rows are kept inactive); an administrator over every
     post the person holds; one audit event. Returns the person's channels in force.
 
     The language of alerts is the person's: `lang` sets it for every channel they have and every one
-    added; a channel added with no language (None) takes the one their channels have. A call that
-    changes nothing is refused (channel.unchanged), never a silent success."""
+    added; a channel added with no language (None) takes the one their channels have. Asked by an
+    administrator (`refuse_unchanged`: the command, the page), a call that changes nothing is refused
+    (channel.unchanged), never a silent success; a program's call may repeat itself."""
     from engine.services.org import person_by_code, require_admin
     from engine.domain.regions import ROOT
     if lang is not None and lang not in ("zh", "en"):
@@ -72,7 +74,8 @@ def set_channels(app, actor, code: str, add: Sequence[tuple[str, str, str | None
             conn.execute(update(t.person_channels).where(t.person_channels.c.id.in_(relang)).values(lang=lang))
         kept = {(c.channel, c.address) for c in staying}
         new = [(k, a, lang or chosen or theirs) for k, a, chosen in add if (k, a) not in kept]
-        if not (ending or relang or new):
+        changed = bool(ending or relang or new)
+        if not changed and refuse_unchanged:
             raise BadInput("channel.unchanged", person=code, lang=Msg(f"alert_lang.{theirs}"))
         add_channels(conn, person.id, new, app.clock.now())
         # Kinds only: addresses are personal data and stay in person_channels.

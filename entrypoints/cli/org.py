@@ -525,7 +525,7 @@ def person_channel(ctx: Ctx, code, added, removed, clear, alert_lang, as_json):
     from notifications.contacts import parse_channel, set_channels
     adds = [parse_channel(c)[:2] + (None,) for c in added]      # in the person's language
     removes = [parse_channel(c)[:2] for c in removed]
-    rows = set_channels(ctx.app(), ctx.actor(), code, adds, removes, clear, lang=alert_lang)
+    rows = set_channels(ctx.app(), ctx.actor(), code, adds, removes, clear, lang=alert_lang, refuse_unchanged=True)
     emit(rows, as_json, lambda: [say(f"{r['channel']}:{r['address']} ({r['lang']})") for r in rows]
          or say(ctx.text("no_channel")))
 

@@ -207,7 +207,7 @@ def channels(request: Request, person: str, reader: Reader = Depends(admin), for
         lang = (typed["lang"] or None) if not removed else None     # the person's, for all their channels
         if not added and not removed and not (typed["set"] == "lang" and lang):
             raise BadInput("admin.channel_none")
-        set_channels(reader.core, reader.actor, person, added, removed, lang=lang)
+        set_channels(reader.core, reader.actor, person, added, removed, lang=lang, refuse_unchanged=True)
         return "channels"
     return _acted(request, reader, person, typed, action)
 

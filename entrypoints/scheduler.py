@@ -271,6 +271,8 @@ def run(app, actor=None, sweep_minutes: int = 5, dispatch_seconds: int = 60, con
         from engine.domain.regions import ROOT
         require_admin(app, actor, ROOT, "scheduler run")   # refused now, not in the lease's thread
     _backup_plan(app)                   # a backup setting that cannot be meant: said now, in words
+    from notifications.channels import NotifySettings
+    NotifySettings.from_env(app.settings.home).check()      # and a notification setting
     done = threading.Event()
 
     def tell(held: bool, other: str | None) -> None:

@@ -35,10 +35,10 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Mapping, TextIO
 
 from engine.adapters.private_files import open_private, private_dir
-from engine.domain.errors import Msg, stored
+from engine.domain.errors import BadInput, Msg, stored
 
 KINDS = ("email", "wecom", "dingtalk", "file", "console")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -85,22 +85,121 @@ class NotifySettings:
     robots: dict[str, tuple[str, str | None]] = field(default_factory=dict, repr=False)
     mailbox: Path = Path("mailbox")
     console: TextIO | None = None
+    # What is wrong with the settings, by what it stops: "email" (the SMTP settings), "robot:NAME" (a
+    # robot's), "links" (JINGZHUN_PUBLIC_URL). A channel whose settings are wrong fails its messages
+    # with that text (retried: the settings are corrected and the server restarted); the others deliver.
+    problems: dict[str, Msg] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, home: Path, environ: dict[str, str] | None = None) -> "NotifySettings":
+    def from_env(cls, home: Path, environ: Mapping[str, str] | None = None) -> "NotifySettings":
+        """The settings of the environment; a value that cannot be meant is noted in `problems` (and its
+        default used), never raised: `check()` refuses them at start-up, in words."""
         env = os.environ if environ is None else environ
+        problems: dict[str, Msg] = {}
         robots = {}
         for key, value in env.items():
             if key.startswith("JINGZHUN_ROBOT_") and not key.endswith("_SECRET"):
                 name = key[len("JINGZHUN_ROBOT_"):].upper()
                 robots[name] = (value, env.get(f"{key}_SECRET"))
-        return cls(smtp_host=env.get("JINGZHUN_SMTP_HOST"), smtp_port=int(env.get("JINGZHUN_SMTP_PORT", "25")),
-                   smtp_user=env.get("JINGZHUN_SMTP_USER"), smtp_password=env.get("JINGZHUN_SMTP_PASSWORD"),
-                   smtp_from=env.get("JINGZHUN_SMTP_FROM", "jingzhun@localhost"),
-                   smtp_security=env.get("JINGZHUN_SMTP_SECURITY", "none"),
-                   smtp_cafile=env.get("JINGZHUN_SMTP_CAFILE") or None,
-                   timeout=float(env.get("JINGZHUN_SMTP_TIMEOUT", "30")), robots=robots,
-                   mailbox=Path(home) / "mailbox")
+                wrong = _robot_url_problem(key, name, value)
+                if wrong is not None:
+                    problems.setdefault(f"robot:{name}", wrong)
+        host = (env.get("JINGZHUN_SMTP_HOST") or "").strip() or None
+        port = _whole(env, "JINGZHUN_SMTP_PORT", 25, 1, 65535, problems)
+        timeout = _seconds(env, "JINGZHUN_SMTP_TIMEOUT", 30.0, problems)
+        security = (env.get("JINGZHUN_SMTP_SECURITY") or "none").strip().lower()
+        if security not in SMTP_SECURITY:
+            problems.setdefault("email", Msg("notify_setting.choice", {
+                "name": "JINGZHUN_SMTP_SECURITY", "value": _shown(security), "known": ", ".join(SMTP_SECURITY)}))
+        sender = env.get("JINGZHUN_SMTP_FROM", "jingzhun@localhost").strip()
+        if not (_EMAIL.match(sender) or re.fullmatch(r"[^@\s]+@localhost", sender)):
+            problems.setdefault("email", Msg("notify_setting.sender", {"name": "JINGZHUN_SMTP_FROM",
+                                                                        "value": _shown(sender)}))
+        if host is not None and ("://" in host or "/" in host or any(c.isspace() for c in host)):
+            problems.setdefault("email", Msg("notify_setting.host", {"name": "JINGZHUN_SMTP_HOST", "value": _shown(host)}))
+        user = env.get("JINGZHUN_SMTP_USER") or None
+        if host and user and security == "none" and not is_loopback(host):
+            problems.setdefault("email", Msg("notify_setting.plain_login", {"host": _shown(host)}))
+        cafile = env.get("JINGZHUN_SMTP_CAFILE") or None
+        if cafile is not None and not (os.path.isfile(cafile) and os.access(cafile, os.R_OK)):
+            problems.setdefault("email", Msg("notify_setting.cafile", {"name": "JINGZHUN_SMTP_CAFILE",
+                                                                        "value": _shown(cafile)}))
+        wrong = public_url_problem(env.get("JINGZHUN_PUBLIC_URL"))
+        if wrong is not None:
+            problems["links"] = wrong
+        return cls(smtp_host=host, smtp_port=port, smtp_user=user, smtp_password=env.get("JINGZHUN_SMTP_PASSWORD"),
+                   smtp_from=sender, smtp_security=security if security in SMTP_SECURITY else "none",
+                   smtp_cafile=cafile, timeout=timeout, robots=robots, mailbox=Path(home) / "mailbox",
+                   problems=problems)
+
+    def check(self) -> "NotifySettings":
+        """Refuse settings that cannot be meant, each named with what is expected (exit 2)."""
+        if self.problems:
+            raise BadInput("notify_setting.refused", problems=list(self.problems.values()))
+        return self
+
+
+SMTP_SECURITY = ("none", "starttls", "ssl")
+
+
+def _shown(value: str) -> str:
+    """A setting's value as an error may quote it: one line, short, never a URL's key."""
+    return plain_text(" ".join(str(value).split()))[:60] or "\"\""
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int, problems: dict[str, Msg]) -> int:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    if text.isascii() and text.isdigit() and low <= int(text) <= high:
+        return int(text)
+    problems.setdefault("email", Msg("notify_setting.whole", {"name": name, "value": _shown(text), "low": low,
+                                                               "high": high}))
+    return default
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, problems: dict[str, Msg]) -> float:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if 1 <= value <= 600:
+        return value
+    problems.setdefault("email", Msg("notify_setting.seconds", {"name": name, "value": _shown(text)}))
+    return default
+
+
+def _robot_url_problem(variable: str, name: str, url: str) -> Msg | None:
+    """A robot's webhook: an https:// address (http:// only to this host), its name a robot's."""
+    if not re.fullmatch(r"[A-Z][A-Z0-9_]{0,39}", name):
+        return Msg("notify_setting.robot_name", {"name": variable})
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        host = parts.hostname or ""
+        parts.port       # (a port that is not a number raises here)
+    except ValueError:
+        return Msg("notify_setting.robot_url", {"name": variable})
+    if not host or parts.scheme not in ("https", "http") or (parts.scheme == "http" and not is_loopback(host)):
+        return Msg("notify_setting.robot_url", {"name": variable})
+    return None
+
+
+def public_url_problem(url: str | None) -> Msg | None:
+    """JINGZHUN_PUBLIC_URL, the address the links in messages begin with: http(s)://host[:port][/path]."""
+    if url is None:
+        return None
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        parts.port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+            or parts.fragment or any(c.isspace() for c in url.strip()):
+        return Msg("notify_setting.public_url", {"name": "JINGZHUN_PUBLIC_URL", "value": _shown(url)})
+    return None
 
 
 @dataclass
@@ -130,6 +229,8 @@ class Email:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.s
+        if "email" in s.problems:       # a setting that cannot be meant: mail waits; other channels deliver
+            raise DeliveryError("settings", {"problem": s.problems["email"]}, unreachable=True)
         if not s.smtp_host:
             raise DeliveryError("smtp_unconfigured", {}, unreachable=True)
         if s.smtp_security not in ("none", "starttls", "ssl"):
@@ -232,6 +333,8 @@ class Robot:
             raise DeliveryError("robot_unconfigured", {"robot": name, "variable": f"JINGZHUN_ROBOT_{name.upper()}"},
                                 unreachable=True)
         url, secret = found
+        if f"robot:{name.upper()}" in self.s.problems:
+            raise DeliveryError("settings", {"problem": self.s.problems[f"robot:{name.upper()}"]}, unreachable=True)
         if self.kind == "dingtalk" and secret:    # 加签: timestamp and HMAC-SHA256 of it
             stamp = str(int(time.time() * 1000))
             sign = base64.b64encode(hmac.new(secret.encode(), f"{stamp}\n{secret}".encode(),

@@ -25,6 +25,20 @@ LANGS = ("zh", "en")
 _ENV: list = []
 
 
+def body_format(ch) -> str:
+    """The format a channel's messages are written in: markdown for a group robot, except a WeCom
+    robot that @-mentions someone, whose message is plain text (WeCom mentions only in text messages,
+    and shows markdown there as it is typed); plain text elsewhere."""
+    return format_of(ch.channel, ch.address)
+
+
+def format_of(channel: str, address: str) -> str:
+    """`body_format` of a channel named by its kind and address (an outbox row's)."""
+    if channel == "wecom" and "/" in (address or ""):
+        return "txt"
+    return FORMATS.get(channel, "txt")
+
+
 def _env():
     """The messages' template environment, made when a message is first rendered (a command that sends
     nothing does not load Jinja2)."""
@@ -164,7 +178,7 @@ def enqueue_alerts(app, conn: Connection, messages: Sequence[AlertMessage], now:
     rows, folded, cache = [], 0, {}
     for items in per_channel.values():
         ch = items[0][0]
-        fmt = FORMATS.get(ch.channel, "txt")
+        fmt = body_format(ch)
         if len(items) > FOLD_OVER:
             summary = _summary_row(app, conn, ch, [m for _, m in items], now, owners, regions)
             folded += 1
@@ -193,7 +207,7 @@ def _owners_regions(conn: Connection, messages: Sequence[AlertMessage]) -> tuple
     return owners, regions
 
 
-def render_summary(app, conn: Connection, person_id: int, channel: str, lang: str,
+def render_summary(app, conn: Connection, person_id: int, channel: str, address: str, lang: str,
                    messages: Sequence[AlertMessage], now: datetime, owners: dict | None = None,
                    regions: dict | None = None) -> tuple[str, str]:
     """(subject, body) of one summary of `messages` (alerts) to a person on a channel, in `lang`: how
@@ -214,7 +228,7 @@ def render_summary(app, conn: Connection, person_id: int, channel: str, lang: st
                "items": items, "overdue": sum(1 for v in levels if v >= 0),
                "escalated": sum(1 for v in levels if v > 0), "soon": sum(1 for v in levels if v < 0),
                "at": _local(app, now), "overdue_url": overdue_url()}
-    return render("alerts", lang, FORMATS.get(channel, "txt"), context)
+    return render("alerts", lang, format_of(channel, address), context)
 
 
 _ALERTS_OF = select(t.alerts.c.id, t.alerts.c.level, t.alerts.c.detail, t.alerts.c.recipients, t.alerts.c.deadline_id,
@@ -231,12 +245,12 @@ def summary_again(app, conn: Connection, row, alert_ids: list[int], now: datetim
     cases = {c.id: c for c in conn.execute(CASES, {"ids": sorted({a.case_id for a in alerts})})}
     messages = [AlertMessage(a.id, deadlines[a.deadline_id], {"level": a.level, **(a.detail or {})},
                              cases[a.case_id], [tuple(p) for p in a.recipients]) for a in alerts]
-    return render_summary(app, conn, row.person_id, row.channel, row.lang, messages, now)
+    return render_summary(app, conn, row.person_id, row.channel, row.address, row.lang, messages, now)
 
 
 def _summary_row(app, conn: Connection, ch, messages: list, now: datetime, owners: dict, regions: dict) -> int:
     """Queue one summary of `messages` to channel `ch`; returns its outbox id."""
-    subject, body = render_summary(app, conn, ch.person_id, ch.channel, ch.lang, messages, now, owners, regions)
+    subject, body = render_summary(app, conn, ch.person_id, ch.channel, ch.address, ch.lang, messages, now, owners, regions)
     key = f"alerts:{min(m.alert_id for m in messages)}:{ch.id}"
     return conn.execute(insert(t.outbox).values(_row("alerts", None, ch, subject, body, key, now))).inserted_primary_key[0]
 
@@ -286,7 +300,7 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
                             "owner": _named_owner(owners.get(o.owner_id), ch.lang),      # by name, as alerts say
                             "provisional": bool(o.provisional)} for o in d["oldest"]],
             }
-            subject, body = render("digest", ch.lang, FORMATS.get(ch.channel, "txt"), context)
+            subject, body = render("digest", ch.lang, body_format(ch), context)
             rows.append(_row("digest", None, ch, subject, body, key, now))
     if not rows:
         return 0, unreachable
@@ -338,7 +352,7 @@ def enqueue_credential_notice(app, conn: Connection, person, channels: list, wha
     for ch in channels:
         context = {"t": translator(app.config, ch.lang), "name": person.name, "code": person.code, "what": what,
                    "at": _local(app, now)}
-        subject, body = render("credential", ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        subject, body = render("credential", ch.lang, body_format(ch), context)
         rows.append(_row("credential", None, ch, subject, body, f"credential:{now.isoformat()}:{what}:{ch.id}", now))
     if rows:
         conn.execute(insert(t.outbox), rows)
@@ -353,7 +367,7 @@ def enqueue_enrolment(app, conn: Connection, person, channels: list, code: str, 
     for ch in channels:
         context = {"t": translator(app.config, ch.lang), "name": person.name, "code": person.code,
                    "enrolment_code": code, "expires": _local(app, expires)}
-        subject, body = render("enrolment", ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        subject, body = render("enrolment", ch.lang, body_format(ch), context)
         rows.append(_row("enrolment", None, ch, subject, body, f"enrolment:{now.isoformat()}:{ch.id}", now))
     conn.execute(insert(t.outbox), rows)
 
@@ -366,7 +380,7 @@ def enqueue_press(app, conn: Connection, m: PressMessage, channels: list, now: d
     config, d, case = app.config, m.deadline, m.case
     rows, cache = [], {}
     for ch in channels:
-        fmt = FORMATS.get(ch.channel, "txt")
+        fmt = body_format(ch)
         if (ch.lang, fmt, ch.channel in GROUP_CHANNELS) not in cache:
             L = lambda key, lang=ch.lang: config.label(key, lang)  # noqa: E731
             procedure, to_start = work_of(config, d, case)
@@ -422,7 +436,7 @@ def enqueue_pairing(app, conn: Connection, m, channels: list, now: datetime) -> 
                    "procedure": config.label(f"procedure.{m.reopened}", ch.lang) if m.reopened else ""}
         # paired with it, no longer, or back under assistance (a new plan due)
         said = "reopened" if m.reopened else "unpairing" if m.ended else "pairing"
-        subject, body = render(said, ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        subject, body = render(said, ch.lang, body_format(ch), context)
         rows.append(_row(said, None, ch, subject, body,
                          f"{said}:{case.id}:{m.cadre}:{m.slot}:{m.day}:{m.procedure}:{ch.id}", now))
     if rows:
@@ -445,7 +459,7 @@ def enqueue_objection(app, conn: Connection, m, channels: list, now: datetime) -
                    "place": _place(conn, case.region_code, ch.lang), "notice": m.notice,
                    "objection": m.objection, "recorder": m.recorder[2], "objector": m.objector if said else "",
                    "content": m.content if said else "", "at": _local(app, now), "case_url": case_url(case.id)}
-        subject, body = render("objection", ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        subject, body = render("objection", ch.lang, body_format(ch), context)
         rows.append(_row("objection", None, ch, subject, body, f"objection:{m.objection}:{ch.id}", now))
     if rows:
         conn.execute(insert(t.outbox), rows)
@@ -473,7 +487,7 @@ def enqueue_rejection(app, conn: Connection, messages: Sequence[RejectionMessage
         advice = advice if advice in config.labels else GENERIC_ADVICE
         for pid in m.recipients:
             for ch in channels.get(pid, ()):
-                said, fmt = ch.channel not in GROUP_CHANNELS, FORMATS.get(ch.channel, "txt")
+                said, fmt = ch.channel not in GROUP_CHANNELS, body_format(ch)
                 if (ch.lang, fmt, said) not in cache:
                     L = lambda key, lang=ch.lang: config.label(key, lang)  # noqa: E731
                     context = {
@@ -532,7 +546,7 @@ def _to_each_once(app, conn: Connection, channels: list, key: str, kind: str, te
             continue
         context = {"t": translator(app.config, ch.lang), "at": _local(app, now),
                    **context_of(ch, ch.channel not in GROUP_CHANNELS)}
-        subject, body = render(template, ch.lang, FORMATS.get(ch.channel, "txt"), context)
+        subject, body = render(template, ch.lang, body_format(ch), context)
         rows.append(_row(kind, None, ch, subject, body, keys[ch.id], now))
     if rows:
         conn.execute(insert(t.outbox), rows)

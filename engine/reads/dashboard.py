@@ -430,7 +430,7 @@ def _recipients(row: dict[str, Any], people: dict) -> list[dict[str, Any]]:
         code = p.code if p else str(m["person"])
         entry = found.setdefault(code, {"code": code, "name": p.name if p else code, "channels": [], "state": None})
         entry["channels"].append({"channel": m["channel"], "status": m["status"], "attempts": m["attempts"],
-                                  "error": m["error"]})
+                                  "error": m["error"], "outbox": m.get("outbox")})
         entry["state"] = _worse(entry["state"], m["status"])
     for code in row.get("unreachable") or []:
         p = people.get(code)

@@ -137,7 +137,7 @@ _N_RECIPIENTS = func.json_array_length(t.alerts.c.recipients)
 _FAILED = or_(exists().where(_OF_ALERT, t.outbox.c.status == "failed"), _N_RECIPIENTS == 0,
               select(func.count(t.outbox.c.person_id.distinct())).where(_OF_ALERT).scalar_subquery() < _N_RECIPIENTS)
 _WAITING = exists().where(_OF_ALERT, t.outbox.c.status.in_(("pending", "sending")))
-_ALERT_MESSAGES = select(t.outbox.c.alert_id, t.outbox.c.person_id, t.outbox.c.channel, t.outbox.c.status,
+_ALERT_MESSAGES = select(t.outbox.c.id, t.outbox.c.alert_id, t.outbox.c.person_id, t.outbox.c.channel, t.outbox.c.status,
                          t.outbox.c.attempts, t.outbox.c.last_error).where(
     one_of(t.outbox.c.alert_id)).order_by(t.outbox.c.id)
 
@@ -150,7 +150,8 @@ def alert_rows(app, actor, *, mine: bool = False, level: int | None = None, stat
     only the alerts older than it (the next page after the one that ended with it).
 
     status: pending (a message still waits), delivered (all delivered), failed (a message failed
-    for good, or a recipient has no channel to reach them)."""
+    for good, or a recipient has no channel to reach them). Pending and failed also list the messages
+    of no alert in that state (digests, first sign-in codes, 督办…), each by its kind, after the alerts."""
     if not actor.assignments:
         return []
     if region:
@@ -165,8 +166,8 @@ def alert_rows(app, actor, *, mine: bool = False, level: int | None = None, stat
             rows += _alert_dicts(conn, part[:limit - len(rows)] if limit else part)
             if limit and len(rows) >= limit:
                 break
-        if status == "failed" and (not limit or len(rows) < limit):
-            rows += _failed_digests(conn, actor, mine, limit - len(rows) if limit else None)
+        if status in _OTHER_STATUS and (not limit or len(rows) < limit):
+            rows += _other_messages(conn, actor, mine, status, limit - len(rows) if limit else None)
     return _errors_in(app.config, rows, lang)
 
 
@@ -176,6 +177,12 @@ def _errors_in(labels, rows: list[dict[str, Any]], lang: str) -> list[dict[str, 
     for row in rows:
         if "title" in row:
             row["title"] = render_stored(labels, row["title"], lang)
+        if row.get("id") is None:      # a message of no alert: what it is, and what to do if it failed
+            row["what"] = render_text(labels, f"outbox.kind.{row['kind']}", {}, lang) or row["kind"]
+            if row["status"] == "failed":
+                row["advice"] = render_text(labels, "outbox.advice." + (
+                    "new_code" if row["kind"] in SECRET_KINDS else "resend"),
+                    {"person": row["recipients"][0], "message": row["outbox"]}, lang)
         for m in row["messages"]:
             m["error"] = render_stored(labels, m["error"], lang)
     return rows
@@ -239,20 +246,34 @@ def _alert_state(r, msgs: list, unreachable: list) -> str:
 
 
 def _message_dict(m) -> dict[str, Any]:
-    return {"person": m.person_id, "channel": m.channel, "status": m.status, "attempts": m.attempts,
-            "error": m.last_error}
+    return {"outbox": m.id, "person": m.person_id, "channel": m.channel, "status": m.status,
+            "attempts": m.attempts, "error": m.last_error}
 
 
-def _failed_digests(conn: Connection, actor, mine: bool, limit: int | None = None) -> list[dict[str, Any]]:
-    q = (select(t.outbox, t.persons.c.code).join(t.persons, t.persons.c.id == t.outbox.c.person_id)
-         .where(t.outbox.c.alert_id.is_(None), t.outbox.c.status == "failed").order_by(t.outbox.c.id.desc()))
+# What an administrator does about a message of each kind that failed for good: send it again
+# (`alerts resend`), or, for a first sign-in code (never kept), issue a new one.
+SECRET_KINDS = ("enrolment",)
+_OTHER_STATUS = {"failed": ("failed",), "pending": ("pending", "sending")}
+
+
+def _other_messages(conn: Connection, actor, mine: bool, status: str, limit: int | None = None
+                    ) -> list[dict[str, Any]]:
+    """The messages of no alert (a digest, a first sign-in code, a 督办, a rejection…) that failed, or
+    still wait (`status`), each named by its kind; never their text (a sign-in code's is the code)."""
+    q = (select(t.outbox.c.id, t.outbox.c.kind, t.outbox.c.person_id, t.outbox.c.channel, t.outbox.c.status,
+                t.outbox.c.attempts, t.outbox.c.last_error, t.outbox.c.created_at, t.persons.c.code)
+         .join(t.persons, t.persons.c.id == t.outbox.c.person_id)
+         .where(t.outbox.c.alert_id.is_(None), t.outbox.c.status.in_(_OTHER_STATUS[status]),
+                t.outbox.c.kind != "alerts")     # a summary of alerts: each of its alerts is listed, with its outcome
+         .order_by(t.outbox.c.id.desc()))
     admin_like = any(a.region_code == "000000000000" for a in actor.assignments)
     if mine or not admin_like:
         q = q.where(t.outbox.c.person_id == actor.person_id)
     if limit:
         q = q.limit(limit)
-    return [{"id": None, "kind": "digest", "outbox": m.id, "recipients": [m.code], "status": "failed",
+    return [{"id": None, "kind": m.kind, "outbox": m.id, "recipients": [m.code], "status": status,
              "created_at": aware(m.created_at).isoformat(), "provisional": False, "level": None,
+             "resend": status == "failed" and m.kind not in SECRET_KINDS,
              "messages": [_message_dict(m)]}
             for m in conn.execute(q)]
 

@@ -35,6 +35,7 @@ class Enrolment:
     delivery: str              # the channel kind it was sent over, or "paper"
     expires_at: datetime
     code: str | None = None    # only for paper: printed on the slip, never shown otherwise
+    group_only: bool = False   # on paper because the person's only channels are group robots
 
 
 def enrol_in(app: App, uow, actor: Actor, assignment, person, paper: bool = False,
@@ -44,8 +45,8 @@ def enrol_in(app: App, uow, actor: Actor, assignment, person, paper: bool = Fals
     secret = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(3))
     conn, now = uow.conn, app.clock.now()
     expires = now + timedelta(days=ENROLMENT_DAYS)
-    channels = [] if paper else [c for c in app.plugins.channels_of(conn, [person.id]).get(person.id, [])
-                                 if c.channel not in GROUP_CHANNELS]
+    theirs = [] if paper else app.plugins.channels_of(conn, [person.id]).get(person.id, [])
+    channels = [c for c in theirs if c.channel not in GROUP_CHANNELS]
     delivery = "paper" if not channels else ",".join(sorted({c.channel for c in channels}))
     conn.execute(update(t.enrolment_codes).where(
         t.enrolment_codes.c.person_id == person.id, t.enrolment_codes.c.spent_at.is_(None),
@@ -59,4 +60,5 @@ def enrol_in(app: App, uow, actor: Actor, assignment, person, paper: bool = Fals
     uow.append_org_event(actor, "enrolment_issued", assignment.role if assignment else None, region,
                          person=person.code, delivery=delivery,
                          expires_at=expires.isoformat())
-    return Enrolment(person.code, delivery, expires, secret if not channels else None)
+    return Enrolment(person.code, delivery, expires, secret if not channels else None,
+                     group_only=bool(theirs) and not channels)

@@ -1,6 +1,7 @@
 """Deadlines, alerts and the scheduler (DOMAIN §6)."""
 from __future__ import annotations
 
+import os
 from typing import Iterable
 
 import click
@@ -122,14 +123,29 @@ def alerts_sweep(ctx: Ctx, now, mode, as_json):
 @json_option
 @pass_ctx
 def alerts_dispatch(ctx: Ctx, now, batch, as_json):
+    from notifications.channels import NotifySettings
     from notifications.dispatcher import dispatch
     administrator(ctx, "alerts dispatch")
-    result = dispatch(ctx.app(), now=now, batch=batch).as_dict()
+    settings = NotifySettings.from_env(ctx.app().settings.home).check()     # a setting that cannot be meant: said
+    result = dispatch(ctx.app(), settings, now=now, batch=batch).as_dict()
     emit(result, as_json, lambda: say(ctx.label("alerts.dispatched").format(**result) + (
         ctx.label("alerts.dispatched_not_needed").format(**result) if result["not_needed"] else "")))
     tried = result["delivered"] + result["retried"] + result["failed"] + result["deferred"]
     if result["failed"] or (tried and not result["delivered"]):
         raise click.exceptions.Exit(1)          # for cron and monitoring: messages are not getting through
+
+
+@alerts.command("resend")
+@click.argument("message_id", metavar="MESSAGE", type=CASE_ID)
+@json_option
+@pass_ctx
+def alerts_resend(ctx: Ctx, message_id, as_json):
+    # a message that failed for good, queued again (its number: `alerts list --failed`)
+    from engine.services.resend import resend_message
+    result = resend_message(ctx.app(), ctx.actor(), message_id)
+    emit(result, as_json, lambda: say(ctx.text("resent", message=result["message"], person=result["person"],
+                                               what=ctx.label("outbox.kind." + result["kind"]),
+                                               channel=ctx.label("channel.kind." + result["channel"]))))
 
 
 @alerts.command("digest")
@@ -164,18 +180,20 @@ def alerts_list(ctx: Ctx, mine, level, status, failed, region_code, limit, as_js
 def print_alerts(ctx: Ctx, rows: list[dict]) -> None:
     click.echo(ctx.label("alerts.list_header"))
     for r in rows:
-        click.echo(digest_line(ctx, r) if r.get("kind") == "digest" else alert_line(ctx, r))
+        click.echo(message_line(ctx, r) if r.get("id") is None else alert_line(ctx, r))
     footer(ctx.label("alerts.list_count").format(n=len(rows)))
 
 
-def digest_line(ctx: Ctx, r: dict) -> str:
-    errors = "; ".join(m["error"] or "-" for m in r["messages"])
-    return (f"-\t{ctx.label('alerts.digest')}\t-\t-\t-\t{', '.join(r['recipients'])}\t"
-            f"{ctx.label('alerts.status.' + r['status'])}: {errors}")
+def message_line(ctx: Ctx, r: dict) -> str:
+    """A message of no alert (a digest, a first sign-in code, a 督办…): its kind, never its text; why it
+    failed and what to do."""
+    errors = "; ".join(m["error"] for m in r["messages"] if m["error"])
+    return (f"-\t{r['what']}\t-\t-\t-\t{', '.join(r['recipients'])}\t{ctx.label('alerts.status.' + r['status'])}"
+            + (f": {errors}" if errors else "") + (f" — {r['advice']}" if r.get("advice") else ""))
 
 
 def alert_line(ctx: Ctx, r: dict) -> str:
-    problems = [f"{m['channel']}: {m['error']}" for m in r["messages"] if m["status"] == "failed"]
+    problems = [f"{m['channel']} #{m['outbox']}: {m['error']}" for m in r["messages"] if m["status"] == "failed"]
     if r["unreachable"]:
         problems.append(ctx.label("alerts.unreachable") + " " + ", ".join(r["unreachable"]))
     return (f"{r['id']}\t{r['level']}\t{r['case']} {r['title']}\t{what(ctx, r)}\t{r['due_on']}{mark(ctx, r)}\t"
@@ -196,7 +214,12 @@ def scheduler_run(ctx: Ctx, sweep_minutes, dispatch_seconds):
     from entrypoints.scheduler import run
     from .printing import out
     actor = ctx.actor() if ctx.as_code else None
-    run(ctx.app(), actor, sweep_minutes=sweep_minutes, dispatch_seconds=dispatch_seconds, console=out,
+    app = ctx.app()           # (with JINGZHUN_PUBLIC_URL, or the link base of the server last started here)
+    from notifications.outbox import case_url
+    say(ctx.text("serve_links", url=case_url(0).rsplit("/cases/", 1)[0]))
+    if not os.environ.get("JINGZHUN_PUBLIC_URL"):
+        say(ctx.text("serve_links_unset"))
+    run(app, actor, sweep_minutes=sweep_minutes, dispatch_seconds=dispatch_seconds, console=out,
         lang=ctx.lang)
 
 

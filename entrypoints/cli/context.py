@@ -64,6 +64,7 @@ class Ctx:
             settings = self.settings()
             from entrypoints.bootstrap import demo_clock
             self._app = make_app(settings, config=self.config, clock=demo_clock(settings.home))
+            link_base(settings.home)
         return self._app
 
     def today(self):
@@ -194,3 +195,20 @@ def refuse_output_over_input(click_ctx: click.Context) -> None:
 
 def _values(value: Any) -> tuple:
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+def link_base(home) -> None:
+    """The links of messages a command queues (a cron sweep, a press, `scheduler run`): without
+    JINGZHUN_PUBLIC_URL, those of the server last started on this data home (`serve` keeps its link
+    base there), not a port nobody serves."""
+    import os
+    from pathlib import Path
+    if os.environ.get("JINGZHUN_PUBLIC_URL"):
+        return
+    try:
+        served = (Path(home) / "served-url").read_text(encoding="utf-8").strip()
+    except OSError:
+        return
+    from notifications.channels import public_url_problem
+    if served and public_url_problem(served) is None:
+        os.environ["JINGZHUN_PUBLIC_URL"] = served

@@ -335,7 +335,8 @@ def enrolment_said(ctx: Ctx, made) -> None:
     if made.code is None:
         say(ctx.text("enrolment_sent", person=made.person, channels=made.delivery, expires=expires))
     else:
-        say(ctx.text("enrolment_paper", person=made.person, expires=expires))
+        said = "enrolment_paper_group" if getattr(made, "group_only", False) else "enrolment_paper"
+        say(ctx.text(said, person=made.person, expires=expires))
         click.echo(made.code)
 
 
@@ -517,14 +518,14 @@ def person_list(ctx: Ctx, region_code, as_json):
 @click.option("--add", "added", multiple=True)
 @click.option("--remove", "removed", multiple=True)
 @click.option("--clear", is_flag=True)
-@alert_lang
+@click.option("--alert-lang", type=click.Choice(["zh", "en"]), default=None)    # the person's: all their channels
 @json_option
 @pass_ctx
 def person_channel(ctx: Ctx, code, added, removed, clear, alert_lang, as_json):
     from notifications.contacts import parse_channel, set_channels
-    adds = [parse_channel(c, alert_lang) for c in added]
+    adds = [parse_channel(c)[:2] + (None,) for c in added]      # in the person's language
     removes = [parse_channel(c)[:2] for c in removed]
-    rows = set_channels(ctx.app(), ctx.actor(), code, adds, removes, clear)
+    rows = set_channels(ctx.app(), ctx.actor(), code, adds, removes, clear, lang=alert_lang, refuse_unchanged=True)
     emit(rows, as_json, lambda: [say(f"{r['channel']}:{r['address']} ({r['lang']})") for r in rows]
          or say(ctx.text("no_channel")))
 

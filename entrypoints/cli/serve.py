@@ -42,6 +42,8 @@ def preflight(settings) -> None:
         check_references(app.config)        # at once: a worker checks it as it imports the case kinds
         from engine.services.backup_rotation import backup_plan
         backup_plan(home=settings.home)     # the nightly backup's settings (JINGZHUN_BACKUP_*)
+        from notifications.channels import NotifySettings
+        NotifySettings.from_env(settings.home).check()    # JINGZHUN_SMTP_*, JINGZHUN_ROBOT_*, JINGZHUN_PUBLIC_URL
     finally:
         app.close()
 
@@ -53,18 +55,49 @@ def serve_settings(settings, host: str, port: int, workers: int, scheduler: bool
     import uvicorn
     port_free(host, port)
     preflight(settings)
+    # the links in messages (a case's page, the overdue page): this server's address unless the
+    # public one (behind a proxy, a domain name) is given; kept in the data home for the messages
+    # commands on this home queue (a cron sweep, a press from the command line: context.link_base)
+    remember_link_base(settings.home, os.environ.get("JINGZHUN_PUBLIC_URL") or browse_url(host, port))
     if ready is not None:
         ready()
     os.environ["JINGZHUN_HOME"] = str(settings.home)
     os.environ["JINGZHUN_DB"] = settings.db_url   # the workers' environment only; never in argv
-    # the links in messages (a case's page, the overdue page): this server's address unless the
-    # public one (behind a proxy, a domain name) is given
     os.environ.setdefault("JINGZHUN_PUBLIC_URL", browse_url(host, port))
     os.environ["JINGZHUN_SCHEDULER"] = "1" if scheduler else "0"
     options = {"proxy_headers": True, "forwarded_allow_ips": forwarded} if forwarded else {"proxy_headers": False}
     uvicorn.run("entrypoints.web.app:from_env", factory=True, host=host, port=port, workers=workers,
                 log_level="info", access_log=False, server_header=False, timeout_keep_alive=KEEP_ALIVE,
                 log_config=log_config(), **options)
+
+
+SERVED_URL = "served-url"      # in the data home: the link base of the server last started on it
+
+
+def remember_link_base(home, url: str) -> None:
+    from pathlib import Path
+    from engine.adapters.private_files import open_private
+    try:
+        with open_private(Path(home) / SERVED_URL) as fh:
+            fh.write(url.rstrip("/") + "\n")
+    except OSError:
+        pass        # links then fall back as before; the server starts all the same
+
+
+def link_base_lines(ctx: Ctx, host: str, port: int, forwarded: str | None) -> list[str]:
+    """What `serve` says of the links its messages carry: where they begin, and a warning when that is
+    this machine's loopback while phones reach the server elsewhere (all interfaces, behind a proxy)."""
+    import urllib.parse
+    from notifications.channels import is_loopback
+    given = os.environ.get("JINGZHUN_PUBLIC_URL")
+    url = (given or browse_url(host, port)).rstrip("/")
+    lines = [ctx.text("serve_links", url=url)]
+    loopback = is_loopback(urllib.parse.urlsplit(url).hostname or "")
+    if loopback and (given or not is_loopback(host) or forwarded):
+        lines.append(ctx.text("serve_links_loopback", url=url))
+    elif not given and loopback:
+        lines.append(ctx.text("serve_links_unset"))
+    return lines
 
 
 def browse_url(host: str, port: int) -> str:
@@ -120,7 +153,8 @@ def serve_options(f):
 def serve(ctx: Ctx, host, port, workers, no_scheduler, forwarded):
     settings = ctx.settings()
     serve_settings(settings, host, port, workers_for(ctx, settings, workers), not no_scheduler, forwarded,
-                   ready=lambda: say(ctx.text("serve_url", url=browse_url(host, port) + "/")))
+                   ready=lambda: [say(line) for line in [ctx.text("serve_url", url=browse_url(host, port) + "/"),
+                                                          *link_base_lines(ctx, host, port, forwarded)]])
 
 
 def workers_for(ctx: Ctx, settings, workers: int) -> int:

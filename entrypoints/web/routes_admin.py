@@ -198,15 +198,16 @@ def enrol(request: Request, person: str, reader: Reader = Depends(admin), form: 
 def channels(request: Request, person: str, reader: Reader = Depends(admin), form: dict = Depends(form_of)):
     """Add one alert channel, or end one (as `person channel --add/--remove`)."""
     from notifications.contacts import parse_channel, set_channels
-    typed = {"form": "channels", **{k: _text(form, k) for k in ("kind", "address", "lang", "remove")}}
+    typed = {"form": "channels", **{k: _text(form, k) for k in ("kind", "address", "lang", "remove", "set")}}
 
     def action() -> str:
         removed = [parse_channel(typed["remove"])[:2]] if typed["remove"] else []
-        added = [parse_channel(f"{typed['kind']}:{typed['address']}", typed["lang"] or "zh")] \
-            if typed["kind"] and not removed else []
-        if not added and not removed:
+        added = [parse_channel(f"{typed['kind']}:{typed['address']}")[:2] + (None,)] \
+            if typed["kind"] and not removed and typed["set"] != "lang" else []
+        lang = (typed["lang"] or None) if not removed else None     # the person's, for all their channels
+        if not added and not removed and not (typed["set"] == "lang" and lang):
             raise BadInput("admin.channel_none")
-        set_channels(reader.core, reader.actor, person, added, removed)
+        set_channels(reader.core, reader.actor, person, added, removed, lang=lang, refuse_unchanged=True)
         return "channels"
     return _acted(request, reader, person, typed, action)
 

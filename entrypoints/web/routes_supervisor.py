@@ -20,6 +20,7 @@ from engine.domain.errors import BadInput, JingzhunError, Msg, NotFound
 from engine.domain.monitoring import monitoring_types
 from engine.services.exports import record_report
 from engine.services.press import press_deadline
+from engine.services.resend import resend_message
 
 from .access import downloads, needs
 from .deps import Reader, form_of
@@ -118,6 +119,19 @@ def press(request: Request, deadline_id: int, form: dict = Depends(form_of), rea
         return page(request, "_supervise_press.html", status_of(refused), r={"id": deadline_id}, note=note or "",
                     refused=error_text(request, refused), code=refused.code)
     return page(request, "_supervise_press.html", r={"id": deadline_id}, done=result)
+
+
+@router.post("/supervise/messages/{message_id}/resend")
+def resend(request: Request, message_id: int, form: dict = Depends(form_of), reader: Reader = Depends(needs("admin"))):
+    """An administrator sends a message that failed for good once more; answers in place of its button."""
+    try:
+        done = resend_message(reader.core, reader.actor, message_id)
+    except NotFound:
+        raise
+    except JingzhunError as refused:
+        return page(request, "_supervise_resend.html", status_of(refused), message=message_id,
+                    refused=error_text(request, refused), code=refused.code)
+    return page(request, "_supervise_resend.html", message=message_id, done=done)
 
 
 @router.get("/supervise/alerts")

@@ -12,7 +12,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import NotFound
-from engine.domain.facts import last_day
+from engine.domain.facts import announced, last_day
 from engine.domain.regions import covers, prefix
 from engine.services.org import require_reader
 
@@ -64,8 +64,9 @@ def notice_detail(app: App, actor: Actor, notice_id: int) -> dict[str, Any]:
                             .where(t.objections.c.notice_id == notice_id).order_by(t.objections.c.id)).all()
         named = verifier_names(conn, {c for o in objs for c in as_list(o.resolution_verifiers)})
     return {"id": n.id, "scope": n.scope, "region": n.region_code, "procedure": n.procedure_kind,
-            "step": n.step_key, "start": n.start_date, "end": n.end_date, "last": last_day(n.end_date),
-            "days_required": n.days_required,
+            "step": n.step_key, "start": n.start_date, "end": n.end_date,
+            "last": n.start_date if (a := announced(n.days_required, n.start_date, n.end_date)) else last_day(n.end_date),
+            "days_required": n.days_required, "announcement": a,
             "cases": [{"id": c.id, "title": c.title} for c in cases], "rendered": n.rendered,
             "objections": [{"id": o.id, "case": o.case_id, "objector": o.objector, "content": o.content,
                             "filed_on": o.filed_on, "resolution": o.resolution,

@@ -164,6 +164,9 @@ def relative_line(ctx: Ctx, r: dict) -> str:
 
 
 def notice_line(ctx: Ctx, n: dict) -> str:
+    if n.get("announcement"):       # 公告: its day, no period
+        return ctx.text("announcement_line", id=n["id"], step=ctx.label("step." + n["step"]), date=n["start"],
+                        scope=ctx.code_label("cli.scope", n["scope"]))
     return ctx.text("notice_line", id=n["id"], step=ctx.label("step." + n["step"]), start=n["start"], end=n["last"],
                     days=n["days_required"], scope=ctx.code_label("cli.scope", n["scope"]))
 
@@ -252,9 +255,14 @@ def next_lines(ctx: Ctx, nxt: dict) -> list[str]:
 
 def print_notice(ctx: Ctx, data: dict, text: str) -> None:
     """A notice's facts (its procedure, period, cases and objections by number) and then its `text`."""
-    say(ctx.text("notice_heading", id=data["id"], procedure=ctx.label("procedure." + data["procedure"]),
-                 step=ctx.label("step." + data["step"]), start=data["start"], end=data["last"],
-                 days=data["days_required"], scope=ctx.code_label("cli.scope", data["scope"]), region=data["region"]))
+    if data.get("announcement"):        # 公告: its day, no period
+        say(ctx.text("announcement_heading", id=data["id"], procedure=ctx.label("procedure." + data["procedure"]),
+                     step=ctx.label("step." + data["step"]), date=data["start"],
+                     scope=ctx.code_label("cli.scope", data["scope"]), region=data.get("region_name") or data["region"]))
+    else:
+        say(ctx.text("notice_heading", id=data["id"], procedure=ctx.label("procedure." + data["procedure"]),
+                     step=ctx.label("step." + data["step"]), start=data["start"], end=data["last"],
+                     days=data["days_required"], scope=ctx.code_label("cli.scope", data["scope"]), region=data["region"]))
     for c in data["cases"]:
         say(ctx.text("notice_case", id=c["id"], title=c["title"]))
     for o in data["objections"]:

@@ -26,6 +26,8 @@ from engine.reads.notice_words import notice_words, project_facts
 from engine.services.org import require_reader
 
 _ENVIRONMENTS: dict = {}
+# How an announcement (no `wording` of its own) lists the cases of a kind: a household's is a household list
+KIND_WORDING = {"project": "project", "village": "village"}
 
 
 def _environment(html: bool):
@@ -58,10 +60,12 @@ def notice_view(app: App, conn: Connection, notice_id: int) -> dict[str, Any]:
     region = conn.execute(select(t.regions.c.name).where(t.regions.c.code == n.region_code)).scalar()
     poster = conn.execute(select(t.persons.c.name).where(t.persons.c.id == n.posted_by)).scalar()
     workflow, step = _step(app, n, rows)
-    wording = (step.wording if step is not None else None) or "household"
+    announcement = announced(n.days_required, n.start_date, n.end_date)
+    # an announcement lists what was decided as its kind's notices do: a fund project's facts, a village by name
+    own = KIND_WORDING.get(rows[0].kind) if announcement and rows else None
+    wording = (step.wording if step is not None else None) or own or "household"
     shown = _shown(conn, n, step, rows, workflow.evidence_types if workflow is not None else {})
     projects = project_facts(conn, rows, n.posted_at) if wording == "project" else {}
-    announcement = announced(n.days_required, n.start_date, n.end_date)
     return {"id": n.id, "scope": n.scope, "region": region, "region_code": n.region_code, "wording": wording,
             "procedure": n.procedure_kind, "step": n.step_key, "start": n.start_date, "end": n.end_date,
             "last": n.start_date if announcement else last_day(n.end_date), "announcement": announcement,

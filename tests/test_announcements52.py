@@ -111,3 +111,29 @@ def test_case_show_notice_show_and_trace_say_an_announcement_by_its_day(world):
     trace = cli(world, "insp", "trace", cases[0])
     assert f"公告 {notice} 公告：2019-03-15" in trace.out, trace.out
     assert "须满 0 天" not in case.out + trace.out + shown.out
+
+
+def to_county_approval(world) -> list[int]:
+    """Two households approved by the county, their announcement still to make (2019-03-15)."""
+    cases = [world.household(), world.household()]
+    world.identify(cases)       # (its announcement posted: a second household list is announced below)
+    more = [world.household(), world.household()]
+    world.on(date(2019, 3, 1))
+    world.up_to_first_notice(more)
+    world.on(date(2019, 3, 8))
+    world.step("ts1", "identification", "township_review", more, decision="approve")
+    world.step("ts2", "identification", "second_notice", more)
+    world.on(date(2019, 3, 15))
+    world.step("cd", "identification", "county_approval", more, decision="approve")
+    return more
+
+
+def test_the_step_that_posts_the_announcement_says_it_by_its_number(world):
+    cases = to_county_approval(world)
+    done = cli(world, "cs", "step", "identification", "announcement", *cases)
+    assert done.code == 0, done.err
+    with world.app.engine.connect() as conn:
+        notice = conn.execute(select(t.steps.c.notice_id).where(
+            t.steps.c.case_id == cases[0], t.steps.c.step_key == "announcement")).scalar()
+    assert f"，公告 {notice}" in done.out and "公示" not in done.out, done.out
+

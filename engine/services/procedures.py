@@ -73,6 +73,7 @@ class StepOutcome:
     notice_id: int | None = None
     version: int | None = None       # the case's version after the step (a client's next expect_version)
     kind: str = "household"          # the case's kind: its stages are said in its own words
+    announced: bool = False          # its notice is an announcement (公告), said as one
 
 
 @dataclass
@@ -454,7 +455,7 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
         if p.proc_status != "open":
             ended.append({"b_id": proc_id, "status": p.proc_status, "ended_at": now, "outcome_reason": p.reason})
         outcomes.append(StepOutcome(case.id, proc_id, step.key, p.decision, case.stage, p.new_stage,
-                                    p.proc_status, notice_id, kind=case.kind))
+                                    p.proc_status, notice_id, kind=case.kind, announced=step.type == "announcement"))
     if any(p.proc_status == "completed" for p in plans) and plans[0].case.kind == "household":
         for change, p in zip(changes, plans):     # its monitoring and transition period, as its lists read them
             change.values.update(monitoring_columns(p.new_stage, p.case.attrs,

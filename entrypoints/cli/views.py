@@ -14,7 +14,8 @@ def step_done(ctx: Ctx, procedure: str, step: str, r) -> str:
     moved = shown(r.to_stage != r.from_stage, ctx.text("moved", stage=ctx.stage(r.to_stage, r.kind)))
     return ctx.text("step_done", case=r.case_id, procedure=ctx.label("procedure." + procedure),
                     step=ctx.label("step." + step), decision=ctx.label("decision." + r.decision),
-                    notice=shown(r.notice_id, ctx.text("with_notice", id=r.notice_id)),
+                    notice=shown(r.notice_id, ctx.text("with_announcement" if r.announced else "with_notice",
+                                                       id=r.notice_id)),
                     status=ctx.label("status." + r.procedure_status), moved=moved)
 
 

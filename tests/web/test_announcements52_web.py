@@ -7,8 +7,10 @@ import re
 import unicodedata
 
 import pytest
+from sqlalchemy import select
 
-from tests.test_announcements52 import announced_households, heads
+from engine.adapters import tables as t
+from tests.test_announcements52 import announced_households, heads, to_county_approval
 from tests.web.test_print51 import on_paper, sheets_of, signed_in
 from tests.world import VILLAGE
 
@@ -46,3 +48,17 @@ def test_the_announcement_is_linked_from_the_case_and_village_and_prints_on_a4(w
             _, smallest = on_paper(page, f"{url}/notices/{notice}/print")
             assert smallest >= 8.99, (lang, smallest)
             context.close()
+
+
+def test_the_village_list_links_the_announcement_it_posted(world, world_clients):
+    cases = to_county_approval(world)
+    page, _api = world_clients
+    client = page("cs")
+    answer = client.post(f"/villages/{VILLAGE}/list", data={
+        "csrf": client.csrf, "kind": "household", "procedure": "identification", "step": "announcement",
+        "case": [str(c) for c in cases]})
+    assert answer.status_code == 200, answer.text
+    with world.app.engine.connect() as conn:
+        notice = conn.execute(select(t.steps.c.notice_id).where(
+            t.steps.c.case_id == cases[0], t.steps.c.step_key == "announcement")).scalar()
+    assert f'<a href="/notices/{notice}">公告 {notice}</a>' in answer.text

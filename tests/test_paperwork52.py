@@ -61,6 +61,7 @@ def test_the_appraisal_result_lists_the_meetings_households_and_their_votes(worl
     assert f"1{first}240352通过" in page and f"2{second}240352通过" in page
     for line in ("会议主持人签字：", "记录人签字：", "参会村民代表签字：", "村党组织（盖章）："):
         assert line in page
+    assert "与会议记录一并存入村级档案" in page and "申请人" not in page
     other = text_of(render_paper(world.app, "appraisal_result.html", appraisal_result(world.app, world["vs"], failed)))
     assert "会议日期2019-03-02" in other and "301018未通过" in other and first not in other
 

@@ -32,6 +32,7 @@ def test_the_announcement_is_linked_from_the_case_and_village_and_prints_on_a4(w
             step = page.locator("td", has=page.locator(f'a[href="/notices/{notice}"]')).first
             assert step.locator("a").first.inner_text() == link
             assert step.locator(f'a[href="/notices/{notice}/print"]').count() == 1
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360
             page.goto(f"{url}/villages/{VILLAGE}/list")
             assert page.locator(f'[data-notice="{notice}"] a').inner_text() == link
             page.goto(f"{url}/notices/{notice}")

@@ -475,7 +475,8 @@ def test_a_case_trace_shows_every_step_evidence_notice_rule_version_and_responsi
     relied = {e["type"]: e for e in steps["county_approval"]["evidence"]}
     assert relied["income_assessment"]["attached_by"] == "vs" and len(relied["income_assessment"]["hash"]) == 64
     assert relied["household_confirmation"]["file"]
-    assert [n["days_required"] for n in trace["notices"]] == [7, 7, 7]
+    # the two village notices of the identification, its announcement (公告: no days), the exit's notice and announcement
+    assert [n["days_required"] for n in trace["notices"]] == [7, 7, 0, 7, 0]
     assert trace["rule_versions"] == [world.app.policy_version]
     assert {r["person"] for r in exit_proc["responsibility"] if r["type"] == "main_leadership"} == {"csec", "ch", "tsec"}
     assert trace["integrity"] == {"events": len(trace["events"]), "head": trace["events"][-1]["hash"],

@@ -409,9 +409,11 @@ def assert_whole_record(home: Home, detail: dict, scan: Path, head: str, spouse:
     assert dates == [day for _, _, _, day, *_ in plan]
     assert [(p["person"], p["kind"]) for p in detail["pairings"]] == [("pc1", "first"), ("pc2", "second")]
     assert [(m["category"], m["description"]) for m in detail["measures"]] == [("industry", "养牛")]
-    assert [(n["step"], n["start"], n["end"]) for n in detail["notices"]] == [
+    assert [(n["step"], n["start"], n["end"]) for n in detail["notices"] if not n["announcement"]] == [
         ("first_notice", "2019-03-01", "2019-03-08"), ("second_notice", "2019-03-08", "2019-03-15"),
         ("village_notice", "2019-11-20", "2019-11-27")]
+    # and the county's announcements (公告) of the identification and of the exit, posted as documents too
+    assert [n["step"] for n in detail["notices"] if n["announcement"]] == ["announcement", "announcement"]
     confirmation = next(e for e in detail["evidence"] if e["type"] == "household_confirmation")
     digest = hashlib.sha256(scan.read_bytes()).hexdigest()
     assert confirmation["file"] == digest and confirmation["file_name"] == "confirmation.pdf"

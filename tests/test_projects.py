@@ -202,8 +202,13 @@ def _completion(world: World, case: int, tmp_path) -> None:
     attach_evidence(world.app, world["cs"], case, "final_accounts",
                     {"settled_on": "2019-11-20", "final_cost": "300000.00"}, replace=True, reason="决算审定")
     world.step("cs", "completion", "final_accounts", case)
-    world.step("ts2", "completion", "completion_announcement", case)
+    announced = world.step("ts2", "completion", "completion_announcement", case)[0].notice_id
     assert stage(world, case) == "exited"
+    # the completion announcement (竣工公告) is posted: the project's facts, its day, the township that issues it
+    with world.app.engine.connect() as conn:
+        posted = conn.execute(select(t.notices.c.rendered).where(t.notices.c.id == announced)).scalar()
+    assert "下列扶贫项目已建成并通过验收，现予公告" in posted and "资金合计：300,000.00 元" in posted
+    assert "公告日期：2019-11-20" in posted and "发布单位：梅江镇人民政府" in posted
 
     # Retention money released after acceptance: it is spent now, never more than is held.
     refused(world, RuleViolation, "project.retention_short",

@@ -18,6 +18,12 @@ def last_day(end: date) -> date:
     return end - timedelta(days=1)
 
 
+def announced(days_required: int, start: date, end: date) -> bool:
+    """A notice row that is an announcement (公告: the result published), not a notice (公示) open to
+    objections: it runs no days, its end its start."""
+    return days_required == 0 and start == end
+
+
 @dataclass(frozen=True)
 class NoticeFact:
     id: int

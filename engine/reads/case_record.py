@@ -12,7 +12,7 @@ from engine.domain.auth import Actor
 from engine.domain.cases import measure_status
 from engine.domain.errors import NotFound, render_stored
 from engine.domain.deadline_rules import aware
-from engine.domain.facts import last_day
+from engine.domain.facts import announced, last_day
 from engine.domain.kin import kin_said, kin_shown
 from engine.domain.members import mask_account, mask_id
 from engine.domain.regions import province_of
@@ -130,7 +130,8 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
         "measures": _measures(rows["measures"], rows["procedures"]),
         "notices": [{"id": n.id, "scope": n.scope, "procedure": n.procedure_kind, "step": n.step_key,
                      "start": n.start_date.isoformat(), "end": n.end_date.isoformat(),
-                     "last": last_day(n.end_date).isoformat(),
+                     "last": (n.start_date if (a := announced(n.days_required, n.start_date, n.end_date))
+                              else last_day(n.end_date)).isoformat(), "announcement": a,
                      "days_required": n.days_required, "procedure_id": n.procedure_id} for n in rows["notices"]],
         "objections": [{**_objection(o, who), "resolved_by_name": name_of(o.resolved_by) if o.resolved_by else None,
                         "file": ruling_file(o, rows["evidence"])} for o in rows["objections"]],

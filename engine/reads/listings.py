@@ -12,7 +12,7 @@ from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import NotFound
-from engine.domain.facts import last_day
+from engine.domain.facts import announced, last_day
 from engine.domain.regions import covers, prefix
 from engine.services.org import require_reader
 
@@ -66,8 +66,9 @@ def notice_detail(app: App, actor: Actor, notice_id: int) -> dict[str, Any]:
         kept = [o.resolution_evidence_id for o in objs if o.resolution_evidence_id]      # the checks behind rulings
         files = conn.execute(select(t.evidence).where(t.evidence.c.id.in_(kept))).all() if kept else []
     return {"id": n.id, "scope": n.scope, "region": n.region_code, "procedure": n.procedure_kind,
-            "step": n.step_key, "start": n.start_date, "end": n.end_date, "last": last_day(n.end_date),
-            "days_required": n.days_required,
+            "step": n.step_key, "start": n.start_date, "end": n.end_date,
+            "last": n.start_date if (a := announced(n.days_required, n.start_date, n.end_date)) else last_day(n.end_date),
+            "days_required": n.days_required, "announcement": a,
             "cases": [{"id": c.id, "title": c.title} for c in cases], "rendered": n.rendered,
             "objections": [{"id": o.id, "case": o.case_id, "objector": o.objector, "content": o.content,
                             "filed_on": o.filed_on, "resolution": o.resolution,

@@ -72,6 +72,9 @@ def notice_words(config, view: dict[str, Any], lang: str = "zh") -> dict[str, An
     if wording != "household":          # a project's or a poor village's own opening, its step's if it has one
         own = (f"{wording}_notice.intro.{view['procedure']}.{view['step']}", f"{wording}_notice.intro.{view['step']}")
         intro = next((key for key in own if key in config.labels), f"{wording}_notice.intro")
+    if view.get("announcement"):        # 公告: the result published, worded for its procedure if it has its own
+        own = f"announcement.intro.{view['procedure']}"
+        intro = own if own in config.labels else "announcement.intro"
     cases, labels = [], []
     for case in view["cases"]:
         shown = [[_head(label, lang), value] for item in case.get("shown") or []

@@ -19,7 +19,7 @@ from engine.adapters.repository import held_evidence
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, NotFound
 from engine.domain.evidence import prefilled
-from engine.domain.facts import last_day
+from engine.domain.facts import announced, last_day
 from engine.domain.scans import SCAN_MEDIA, scan_kind
 from engine.domain.regions import ascii_digits, check_code, covers, level_of
 from engine.services.context import step_roles
@@ -76,10 +76,12 @@ def village_notices(app: App, actor: Actor, code: str, limit: int = VILLAGE_NOTI
     held = select(t.notice_cases.c.notice_id).join(t.cases, t.cases.c.id == t.notice_cases.c.case_id) \
         .where(t.cases.c.region_code == code)
     with app.engine.connect() as conn:
-        rows = conn.execute(select(n.id, n.procedure_kind, n.step_key, n.start_date, n.end_date)
+        rows = conn.execute(select(n.id, n.procedure_kind, n.step_key, n.start_date, n.end_date, n.days_required)
                             .where(n.id.in_(held)).order_by(n.start_date.desc(), n.id.desc()).limit(limit)).all()
+    # an announcement (公告) among them: its day, no period that runs
     return [{"id": r.id, "procedure": r.procedure_kind, "step": r.step_key, "start": r.start_date,
-             "last": last_day(r.end_date), "end": r.end_date} for r in rows]
+             "last": r.start_date if (a := announced(r.days_required, r.start_date, r.end_date)) else last_day(r.end_date),
+             "end": r.end_date, "announcement": a} for r in rows]
 
 
 def my_villages(app: App, actor: Actor) -> list[dict[str, Any]]:

@@ -20,12 +20,14 @@ from engine.adapters.templates import TEMPLATES
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import compiled
 from engine.domain.errors import NotFound, translator
-from engine.domain.facts import last_day
+from engine.domain.facts import announced, last_day
 from engine.reads.listings import notice_detail
 from engine.reads.notice_words import notice_words, project_facts
 from engine.services.org import require_reader
 
 _ENVIRONMENTS: dict = {}
+# How an announcement (no `wording` of its own) lists the cases of a kind: a household's is a household list
+KIND_WORDING = {"project": "project", "village": "village"}
 
 
 def _environment(html: bool):
@@ -58,17 +60,35 @@ def notice_view(app: App, conn: Connection, notice_id: int) -> dict[str, Any]:
     region = conn.execute(select(t.regions.c.name).where(t.regions.c.code == n.region_code)).scalar()
     poster = conn.execute(select(t.persons.c.name).where(t.persons.c.id == n.posted_by)).scalar()
     workflow, step = _step(app, n, rows)
-    wording = (step.wording if step is not None else None) or "household"
+    announcement = announced(n.days_required, n.start_date, n.end_date)
+    # an announcement lists what was decided as its kind's notices do: a fund project's facts, a village by name
+    own = KIND_WORDING.get(rows[0].kind) if announcement and rows else None
+    wording = (step.wording if step is not None else None) or own or "household"
     shown = _shown(conn, n, step, rows, workflow.evidence_types if workflow is not None else {})
     projects = project_facts(conn, rows, n.posted_at) if wording == "project" else {}
     return {"id": n.id, "scope": n.scope, "region": region, "region_code": n.region_code, "wording": wording,
             "procedure": n.procedure_kind, "step": n.step_key, "start": n.start_date, "end": n.end_date,
-            "last": last_day(n.end_date),
+            "last": n.start_date if announcement else last_day(n.end_date), "announcement": announcement,
+            "issuer": _issuer(conn, n, rows) if announcement else None,
             "days_required": n.days_required, "days": _days(app, n),
             "working_days": bool(n.working_days), "posted_by": poster,
             "cases": [{"no": i, "id": r.id, "kind": r.kind, "name": r.title, "village": r.region,
                        "size": r.size if wording == "household" else None, "shown": shown.get(r.id, []),
                        "project": projects.get(r.id)} for i, r in enumerate(rows, start=1)]}
+
+
+def _issuer(conn: Connection, n: Any, rows: list) -> dict[str, str] | None:
+    """Who issues an announcement: the office of the post its signer signed in (its region's name, and
+    `office`: a poverty office's staff sign for the office (扶贫开发领导小组办公室), others for their
+    government), read from the step that posted it (by the first case's steps, an index)."""
+    if not rows:
+        return None
+    signed = conn.execute(select(t.steps.c.role, t.steps.c.role_region).where(
+        t.steps.c.case_id == rows[0].id, t.steps.c.notice_id == n.id).limit(1)).first()
+    if signed is None:
+        return None
+    name = conn.execute(select(t.regions.c.name).where(t.regions.c.code == signed.role_region)).scalar()
+    return {"region": name or signed.role_region, "office": "office" if "office" in signed.role else "government"}
 
 
 def _step(app: App, n: Any, rows: list) -> tuple[Any, Any]:

@@ -35,7 +35,7 @@ from engine.domain.guards import raise_first
 from engine.domain.lifecycle import CaseModel
 from engine.domain.monitoring import columns as monitoring_columns, period_years
 from engine.domain.record_digests import attrs_digest, notice_digest, text_digest
-from engine.domain.regions import common_ancestor
+from engine.domain.regions import common_ancestor, level_of
 from engine.services import deadlines, handover, steptypes
 from engine.services.context import StepContext, needed_first
 from engine.services.guards import Verdict, can_proceed
@@ -73,6 +73,7 @@ class StepOutcome:
     notice_id: int | None = None
     version: int | None = None       # the case's version after the step (a client's next expect_version)
     kind: str = "household"          # the case's kind: its stages are said in its own words
+    announced: bool = False          # its notice is an announcement (公告), said as one
 
 
 @dataclass
@@ -302,6 +303,8 @@ def _resolve(app: App, cases, procedure: str, step_key: str) -> tuple[WorkflowDe
 
 def _post_notice(app: App, conn: Connection, actor: Actor, procedure: str, step: StepDef, plans: list[_Plan],
                  effective: date) -> int | None:
+    if step.type == "announcement":
+        return _post_announcement(app, conn, actor, procedure, step, plans, effective)
     if step.type != "notice":
         return None
     end, working = _notice_end(app, plans[0], step, effective)
@@ -312,6 +315,19 @@ def _post_notice(app: App, conn: Connection, actor: Actor, procedure: str, step:
         procedure_kind=procedure, step_key=step.key, start_date=effective, end_date=end,
         days_required=plans[0].data["days_required"], posted_by=actor.person_id,
         posted_at=app.clock.now(), working_days=working)).inserted_primary_key[0]
+
+
+def _post_announcement(app: App, conn: Connection, actor: Actor, procedure: str, step: StepDef,
+                       plans: list[_Plan], effective: date) -> int:
+    """公告: the result published, a document kept like a notice (its text as posted, its digest in the
+    log) and listed with the notices, posted where its households are (the lowest region holding them
+    all: a village's list is posted in that village) on the day of the step. It runs no period and takes
+    no objection (engine.domain.facts.announced: no days); the office that issues it is the signer's."""
+    region = common_ancestor(p.case.region_code for p in plans)
+    return conn.execute(insert(t.notices).values(
+        scope=level_of(region), region_code=region, procedure_kind=procedure, step_key=step.key,
+        start_date=effective, end_date=effective, days_required=0, posted_by=actor.person_id,
+        posted_at=app.clock.now(), working_days=False)).inserted_primary_key[0]
 
 
 def _notice_end(app: App, plan: _Plan, step: StepDef, start: date) -> tuple[date, bool]:
@@ -439,7 +455,7 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
         if p.proc_status != "open":
             ended.append({"b_id": proc_id, "status": p.proc_status, "ended_at": now, "outcome_reason": p.reason})
         outcomes.append(StepOutcome(case.id, proc_id, step.key, p.decision, case.stage, p.new_stage,
-                                    p.proc_status, notice_id, kind=case.kind))
+                                    p.proc_status, notice_id, kind=case.kind, announced=step.type == "announcement"))
     if any(p.proc_status == "completed" for p in plans) and plans[0].case.kind == "household":
         for change, p in zip(changes, plans):     # its monitoring and transition period, as its lists read them
             change.values.update(monitoring_columns(p.new_stage, p.case.attrs,

@@ -501,6 +501,31 @@ def household_exit_confirmation(ctx: Ctx, case_id, html_file):
     say(ctx.label("cli.written").format(file=html_file))
 
 
+def _paper_command(name: str, kind: str):
+    """`household NAME CASE --html FILE`: the case's paper of `kind` (engine.reads.paperwork.PAPERS)."""
+    @household.command(name)
+    @case_arg
+    @click.option("--html", "html_file", type=click.Path(dir_okay=False, writable=True), required=True)
+    @pass_ctx
+    def print_paper(ctx: Ctx, case_id, html_file):
+        _paper(ctx, case_id, html_file, kind)
+    return print_paper
+
+
+# the application form (贫困户申请书) filled in from the record, to print and have the applicant sign; the
+# result of the village meeting that appraised the household (民主评议结果), to print and sign
+household_application_form = _paper_command("application-form", "application_form")
+household_appraisal_result = _paper_command("appraisal-result", "appraisal_result")
+
+
+def _paper(ctx: Ctx, case_id: int, html_file: str, kind: str) -> None:
+    """A paper of `kind` (engine.reads.paperwork.PAPERS) written as a page to print (mode 0600)."""
+    from engine.adapters.private_files import write_private
+    from engine.reads.paperwork import printed_paper
+    write_private(html_file, printed_paper(ctx.app(), ctx.actor(), kind, case_id, ctx.lang))
+    say(ctx.label("cli.written").format(file=html_file))
+
+
 @household.command("relative")
 @case_arg
 @click.argument("person_code")

@@ -118,6 +118,8 @@ def words(ctx: Ctx, pairs: list, indent: str) -> None:
 
 def print_traced_notice(ctx: Ctx, n: dict) -> None:
     L = ctx.label
+    if n.get("announcement"):       # 公告: its day, no period
+        return say(ctx.text("trace_announcement", id=n["id"], step=ctx.code_label("step", n["step"]), date=n["start"]))
     say(ctx.text("trace_notice", id=n["id"], step=ctx.code_label("step", n["step"]), start=n["start"], end=n["last"],
                  days=n["days_required"], days_label=L("trace.days_required")))
     for o in n["objections"]:

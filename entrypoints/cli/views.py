@@ -14,7 +14,8 @@ def step_done(ctx: Ctx, procedure: str, step: str, r) -> str:
     moved = shown(r.to_stage != r.from_stage, ctx.text("moved", stage=ctx.stage(r.to_stage, r.kind)))
     return ctx.text("step_done", case=r.case_id, procedure=ctx.label("procedure." + procedure),
                     step=ctx.label("step." + step), decision=ctx.label("decision." + r.decision),
-                    notice=shown(r.notice_id, ctx.text("with_notice", id=r.notice_id)),
+                    notice=shown(r.notice_id, ctx.text("with_announcement" if r.announced else "with_notice",
+                                                       id=r.notice_id)),
                     status=ctx.label("status." + r.procedure_status), moved=moved)
 
 
@@ -168,6 +169,9 @@ def relative_line(ctx: Ctx, r: dict) -> str:
 
 
 def notice_line(ctx: Ctx, n: dict) -> str:
+    if n.get("announcement"):       # 公告: its day, no period
+        return ctx.text("announcement_line", id=n["id"], step=ctx.label("step." + n["step"]), date=n["start"],
+                        scope=ctx.code_label("cli.scope", n["scope"]))
     return ctx.text("notice_line", id=n["id"], step=ctx.label("step." + n["step"]), start=n["start"], end=n["last"],
                     days=n["days_required"], scope=ctx.code_label("cli.scope", n["scope"]))
 
@@ -259,9 +263,14 @@ def next_lines(ctx: Ctx, nxt: dict) -> list[str]:
 
 def print_notice(ctx: Ctx, data: dict, text: str) -> None:
     """A notice's facts (its procedure, period, cases and objections by number) and then its `text`."""
-    say(ctx.text("notice_heading", id=data["id"], procedure=ctx.label("procedure." + data["procedure"]),
-                 step=ctx.label("step." + data["step"]), start=data["start"], end=data["last"],
-                 days=data["days_required"], scope=ctx.code_label("cli.scope", data["scope"]), region=data["region"]))
+    if data.get("announcement"):        # 公告: its day, no period
+        say(ctx.text("announcement_heading", id=data["id"], procedure=ctx.label("procedure." + data["procedure"]),
+                     step=ctx.label("step." + data["step"]), date=data["start"],
+                     scope=ctx.code_label("cli.scope", data["scope"]), region=data.get("region_name") or data["region"]))
+    else:
+        say(ctx.text("notice_heading", id=data["id"], procedure=ctx.label("procedure." + data["procedure"]),
+                     step=ctx.label("step." + data["step"]), start=data["start"], end=data["last"],
+                     days=data["days_required"], scope=ctx.code_label("cli.scope", data["scope"]), region=data["region"]))
     for c in data["cases"]:
         say(ctx.text("notice_case", id=c["id"], title=c["title"]))
     for o in data["objections"]:

@@ -84,6 +84,22 @@ def case_handbook(case_id: int, reader: Reader = Depends(api_user)) -> Any:
         return handbook(reader.core, reader.actor, case_id, reader.lang)
 
 
+@router.get("/cases/{case_id}/application-form", response_model=m.Open,
+            summary="A household's application form from the record (`household application-form`)")
+def case_application_form(case_id: int, reader: Reader = Depends(api_user)) -> Any:
+    from engine.reads.paperwork import application_form
+    with within_reach(case_id):
+        return application_form(reader.core, reader.actor, case_id, reader.lang)
+
+
+@router.get("/cases/{case_id}/appraisal-result", response_model=m.Open,
+            summary="The result of the village meeting that appraised the household (`household appraisal-result`)")
+def case_appraisal_result(case_id: int, reader: Reader = Depends(api_user)) -> Any:
+    from engine.reads.paperwork import appraisal_result
+    with within_reach(case_id):
+        return appraisal_result(reader.core, reader.actor, case_id, reader.lang)
+
+
 @router.get("/cases/{case_id}/next", response_model=m.NextStep, summary="What the case needs next (`case next`)")
 def case_next(case_id: int, as_of: date | None = None, procedure: str | None = None,
               reader: Reader = Depends(api_user)) -> Any:

@@ -142,7 +142,8 @@ def _sign_list(request: Request, code: str, form: dict, files: dict[str, Path], 
     return _result(request, "_bulk_result.html", 200 if outcomes else 409, "web.bulk.result_title",
                    f"/villages/{quote(code)}/list?" + urlencode({"kind": kind, "procedure": procedure, "step": step_key}),
                    groups=groups, done_groups=done_groups, done=len(outcomes), refused=len(result.refused),
-                   notice=notice, procedure=procedure, step=step_key)     # 409: nothing done
+                   notice=notice, procedure=procedure, step=step_key,     # 409: nothing done
+                   announced=any(o.announced for o in outcomes.values()))     # its notice a 公告
 
 
 def _result(request: Request, fragment: str, status: int, title_key: str, back: str, **shown: Any):

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from engine.domain.errors import NotFound
 from engine.reads.handbook import (exit_confirmation, handbook, render_confirmation, render_handbooks,
                                    village_handbooks)
+from engine.reads.paperwork import printed_paper
 from engine.services.exports import record_handbooks
 
 from .access import needs
@@ -39,6 +40,24 @@ def case_exit_confirmation(request: Request, case_id: int, reader: Reader = Depe
         filled = exit_confirmation(reader.core, reader.actor, case_id, reader.lang)
     bar = print_bar(request, f"/cases/{case_id}#ev-household_confirmation", "web.confirmation.back", id=case_id)
     return HTMLResponse(render_confirmation(reader.core, filled, reader.lang, bar=bar))
+
+
+@router.get("/cases/{case_id}/application-form")
+def case_application_form(request: Request, case_id: int, reader: Reader = Depends(needs("signed_in"))):
+    """The household's application form (贫困户申请书) filled in from the record, to print and sign."""
+    return _paper(request, reader, case_id, "application_form")
+
+
+@router.get("/cases/{case_id}/appraisal-result")
+def case_appraisal_result(request: Request, case_id: int, reader: Reader = Depends(needs("signed_in"))):
+    """The result of the village meeting that appraised the household (民主评议结果), to print and sign."""
+    return _paper(request, reader, case_id, "appraisal_result")
+
+
+def _paper(request: Request, reader: Reader, case_id: int, kind: str) -> HTMLResponse:
+    bar = print_bar(request, f"/cases/{case_id}", "web.paperwork.back", id=case_id)
+    with within_reach(case_id, reader):
+        return HTMLResponse(printed_paper(reader.core, reader.actor, kind, case_id, reader.lang, bar=bar))
 
 
 @router.get("/villages/{code}/handbooks")

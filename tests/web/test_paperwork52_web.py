@@ -34,11 +34,11 @@ def test_the_application_form_and_appraisal_result_print_from_the_case_page(worl
             page.set_viewport_size({"width": 360, "height": 740})
             page.goto(f"{url}/cases/{cases[0]}")
             page.click("#application-form-link")
-            assert page.url.endswith(f"/cases/{cases[0]}/application-form")
+            page.wait_for_url(f"**/cases/{cases[0]}/application-form")      # the click's navigation, done
             assert page.evaluate("document.documentElement.scrollWidth") <= 360
             page.goto(f"{url}/cases/{cases[0]}")
             page.click("a[data-appraisal-print]")
-            assert page.url.endswith(f"/cases/{cases[0]}/appraisal-result")
+            page.wait_for_url(f"**/cases/{cases[0]}/appraisal-result")
             assert page.evaluate("document.documentElement.scrollWidth") <= 360
             for path, words in (("application-form", form_words), ("appraisal-result", result_words)):
                 sheets = sheets_of(page, f"{url}/cases/{cases[0]}/{path}")

@@ -64,7 +64,7 @@ def test_my_work_lists_it_for_the_office_saying_whose_it_is(world, world_clients
     shown = deputy.get("/work").text
     waits = shown[shown.index('id="sample-waits"'):]
     assert f'data-case="{case}"' in waits and f"责任人：{OWNER}（县扶贫办主任），我也可登记" in waits
-    assert "已逾期 4 天" in waits and f"/problems/new?finding=wrong_exit&amp;cases={case}" in waits
+    assert "已逾期 4 个工作日" in waits and f"/problems/new?finding=wrong_exit&amp;cases={case}" in waits
     assert "由我负责" in page("cd").get("/work").text
     assert 'id="sample-waits"' not in page("cs").get("/work").text
     deputy.cookies.set("lang", "en")

@@ -322,8 +322,8 @@ def _check_against_workflow(where: str, rule: RuleDef, wf, fail) -> None:
         _check_until(f"{where}.until.{i}", until, rule.kind, wf, steps, fail)
     if rule.start_from:
         _evidence_field(wf, rule.start_from, f"{where}.start_from", fail)
-    if rule.owner == "step_roles" and rule.type not in STEP_OWNED:
-        fail(f"{where}.owner", "step_roles_owner_of")
+    if rule.owner == "step_roles" and rule.type not in STEP_OWNED and not any(tr.enters for tr in rule.when):
+        fail(f"{where}.owner", "step_roles_owner_of")     # a stage's rule a step starts too: as a stage's
 
 
 def _check_trigger(where: str, trig: Trigger, kind: str, wf, steps: dict, fail) -> None:

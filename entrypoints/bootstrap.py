@@ -111,6 +111,7 @@ def plugins() -> Plugins:
                    enqueue_credential_notice=_outbox("enqueue_credential_notice"),
                    enqueue_press=_outbox("enqueue_press"), enqueue_objection=_outbox("enqueue_objection"),
                    enqueue_pairing=_outbox("enqueue_pairing"), enqueue_rejection=_outbox("enqueue_rejection"),
+                   enqueue_handover=_outbox("enqueue_handover"),
                    enqueue_fork=_outbox("enqueue_fork"), enqueue_backup_failed=_outbox("enqueue_backup_failed"))
 
 

@@ -407,6 +407,45 @@ def enqueue_press(app, conn: Connection, m: PressMessage, channels: list, now: d
     return len(rows)
 
 
+HANDOVER_WHY = ("person_deactivated", "role_revoked", "role_granted", "press")
+
+
+def enqueue_handover(app, conn: Connection, m, channels: list, now: datetime) -> int:
+    """Work handed to a new owner (a HandoverMessage), on each of their channels in its language: the
+    work (rule, step), the case (its household's name and village, never an ID number), when it was
+    due and since when it is overdue (the deadline's own days), whom it came from and why, the case's
+    page. Returns how many messages were queued."""
+    from engine.domain.deadline_rules import aware
+    config, d, case = app.config, m.deadline, m.case
+    rows, cache = [], {}
+    for ch in channels:
+        fmt = FORMATS.get(ch.channel, "txt")
+        if (ch.lang, fmt) not in cache:
+            L = lambda key, lang=ch.lang: config.label(key, lang)  # noqa: E731
+            procedure = case.pending_procedure if d.step_key else None
+            context = {
+                "t": translator(config, ch.lang), "owner": m.owner[2], "case": case.id,
+                "title": render_stored(config, case.title, ch.lang), "case_kind": L(f"kind.{case.kind}"),
+                "place": _place(conn, case.region_code, ch.lang), "rule": L(f"rule.{d.rule}"),
+                "procedure": L(f"procedure.{procedure}") if procedure else "",
+                "step": L(f"step.{d.step_key}") if d.step_key else "",
+                "came_from": f"{m.came_from[1]}（{m.came_from[0]}）" if m.came_from and ch.lang == "zh"
+                else f"{m.came_from[1]} ({m.came_from[0]})" if m.came_from else "",
+                "why": L(f"h2.handover.why.{m.why if m.why in HANDOVER_WHY else 'press'}"),
+                "due_on": d.due_on.isoformat(), "days_overdue": m.days_overdue,
+                "overdue_since": _local(app, aware(d.due_at)),
+                "days_unit": L(f"deadline.days.{d.counting}"), "days_unit_one": L(f"deadline.day.{d.counting}"),
+                "at": _local(app, now), "case_url": case_url(case.id), "deadline_id": d.id,
+            }
+            cache[(ch.lang, fmt)] = render("handover", ch.lang, fmt, context)
+        subject, body = cache[(ch.lang, fmt)]
+        rows.append(_row("handover", None, ch, subject, body, f"handover:{d.id}:{m.owner[0]}:{now.isoformat()}:{ch.id}",
+                         now))
+    if rows:
+        conn.execute(insert(t.outbox), rows)
+    return len(rows)
+
+
 def _place(conn: Connection, village: str, lang: str) -> str:
     """A village as people say it: its township's and its own names (梅江镇洋塘村)."""
     return _said_place(_place_names(conn, [village]), village, lang)

@@ -20,7 +20,8 @@ from engine.reads.deadlines import alert_rows, calendar_warnings, deadline_rows
 from engine.services.sweep import sweep
 from engine.services.setup import install_config
 from notifications.contacts import set_channels
-from tests.helpers.deadlines import CST, alerts_of, config_copy, cst, deadlines_of, identified, reach_everyone
+from tests.helpers.deadlines import (CST, alerts_of, awaiting_plan, config_copy, cst, deadlines_of, identified,
+                                    reach_everyone)
 from tests.world import scan_file
 
 
@@ -167,7 +168,7 @@ def test_times_are_converted_to_utc_not_just_labelled(world):
     assert dl.aware(office) == office and dl.aware(office).utcoffset().total_seconds() == 0
     assert dl.aware(office).hour == 1 and dl.aware(datetime(2019, 5, 1, 1, 0)).tzinfo is timezone.utc
     set_channels(world.app, world["admin"], "fs", [("file", "fs", "zh")])
-    identified(world)
+    awaiting_plan(world)
     assert sweep(world.app, now=office).alerts == 4
     with world.app.engine.connect() as conn:
         created = conn.execute(select(t.alerts.c.created_at)).scalars().all()
@@ -183,7 +184,7 @@ def test_an_owner_who_lost_the_post_is_replaced_by_the_post_s_next_holder_not_an
     from tests.world import VILLAGE
     reach_everyone(world)
     set_channels(world.app, world["admin"], "tl", [("file", "tl", "zh")])
-    case = identified(world)[0]
+    case = awaiting_plan(world)[0]
     d = deadlines_of(world, case, rule="assistance_plan")[0]
     assert d.owner_id == world["fs"].person_id
     sweep(world.app, now=cst(2019, 4, 12, 8, 0))                 # the reminder: fs still holds the post
@@ -196,7 +197,8 @@ def test_an_owner_who_lost_the_post_is_replaced_by_the_post_s_next_holder_not_an
     d = deadlines_of(world, case, rule="assistance_plan")[0]
     assert (d.owner_id, d.owner_role) == (None, "first_secretary")
     # found again when the post ended (engine/services/handover.py), not only at the next alert
-    [ended] = d.owner_changes
+    paired, ended = d.owner_changes             # the pairing done: the plan's, fs's; then the post ended
+    assert (paired["to"], paired["reason"]) == (world["fs"].person_id, "step:pairing")
     assert (ended["from"], ended["to"], ended["reason"]) == (world["fs"].person_id, None, "post ended")
     assert dl.aware(datetime.fromisoformat(ended["at"])) == cst(2019, 4, 13, 10, 0)
     grant_role(world.app, world["admin"], "tl", "first_secretary", VILLAGE)    # the post filled: its holder's
@@ -232,7 +234,7 @@ def test_a_deadline_nobody_ever_owned_goes_to_a_holder_of_any_of_the_rule_s_post
     from tests.world import VILLAGE
     for code, role in (("fs", "first_secretary"), ("tl", "resident_team_leader"), ("vs", "village_secretary")):
         revoke_role(world.app, world["admin"], code, role, VILLAGE)
-    case = identified(world)[0]
+    case = awaiting_plan(world)[0]
     d = deadlines_of(world, case, rule="assistance_plan")[0]
     assert d.owner_id is None
     grant_role(world.app, world["admin"], "tm", "resident_team_leader", VILLAGE)
@@ -258,7 +260,7 @@ def test_a_changed_ladder_moves_open_deadlines_even_when_the_next_alert_keeps_it
 
 
 def test_a_level_inserted_into_the_ladder_is_alerted_and_none_is_alerted_twice(world, tmp_path):
-    case = identified(world)[0]
+    case = awaiting_plan(world)[0]
     d = deadlines_of(world, case, rule="assistance_plan")[0]
     assert _sweep_at(world, cst(2019, 4, 12, 8, 0), cst(2019, 4, 15, 8, 0), cst(2019, 4, 18, 8, 0)) == [
         (d.id, -1, ("fs",)), (d.id, 0, ("fs",)), (d.id, 1, ("th", "tsec"))]
@@ -329,7 +331,7 @@ def test_alerts_list_filters_in_the_query_and_stops_at_the_limit(world):
     from pathlib import Path
     set_channels(world.app, world["admin"], "fs", [("file", "fs", "zh")])
     set_channels(world.app, world["admin"], "th", [("file", "th", "zh")])
-    identified(world, 3)
+    awaiting_plan(world, 3)
     sweep(world.app, now=cst(2019, 5, 1, 9, 0))               # 12 alerts: fs, th reachable; tsec, cd, insp not
     dispatch(world.app, NotifySettings(mailbox=Path(world.app.settings.home) / "mailbox"),
              now=cst(2019, 5, 1, 9, 0))

@@ -16,7 +16,7 @@ from engine.services.case_actions import attach_evidence
 from engine.adapters.db import Settings
 from engine.services.sweep import sweep
 from engine.domain.errors import RuleViolation
-from tests.helpers.deadlines import alerts_of, deadlines_of, reach_everyone
+from tests.helpers.deadlines import alerts_of, awaiting_plan, deadlines_of, reach_everyone
 from tests.helpers.deadlines import CST, count, cst, identified  # noqa: F401 (other test modules import them from here)
 
 
@@ -29,7 +29,7 @@ def test_identification_starts_the_assistance_plan_deadline_and_assistance_close
     d = plan[0]
     assert (d.status, d.start_on, d.due_on, d.counting, d.provisional) == \
         ("open", date(2019, 3, 15), date(2019, 4, 14), "calendar", False)
-    assert d.owner_id == world["fs"].person_id and d.owner_role == "first_secretary"
+    assert d.owner_id == world["ts1"].person_id and d.owner_role == "township_staff"   # the pairing's, first
     assert d.rules_version == world.app.policy_version
     assert [e["level"] for e in d.ladder] == [-1, 0, 1, 2, 3]
     assert d.ladder[2]["to"] == ["township_head", "township_secretary"] and d.ladder[4]["to"] == ["inspector"]
@@ -77,7 +77,7 @@ def test_sign_off_waiting_at_the_county_counts_working_days_and_uses_the_county_
 
 def test_the_ladder_on_a_calendar_rule(world):
     reach_everyone(world)
-    case = identified(world)[0]
+    case = awaiting_plan(world)[0]
     d = deadlines_of(world, case, rule="assistance_plan")[0]
     steps = [
         (cst(2019, 4, 12, 7, 59), {}),

@@ -20,7 +20,7 @@ from engine.services.org import NewPerson, add_persons, grant_role
 from engine.services.press import press_deadline
 from engine.services.sweep import sweep
 from notifications.contacts import set_channels
-from tests.helpers.deadlines import cst, deadlines_of, identified, reach_everyone
+from tests.helpers.deadlines import awaiting_plan, cst, deadlines_of, reach_everyone
 from tests.helpers.notifications import cli
 from tests.world import VILLAGE
 
@@ -41,7 +41,7 @@ def _plan_deadline(world):
     """An overdue plan deadline whose every alert was sent (next_level None), owned by fs."""
     reach_everyone(world)
     set_channels(world.app, world["admin"], "tl", [("file", "tl", "zh")])
-    case = identified(world)[0]
+    case = awaiting_plan(world)[0]
     sweep(world.app, now=cst(2019, 7, 1, 8, 0))
     [d] = deadlines_of(world, case, rule="assistance_plan")
     assert d.owner_id == world["fs"].person_id and d.next_level is None

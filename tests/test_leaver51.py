@@ -17,7 +17,7 @@ from engine.services.org import NewPerson, add_persons
 from engine.services.press import press_deadline
 from engine.services.sweep import sweep
 from notifications.contacts import set_channels
-from tests.helpers.deadlines import alerts_of, cst, deadlines_of, identified, reach_everyone
+from tests.helpers.deadlines import alerts_of, awaiting_plan, cst, deadlines_of, reach_everyone
 from tests.world import VILLAGE
 
 
@@ -34,7 +34,7 @@ def _id(world, code: str) -> int:
 def test_a_deadline_whose_post_is_vacant_stays_nobody_s_at_its_alerts_until_a_successor_holds_it(world):
     reach_everyone(world)
     set_channels(world.app, world["admin"], "tl", [("file", "tl", "zh")])
-    case = identified(world)[0]
+    case = awaiting_plan(world)[0]
     [d] = deadlines_of(world, case, rule="assistance_plan")
     assert d.owner_id == world["fs"].person_id and d.next_level == -1      # every alert still to come
     world.on(date(2019, 4, 13))
@@ -63,7 +63,7 @@ def test_a_press_refused_for_a_vacant_post_still_hands_the_deadline_over(world):
     """A deadline left with a person deactivated before stop 50 (behind the engine): the press that
     finds nobody in the post is refused, but the deadline is no longer shown as the leaver's."""
     reach_everyone(world)
-    case = identified(world)[0]
+    case = awaiting_plan(world)[0]
     sweep(world.app, now=cst(2019, 7, 1, 8, 0))
     [d] = deadlines_of(world, case, rule="assistance_plan")
     world.on(date(2019, 7, 2))
@@ -86,7 +86,7 @@ def test_a_press_that_hands_the_deadline_over_says_to_whom(world):
     the press hands the deadline over and presses the post's holder now, saying so."""
     from tests.helpers.notifications import cli
     reach_everyone(world)
-    case = identified(world)[0]
+    case = awaiting_plan(world)[0]
     sweep(world.app, now=cst(2019, 7, 1, 8, 0))
     [d] = deadlines_of(world, case, rule="assistance_plan")
     world.on(date(2019, 7, 2))

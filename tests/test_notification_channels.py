@@ -24,7 +24,7 @@ from engine.services.sweep import sweep
 from notifications.channels import NotifySettings
 from notifications.contacts import set_channels
 from notifications.dispatcher import MAX_ATTEMPTS, dispatch
-from tests.helpers.deadlines import cst, identified
+from tests.helpers.deadlines import awaiting_plan, cst
 from tests.helpers.notifications import (Inbox, OVERDUE, SUPERVISORS, attempts, by_email, cli, free_port,
                                          outbox, smtp_settings)
 from tests.helpers.notifications import smtp  # noqa: F401 (pytest fixtures)
@@ -78,7 +78,7 @@ def test_smtp_password_is_never_stored_or_shown(world):
 def test_alerts_list_filters_mine_level_status_region_and_json(world, smtp):
     from tests.world import VILLAGE2
     by_email(world)
-    identified(world, 2)
+    awaiting_plan(world, 2)
     sweep(world.app, now=OVERDUE)
     dispatch(world.app, smtp_settings(smtp.port, Path(world.app.settings.home)), now=OVERDUE)
     every = json.loads(cli(world, "insp", "alerts", "list", "--json").out)
@@ -100,7 +100,7 @@ def test_alerts_list_filters_mine_level_status_region_and_json(world, smtp):
 
 def test_alerts_sweep_and_dispatch_from_the_command_line(world, tmp_path):
     set_channels(world.app, world["admin"], "fs", [("file", "fs", "zh")])
-    identified(world)
+    awaiting_plan(world)
     refused = cli(world, "fs", "alerts", "sweep", "--now", "2019-05-01T09:00")
     assert refused.code == 1                           # another time: administrators only
     swept = cli(world, "admin", "alerts", "sweep", "--now", "2019-05-01T09:00", "--json")
@@ -121,7 +121,7 @@ def test_alerts_sweep_and_dispatch_from_the_command_line(world, tmp_path):
 
 
 def test_jobs_run_by_hand_are_for_administrators_and_dispatch_exits_1_when_nothing_gets_through(world, monkeypatch):
-    identified(world)
+    awaiting_plan(world)
     for job in ("sweep", "dispatch", "digest"):
         refused = cli(world, "fs", "alerts", job)
         assert refused.code == 1 and "管理员" in refused.err, (job, refused.err)
@@ -137,7 +137,7 @@ def test_the_daily_digest_goes_to_each_supervisor_once_a_day(world):
     from engine.services.sweep import digest
     for code in ("th", "tsec", "cd", "insp", "ts1"):
         set_channels(world.app, world["admin"], code, [("file", code, "zh")])
-    identified(world, 3)
+    awaiting_plan(world, 3)
     first = digest(world.app, now=cst(2019, 5, 1, 8, 0))
     assert first == {"supervisors": 4, "messages": 4, "unreachable": []}     # ts1 is no supervisor
     assert digest(world.app, now=cst(2019, 5, 1, 15, 0))["messages"] == 0
@@ -153,7 +153,7 @@ def test_the_daily_digest_carries_the_latest_signed_head(world):
     from engine.reads.audit_verify import seal
     from engine.services.sweep import digest
     set_channels(world.app, world["admin"], "insp", [("file", "insp", "zh")])
-    identified(world, 2)
+    awaiting_plan(world, 2)
     seal(world.app, world["admin"])
     head = signed_head(world.app)
     assert digest(world.app, now=cst(2019, 5, 1, 8, 0))["messages"] == 1
@@ -188,7 +188,7 @@ def test_starttls_checks_the_servers_certificate(world, tmp_path):
     controller.start()
     try:
         by_email(world, ("fs",))
-        identified(world)
+        awaiting_plan(world)
         sweep(world.app, now=OVERDUE)
         settings = replace(smtp_settings(port, Path(world.app.settings.home)), smtp_security="starttls")
         untrusted = dispatch(world.app, settings, now=OVERDUE)
@@ -276,7 +276,7 @@ def by_file(world, codes=SUPERVISORS) -> None:
 def test_a_slow_channel_cannot_make_the_batch_lapse_into_another_dispatchers_hands(world, monkeypatch):
     import notifications.dispatcher as dispatcher
     by_file(world)
-    identified(world)
+    awaiting_plan(world)
     world.clock.at = OVERDUE
     sweep(world.app)
     slow = FakeChannel(world, minutes=4)            # each message takes 4 of the lease's 5 minutes
@@ -293,7 +293,7 @@ def test_a_slow_channel_cannot_make_the_batch_lapse_into_another_dispatchers_han
 def test_a_channel_found_down_is_not_tried_again_for_the_rest_of_the_batch(world, smtp):
     by_email(world, ("fs", "th", "tsec"))
     by_file(world, ("cd",))
-    identified(world)
+    awaiting_plan(world)
     sweep(world.app, now=OVERDUE)
     home, port = Path(world.app.settings.home), free_port()      # nothing listens there
     down = dispatch(world.app, smtp_settings(port, home), now=OVERDUE)
@@ -313,7 +313,7 @@ def test_a_channel_found_down_is_not_tried_again_for_the_rest_of_the_batch(world
 def test_any_error_a_channel_raises_is_a_recorded_failed_attempt(world, monkeypatch):
     import notifications.dispatcher as dispatcher
     by_file(world, ("fs", "th"))
-    identified(world)
+    awaiting_plan(world)
     sweep(world.app, now=OVERDUE)
     broken = FakeChannel(world, error=RuntimeError("template bug"))
     monkeypatch.setattr(dispatcher, "open_channels", lambda settings: {"file": broken})
@@ -329,7 +329,7 @@ def test_any_error_a_channel_raises_is_a_recorded_failed_attempt(world, monkeypa
 def test_a_message_interrupted_on_its_last_attempt_fails_instead_of_being_sent_again(world, monkeypatch):
     import notifications.dispatcher as dispatcher
     by_file(world, ("fs",))
-    identified(world)
+    awaiting_plan(world)
     sweep(world.app, now=OVERDUE)
     with world.app.transaction() as conn:   # being sent for the 8th time by a dispatcher that died
         conn.execute(t.outbox.update().values(status="sending", attempts=MAX_ATTEMPTS - 1, claimed_by="gone:1:x",
@@ -362,7 +362,7 @@ def test_days_overdue_are_office_days_in_the_rules_own_counting(world):
 def test_an_owner_alert_on_the_due_date_says_it_is_due_today(world):
     from engine.services.sweep import CASES
     from notifications.outbox import AlertMessage, alert_context, render
-    case = identified(world)[0]
+    case = awaiting_plan(world)[0]
     with world.app.engine.connect() as conn:
         d = conn.execute(select(t.deadlines).where(t.deadlines.c.case_id == case,
                                                    t.deadlines.c.rule == "assistance_plan")).one()
@@ -390,7 +390,7 @@ def test_two_digests_at_once_write_each_message_once(world, monkeypatch):
     if world.app.engine.dialect.name != "postgresql":
         pytest.skip("on SQLite a digest takes the write lock first: two cannot interleave")
     by_file(world, ("th", "tsec", "cd", "insp"))
-    identified(world, 2)
+    awaiting_plan(world, 2)
     real, barrier = outbox_module.channels_of, threading.Barrier(2, timeout=30)
 
     def both_have_looked(conn, ids):      # each has found no digest of the day before either writes
@@ -423,7 +423,7 @@ def test_two_digests_at_once_write_each_message_once(world, monkeypatch):
 
 def test_command_summaries_speak_chinese_by_default_and_english_on_request(world):
     set_channels(world.app, world["admin"], "fs", [("file", "fs", "zh")])
-    identified(world)
+    awaiting_plan(world)
     swept = cli(world, "admin", "alerts", "sweep", "--now", "2019-05-01T09:00")
     assert swept.code == 0 and swept.out.startswith("已生成提醒 4 条"), swept.out
     sent = cli(world, "admin", "--lang", "en", "alerts", "dispatch", "--now", "2019-05-01T09:00")

@@ -31,7 +31,7 @@ from engine.services.sweep import sweep
 from notifications.channels import NotifySettings
 from notifications.contacts import set_channels
 from notifications.dispatcher import MAX_ATTEMPTS, dispatch
-from tests.helpers.deadlines import identified
+from tests.helpers.deadlines import awaiting_plan
 from tests.helpers.notifications import (Inbox, OVERDUE, SUPERVISORS, attempts, by_email, free_port, outbox,
                                          smtp_settings)
 from tests.helpers.notifications import smtp  # noqa: F401 (pytest fixtures)
@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_alerts_reach_people_through_a_real_smtp_server(world, smtp):
     by_email(world)
-    identified(world)
+    awaiting_plan(world)
     queued = sweep(world.app, now=OVERDUE)
     assert (queued.alerts, queued.messages) == (4, 5)
     result = dispatch(world.app, smtp_settings(smtp.port, Path(world.app.settings.home)), now=OVERDUE)
@@ -56,7 +56,7 @@ def test_alerts_reach_people_through_a_real_smtp_server(world, smtp):
     assert got["insp@example.cn"]["Subject"].startswith("【逾期升级·第3级】")
     body = got["th@example.cn"].get_content()
     for expected in ("已逾期 17 天", "自 2019-04-15 00:00 起", "责任人：first_secretary-fs（fs）",
-                     "第 1 级，发给 乡镇长、乡镇党委书记", "案件尚需：结对帮扶 / 确定帮扶责任人", "2019-04-14"):
+                     "第 1 级，发给 乡镇长、乡镇党委书记", "案件尚需：结对帮扶 / 制定帮扶计划", "2019-04-14"):
         assert expected in body, expected
     # swept as a backlog (level 3 reached at once): the next level's time is gone, said so, not a past
     # date to beat; and the case's page to open
@@ -71,7 +71,7 @@ def test_alerts_reach_people_through_a_real_smtp_server(world, smtp):
 
 def test_english_messages_for_people_who_want_them(world, smtp):
     by_email(world, ("th",), lang="en")
-    identified(world)
+    awaiting_plan(world)
     sweep(world.app, now=OVERDUE)
     dispatch(world.app, smtp_settings(smtp.port, Path(world.app.settings.home)), now=OVERDUE)
     [m] = smtp.messages
@@ -79,13 +79,13 @@ def test_english_messages_for_people_who_want_them(world, smtp):
     body = m.get_content()
     for expected in ("overdue for 17 days (since 2019-04-15 00:00)", "Owner: first_secretary-fs (fs)",
                      "Escalation level 1: sent to Township head, Township Party secretary",
-                     "The case still needs: assistance / pairing cadres"):
+                     "The case still needs: assistance / assistance plan"):
         assert expected in body, expected
 
 
 def test_a_message_waits_while_the_server_is_down_and_is_delivered_when_it_is_back(world):
     by_email(world, ("fs",))
-    identified(world)
+    awaiting_plan(world)
     sweep(world.app, now=OVERDUE)
     port = free_port()          # nothing listens there yet
     home = Path(world.app.settings.home)
@@ -110,7 +110,7 @@ def test_a_message_waits_while_the_server_is_down_and_is_delivered_when_it_is_ba
 
 def test_a_channel_down_for_good_fails_after_the_last_attempt(world):
     by_email(world, ("fs",))
-    identified(world)
+    awaiting_plan(world)
     sweep(world.app, now=OVERDUE)
     home, port, now = Path(world.app.settings.home), free_port(), OVERDUE
     for _ in range(MAX_ATTEMPTS):
@@ -124,7 +124,7 @@ def test_a_channel_down_for_good_fails_after_the_last_attempt(world):
 def test_a_permanent_refusal_fails_at_once_and_shows_in_alerts_list_failed(world, smtp):
     set_channels(world.app, world["admin"], "fs", [("email", "nobody@example.cn", "zh")])
     by_email(world, ("th", "tsec"))
-    identified(world)
+    awaiting_plan(world)
     sweep(world.app, now=OVERDUE)
     result = dispatch(world.app, smtp_settings(smtp.port, Path(world.app.settings.home)), now=OVERDUE)
     assert (result.delivered, result.failed) == (2, 1)
@@ -198,7 +198,7 @@ def test_wecom_and_dingtalk_group_robots_get_their_json(world, robots):
     set_channels(world.app, world["admin"], "th", [("wecom", "meijiang/13800001111", "zh")])
     set_channels(world.app, world["admin"], "tsec", [("wecom", "plain", "zh")])
     set_channels(world.app, world["admin"], "cd", [("dingtalk", "county/13900002222", "zh")])
-    identified(world)
+    awaiting_plan(world)
     sweep(world.app, now=OVERDUE)
     result = dispatch(world.app, robot_settings(robots, Path(world.app.settings.home)), now=OVERDUE)
     assert result.delivered == 3
@@ -222,7 +222,7 @@ def test_wecom_and_dingtalk_group_robots_get_their_json(world, robots):
 def test_robot_errors_are_retried_or_failed_and_never_show_the_key(world, robots):
     set_channels(world.app, world["admin"], "th", [("wecom", "meijiang", "zh")])
     set_channels(world.app, world["admin"], "cd", [("dingtalk", "county", "zh")])
-    identified(world)
+    awaiting_plan(world)
     sweep(world.app, now=OVERDUE)
     robots.answers = [(200, {"errcode": 45009, "errmsg": "api freq out of limit"}),
                       (200, {"errcode": 310000, "errmsg": "keywords not in content"})]
@@ -243,7 +243,7 @@ def test_robot_errors_are_retried_or_failed_and_never_show_the_key(world, robots
 
 def test_a_dispatcher_killed_mid_batch_and_run_again_delivers_every_message_exactly_once(world, smtp):
     by_email(world)
-    identified(world, 3)
+    awaiting_plan(world, 3)
     sweep(world.app, now=OVERDUE)
     total = len(outbox(world))
     assert total == 15

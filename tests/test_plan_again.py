@@ -73,13 +73,15 @@ def test_a_household_back_in_poverty_needs_a_new_plan_before_it_may_be_proposed_
     # A new plan proposed and rejected: still needed, the deadline still open.
     world.on(date(2020, 3, 20))
     world.step("fs", "plan_revision", "plan", case, measures=(("health", "大病救助"),))
+    # the plan made, its approval is the township's: the deadline is theirs (no longer fs's, who signed it)
+    assert plan_deadlines(world, case) == [("open", "2020-04-09", "township_staff", "")]
     world.step("th", "plan_revision", "plan_approval", case, decision="reject", reason="措施不足")
     assert next_for(world.app, world["fs"], case)["next"]["procedure"] == "plan_revision"
-    assert plan_deadlines(world, case)[0][0] == "open"
+    assert plan_deadlines(world, case) == [("open", "2020-04-09", "first_secretary", "")]   # the village's again
     # Approved: the deadline is done, the exit is what comes next again.
     world.step("fs", "plan_revision", "plan", case, measures=(("health", "大病救助"), ("employment", "公益性岗位")))
     world.step("th", "plan_revision", "plan_approval", case, decision="approve")
-    assert plan_deadlines(world, case) == [("done", "2020-04-09", "first_secretary", "step:plan_approval")]
+    assert plan_deadlines(world, case) == [("done", "2020-04-09", "township_staff", "step:plan_approval")]
     after = next_for(world.app, world["insp"], case)
     assert after["next"]["procedure"] == "exit" and "needed" not in after
     assert pending(world, case) == ("exit", "proposal")

@@ -19,14 +19,14 @@ from engine.services.accounts import activate_all
 from engine.services.org import NewPerson, add_persons, authenticate
 from engine.services.press import press_deadline
 from notifications.contacts import set_channels
-from tests.helpers.deadlines import deadlines_of, identified
+from tests.helpers.deadlines import awaiting_plan, deadlines_of
 from tests.test_inspection_reading import jingzhun
 from tests.world import TOWNSHIP, TOWNSHIP2, member_ids
 
 
 def overdue_plan(world) -> tuple[int, int]:
     """A household's assistance plan (owner: the first secretary `fs`), overdue: (case, deadline)."""
-    case = identified(world)[0]
+    case = awaiting_plan(world)[0]
     [d] = deadlines_of(world, case, rule="assistance_plan")
     world.on(date(2019, 4, 20))          # due 2019-04-14
     return case, d.id
@@ -62,7 +62,7 @@ def test_a_press_is_recorded_and_sent_over_each_channel_of_the_owner_with_the_no
     assert not any(i in r.body or i in r.subject for r in rows for i in ids)
     [event] = pressed_events(world)
     assert event.case_id is None and event.person_code == "th" and event.role == "township_head"
-    assert event.detail == {"deadline": deadline, "case": case, "rule": "assistance_plan", "step": "pairing",
+    assert event.detail == {"deadline": deadline, "case": case, "rule": "assistance_plan", "step": "plan",
                             "owner": "fs", "note": "请本周内完成一户一策"}
 
 
@@ -124,7 +124,8 @@ def test_a_closed_deadline_is_not_pressed_and_a_note_is_a_person_s_words(world):
     with pytest.raises(BadInput) as refused:
         press_deadline(world.app, world["th"], deadline, '{"key": "msg.case.unknown", "params": {"case": 1}}')
     assert refused.value.code == "input.engine_text"
-    world.assist(case)                       # the plan is made: the deadline is done
+    world.step("fs", "assistance", "plan", case, measures=(("industry", "种植脐橙"),))   # the plan made and
+    world.step("th", "assistance", "plan_approval", case, decision="approve")          # approved: it is done
     with pytest.raises(RuleViolation) as refused:
         press_deadline(world.app, world["th"], deadline)
     assert refused.value.code == "press.closed" and pressed_events(world) == []

@@ -71,7 +71,8 @@ def test_open_objection_upheld_rejects_the_procedure_and_case_keeps_its_stage(wo
     # its deadlines end with it (they stayed open, and overdue, until the next sweep)
     assert waiting and set(still) == {("cancelled", "procedure rejected")}
     row = case_row(world, case)
-    assert (row.stage, row.open_procedure_id, row.pending_step) == ("candidate", None, "application")
+    # not included (stop 52): it waits for nothing, on nobody's list of work; it may apply again
+    assert (row.stage, row.open_procedure_id, row.pending_step) == ("candidate", None, None)
     # The rejected procedure is over: its next step is refused, and a new identification starts afresh.
     assert_refused(world, RuleViolation, "step.order",
                    lambda: world.step("ts1", "identification", "township_review", case, decision="approve"),
@@ -81,16 +82,16 @@ def test_open_objection_upheld_rejects_the_procedure_and_case_keeps_its_stage(wo
 
 
 def test_an_objection_upheld_is_answered_for_by_the_post_that_ruled_on_it(world):
-    """The case it sends back is on the list of the office that ruled (the township's here, the county's
-    there), with who ruled in which post, and the ruling as the reason."""
-    from engine.reads.rejected import returned_by_my_posts
+    """The household it turns down is not included (stop 52): on no office's list of cases sent back to be
+    put right, its rejection names who ruled in which post, and the ruling as the reason."""
+    from engine.reads.rejected import last_rejections, returned_by_my_posts
     by_township, by_county = world.household(), world.household()
     ruled = {case: _objection_during_first_notice(world, case) for case in (by_township, by_county)}
     resolve_objection(world.app, world["th"], ruled[by_township], upheld=True, reason="确有轿车")
     resolve_objection(world.app, world["cs"], ruled[by_county], upheld=True, reason="县里复核属实")
-    township = {c["id"]: c["rejected"] for c in returned_by_my_posts(world.app, world["ts1"])}
-    county = {c["id"]: c["rejected"] for c in returned_by_my_posts(world.app, world["cd"], "en")}
-    assert set(township) == {by_township} and set(county) == {by_county}
+    assert returned_by_my_posts(world.app, world["ts1"]) == returned_by_my_posts(world.app, world["cd"]) == []
+    township = last_rejections(world.app, [by_township])
+    county = last_rejections(world.app, [by_county], "en")
     assert (township[by_township]["person"], township[by_township]["role"], township[by_township]["step"]) == \
         (world["th"].code, "township_head", "first_notice")
     assert township[by_township]["reason"] == f"异议 #{ruled[by_township]} 成立：确有轿车"

@@ -19,6 +19,7 @@ from entrypoints import scheduler as jobs
 from engine.adapters import tables as t
 from engine.domain.errors import AuthError
 from notifications.contacts import set_channels
+from tests.helpers.deadlines import awaiting_plan
 from tests.test_deadlines import CST, count, cst, identified
 from tests.test_notifications import cli
 
@@ -93,7 +94,7 @@ def test_without_an_administrator_the_process_holding_the_keys_seals_and_a_non_a
 def test_the_jobs_do_their_work_as_of_the_apps_clock(world, started):
     set_channels(world.app, world["admin"], "fs", [("file", "fs", "zh")])
     set_channels(world.app, world["admin"], "th", [("file", "th", "zh")])
-    identified(world)
+    awaiting_plan(world)                                            # fs's plan, due 2019-04-14
     started()
     world.clock.at = cst(2019, 4, 12, 9, 0)
     assert jobs.job_overdue_sweep()["alerts"] == 0

@@ -201,6 +201,15 @@ def compiled(config: Config) -> Rules | None:
     return found[1]
 
 
+def overdue_by(config: Config, due_on: date, today: date, counting: str) -> int:
+    """Days `today` is past `due_on`, in the deadline's own kind of days (`counting`: calendar or
+    working), 0 when not past: the one figure a mail, the overdue page and /work give, the unit named."""
+    rules = compiled(config)
+    if rules is None or counting == "calendar":
+        return max(0, (today - due_on).days)
+    return max(0, rules.calendar.days_between(due_on, today, counting)[0])
+
+
 def basis_of(rule: RuleDef, level: str | None = None) -> str:
     from config.deadlines import DaysParam, DueOn     # with the models: not for a read's start-up
     if isinstance(rule.days, int):

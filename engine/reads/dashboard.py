@@ -15,7 +15,7 @@ from sqlalchemy import String, and_, bindparam, case, extract, func, literal_col
 from sqlalchemy.sql import ColumnElement
 
 from engine.adapters import tables as t
-from engine.domain.deadline_rules import aware, month_spans, office_span, reached
+from engine.domain.deadline_rules import aware, month_spans, office_span, overdue_by, reached
 from engine.domain.errors import BadInput, Codes
 from engine.domain.regions import level_of
 from engine.reads.deadlines import after_cursor, due_cursor
@@ -185,7 +185,7 @@ def overdue_matching(query, where: OverdueFilter):
 
 _TOP_ALERT = t.alerts.alias("top_alert")
 _PAGE = (select(d.id, d.case_id, d.rule, d.step_key, d.subject, d.region_code, d.owner_role, d.due_on, d.due_at,
-                d.provisional, d.ladder, c.title, t.persons.c.code.label("owner"), t.persons.c.name.label("owner_name"),
+                d.counting, d.provisional, d.ladder, c.title, t.persons.c.code.label("owner"), t.persons.c.name.label("owner_name"),
                 _TOP.c.top.label("rung"), _TOP_ALERT.c.rung.label("rung_key"))
          .select_from(t.deadlines.join(t.cases, t.cases.c.id == d.case_id)
                       .outerjoin(t.persons, t.persons.c.id == d.owner_id)
@@ -207,22 +207,24 @@ def overdue_page(app, actor, where: OverdueFilter, after: str | None = None,
         rows, total = _read(app, conn, q), _read(app, conn, total_q)[0][0]
         more = len(rows) > limit
         rows = rows[:limit]
-        pressed = presses_of(conn, [(r.id, r.region_code) for r in rows], actor.person_id)
+        pressed = presses_of(conn, [(r.id, r.region_code) for r in rows], actor.person_id,
+                             {r.id: r.owner for r in rows})
     now = app.clock.now()
 
     def row(r) -> dict[str, Any]:
         times, last, mine = pressed.get(r.id, (0, None, None))
         # pressed by the reader today: a second press would be refused, so none is offered
-        return {**_overdue_row(r, today), "pressed": times, "pressed_at": last,
+        return {**_overdue_row(app, r, today), "pressed": times, "pressed_at": last,
                 "pressed_by_me_today": mine if pressed_today(app, mine, now) else None}
     return {"rows": [row(r) for r in rows], "total": total,
             "next": due_cursor(rows[-1]) if more else None}
 
 
-def _overdue_row(r, today: date) -> dict[str, Any]:
+def _overdue_row(app, r, today: date) -> dict[str, Any]:
     return {"id": r.id, "case": r.case_id, "title": r.title, "rule": r.rule, "step": r.step_key,
             "subject": r.subject or None, "region": r.region_code, "unit": r.owner_role, "owner": r.owner,
-            "owner_name": r.owner_name, "due_on": r.due_on, "days": (today - r.due_on).days,
+            "owner_name": r.owner_name, "due_on": r.due_on, "days": overdue_by(app.config, r.due_on, today, r.counting),
+            "counting": r.counting,
             "rung": r.rung, "rung_to": reached(r.ladder, r.rung_key), "provisional": bool(r.provisional)}
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from config import Config
 from config.deadlines import DaysParam
 from engine.adapters import tables as t
-from engine.domain.deadline_rules import aware, compiled
+from engine.domain.deadline_rules import aware, compiled, overdue_by
 from engine.domain.errors import BadInput, Codes, render_stored, render_text
 from engine.reads.case_lists import within
 from engine.services.org import require_reader
@@ -96,17 +96,20 @@ def after_cursor(cursor: str | None) -> list:
     return [or_(d.due_at > due, and_(d.due_at == due, d.id > last))]
 
 
-def earliest_due(app, case_ids: Sequence[int]) -> dict[int, tuple[date, str]]:
+def earliest_due(app, case_ids: Sequence[int]) -> dict[int, tuple[date, str, int, str]]:
     """The earliest due date of each case's open deadlines, with that deadline's rule (a page of "my
-    work": its cases' index; the rule says which time limit it is)."""
+    work": its cases' index; the rule says which time limit it is), the days it is overdue (0: not yet)
+    and their kind (`counting`: calendar or working days, the deadline's own, as its mail says them)."""
     if not case_ids:
         return {}
     d = t.deadlines.c
-    found: dict[int, tuple[date, str]] = {}
+    today = app.clock.today()
+    found: dict[int, tuple[date, str, int, str]] = {}
     with app.engine.connect() as conn:       # a page's cases' few open deadlines, the earliest kept
-        for case_id, due_on, rule in conn.execute(select(d.case_id, d.due_on, d.rule).where(
+        for case_id, due_on, rule, counting in conn.execute(select(d.case_id, d.due_on, d.rule, d.counting).where(
                 d.case_id.in_(list(case_ids)), d.status == "open").order_by(d.case_id, d.due_on, d.id)):
-            found.setdefault(case_id, (due_on, rule))
+            if case_id not in found:
+                found[case_id] = (due_on, rule, overdue_by(app.config, due_on, today, counting), counting)
     return found
 
 

@@ -14,7 +14,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.one_of import one_of
 from engine.domain.auth import Actor
-from engine.domain.deadline_rules import compiled
+from engine.domain.deadline_rules import compiled, overdue_by
 from engine.domain.errors import JingzhunError
 from engine.reads.case_lists import within
 
@@ -59,7 +59,7 @@ def registrations_due(app: App, actor: Actor, limit: int = SHOWN) -> list[dict[s
         return []
     d, p = t.deadlines.c, t.persons.c
     with app.engine.connect() as conn:
-        rows = conn.execute(select(d.case_id, d.due_on, d.rule, d.owner_id, d.owner_role, p.code, p.name,
+        rows = conn.execute(select(d.case_id, d.due_on, d.rule, d.counting, d.owner_id, d.owner_role, p.code, p.name,
                                    t.cases.c.title, t.cases.c.region_code, t.cases.c.kind, t.cases.c.stage)
                             .join(t.cases, t.cases.c.id == d.case_id)
                             .outerjoin(t.persons, t.persons.c.id == d.owner_id)
@@ -75,6 +75,7 @@ def registrations_due(app: App, actor: Actor, limit: int = SHOWN) -> list[dict[s
                 if draw_id not in draws[case_id]:
                     draws[case_id].append(draw_id)
     return [{"case": r.case_id, "title": r.title, "region": r.region_code, "kind": r.kind, "stage": r.stage,
-             "due_on": r.due_on, "rule": r.rule,
+             "due_on": r.due_on, "rule": r.rule, "counting": r.counting,
+             "overdue_days": overdue_by(app.config, r.due_on, app.clock.today(), r.counting),
              "owner": r.code, "owner_name": r.name, "owner_role": r.owner_role,
              "mine": r.owner_id == actor.person_id, "draws": draws.get(r.case_id, [])} for r in rows]

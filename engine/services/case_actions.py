@@ -29,7 +29,7 @@ from engine.adapters.uow import judged_again, judged_again_when_lost
 from engine.services.context import workflow_roles
 from engine.services.deadlines import (after_objection, after_objection_ruled, after_procedure_ended,
                                       after_procedure_rejected, after_risk_visit, after_steps_voided)
-from engine.services.procedures import pending_for_case
+from engine.services.procedures import pending_after_end
 
 
 def signing_roles(app: App) -> list[str]:
@@ -502,7 +502,7 @@ def _resolve(app: App, actor: Actor, objection_id: int, upheld: bool, reason: st
                 t.procedures.c.id == link, t.procedures.c.status == "open").values(
                 status="rejected", ended_at=now, outcome_reason=outcome)).rowcount)
             if rejected:
-                pending = pending_for_case(app, app.config.workflows[case.kind], case, case.stage, conn)
+                pending = pending_after_end(app, app.config.workflows[case.kind], case, case.stage, "rejected", conn)
                 after_procedure_rejected(conn, case.id, link, now)
                 after_procedure_ended(app, conn, case, now)     # a sample check's wrong exit waiting on it
                 _tell_upheld(app, conn, actor, case, open_proc, obj.notice_id, link, assignment.role, outcome, now)

@@ -719,7 +719,9 @@ def _follow(work: _Work, kind_rules: dict[str, RuleDef], m: _Moment) -> list[_Dr
             continue        # as a stage's started by a step too (a new plan: its plan, then its approval)
         if d.type not in ("procedure", "stage", "step"):
             continue
-        owner = ("roles", tuple(nxt.roles), frozenset(participants(m.p))) if rule.owner == "step_roles" else ()
+        # a procedure rejected starts again: who signed it before may sign the new one
+        signed = frozenset() if m.o.procedure_status == "rejected" else frozenset(participants(m.p))
+        owner = ("roles", tuple(nxt.roles), signed) if rule.owner == "step_roles" else ()
         found.append(m.draft(d.rule, rule, d.start_on, d.basis, d.procedure_id, nxt.key, d.subject, owner=owner,
                              adopts=d, reason=f"step:{m.step.key}"))
     return found
@@ -732,7 +734,10 @@ def _on_step(m: _Moment, name: str, rule: RuleDef, trig) -> list[_Draft]:
     # A stage's rule a step starts too (a new plan once monitored): it waits for the first step of the
     # procedure its `until` names, as when the case enters the stage (_on_enters)
     awaited = awaited_procedure(m.workflow, rule, m.o.to_stage) if any(tr.enters for tr in rule.when) else None
-    step_key = m.workflow.procedures[awaited].steps[0].key if awaited else None
+    first = m.workflow.procedures[awaited].steps[0] if awaited else None
+    step_key = first.key if first else None
+    if rule.owner == "step_roles":       # owned by who may do the step it waits for, as a stage's
+        owned = ("roles", tuple(first.roles), frozenset()) if first else ()
     found = []
     for item in (p.data.get(trig.items) or [] if trig.items else [None]):
         subject = str(item.get("name", "")) if isinstance(item, dict) else ""
@@ -740,7 +745,8 @@ def _on_step(m: _Moment, name: str, rule: RuleDef, trig) -> list[_Draft]:
         if isinstance(rule.due, DueOn) and rule.due.field and given is None:
             continue
         found.append(m.draft(name, rule, m.effective, basis_of(rule), subject=subject, given_due=given,
-                             owner=owner_spec(rule, p, item), step_key=step_key))
+                             owner=owned if rule.owner == "step_roles" else owner_spec(rule, p, item),
+                             step_key=step_key))
     return found
 
 

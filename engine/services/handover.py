@@ -20,8 +20,9 @@ from typing import Any, Sequence
 from sqlalchemy import select
 
 from engine.adapters import tables as t
-from engine.domain.deadline_rules import aware, compiled
+from engine.domain.deadline_rules import aware, compiled, office_zone, overdue_by
 from engine.domain.regions import prefix
+from engine.services.plugins import HandoverMessage
 from engine.services.sweep import CASES, NO_OWNER_IN_OFFICE, refind_owners
 
 ACTION = "deadlines_handed_over"
@@ -67,7 +68,33 @@ def hand_over(app, uow, actor, role: str | None, region: str, why: str, rows: Se
                "to": codes.get(c["b_owner"]), "role": c["b_role"]} for c in changed]
     uow.append_org_event(actor, ACTION, role, region, why=why, **detail,
                          handed=[[h["deadline"], h["case"], h["from"], h["to"], h["role"]] for h in handed])
+    _tell_new_owners(app, conn, {r.id: r for r in rows}, cases, before, changed, why, now)
     return handed
+
+
+def _tell_new_owners(app, conn, rows: dict, cases: dict, before: dict[int, int | None], changed: list[dict],
+                     why: str, now: datetime) -> None:
+    """Each new owner is told at once, on their channels, in their language, of the work handed to them:
+    what, which case, due or since when overdue, whom it came from and why. Their ladder's levels may all
+    have been sent already (no sweep would ever tell them), and a press went to who held it before."""
+    owners = sorted({c["b_owner"] for c in changed if c["b_owner"] is not None})
+    if not owners:
+        return
+    ids = sorted(set(owners) | {i for i in before.values() if i is not None})
+    people = {r.id: r for r in conn.execute(select(t.persons.c.id, t.persons.c.code, t.persons.c.name)
+                                            .where(t.persons.c.id.in_(ids)))}
+    channels = app.plugins.channels_of(conn, owners)
+    today = now.astimezone(office_zone(app.config)).date()
+    for c in changed:
+        owner = people.get(c["b_owner"])
+        if owner is None or not channels.get(owner.id):
+            continue
+        d = rows[c["b_id"]]
+        came = people.get(before[d.id])
+        app.plugins.enqueue_handover(app, conn, HandoverMessage(
+            deadline=d, case=cases[d.case_id], owner=(owner.id, owner.code, owner.name),
+            came_from=(came.code, came.name) if came is not None else None, why=why,
+            days_overdue=overdue_by(app.config, d.due_on, today, d.counting)), channels[owner.id], now)
 
 
 def _plain(row) -> SimpleNamespace:

@@ -72,6 +72,19 @@ class RejectionMessage:
     recipients: list         # [person id], each once
 
 
+@dataclass
+class HandoverMessage:
+    """An open deadline handed to a new owner (its owner left, lost the post, or a post was filled), to
+    tell the new owner what they now hold: the work, the case, when it is due or since when overdue,
+    and whom it came from."""
+    deadline: Any            # the deadlines row (its new owner)
+    case: Any                # the case row (id, kind, title, region_code, pending_*)
+    owner: tuple             # (person id, code, name) of the new owner
+    came_from: tuple | None  # (code, name) of the owner before (None: nobody owned it)
+    why: str                 # person_deactivated, role_revoked, role_granted, press
+    days_overdue: int        # in the deadline's own days (0: not yet)
+
+
 def _no_references(config) -> None:
     return None
 
@@ -118,6 +131,8 @@ class Plugins:
     # (app, conn, [RejectionMessage], {person id: [channel rows]}, now) -> messages queued: a procedure
     # rejected, to those who did its earlier steps and the household's pairing cadres
     enqueue_rejection: Callable[..., int] = _no_notice
+    # (app, conn, HandoverMessage, [channel rows], now) -> messages queued: work handed to its new owner
+    enqueue_handover: Callable[..., int] = _no_notice
     # (app, conn, the seal's refusal audit.seal_witness_ahead, [channel rows], now) -> messages queued: a
     # forked witness (an older backup restored) to the administrators, once per fork
     enqueue_fork: Callable[..., int] = _no_notice

@@ -18,7 +18,7 @@ from sqlalchemy import case as when
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
-from engine.domain.deadline_rules import aware, compiled, office_span, office_zone, wall_clock
+from engine.domain.deadline_rules import aware, office_span, office_zone, overdue_by, wall_clock
 from engine.domain.errors import AuthError, BadInput, NotFound, RuleViolation, own_words
 from engine.services import handover
 from engine.services.org import refuse_read_only, require_role
@@ -137,35 +137,46 @@ def _press(app: App, uow, actor: Actor, role: str, d, note: str | None, now) -> 
 
 def days_overdue(app: App, d, now) -> int:
     """Days the office date of `now` is past the due date, in the rule's own days (0: not yet)."""
-    rules = compiled(app.config)
-    today = _office_day(app, now)
-    if rules is None:
-        return max(0, (today - d.due_on).days)
-    return max(0, rules.calendar.days_between(d.due_on, today, d.counting)[0])
+    return overdue_by(app.config, d.due_on, _office_day(app, now), d.counting)
 
 
 def _pressed_today(app: App, conn, actor: Actor, d, now):
-    """When this person last pressed this deadline today (office day), or None."""
+    """When this person last pressed this deadline's owner in office today (office day), or None: a
+    press made to an owner who has since left (the deadline handed over) does not hold back the next."""
     today = _office_day(app, now)
     start, _ = office_span(app.config, today, today + timedelta(days=1))
+    owner = conn.execute(select(t.persons.c.code).where(t.persons.c.id == d.owner_id)).scalar()
     return conn.execute(select(func.max(_ae.at)).where(
         PRESSED, _ae.region_code == d.region_code, _ae.person_id == actor.person_id, _ae.at >= start,
-        PRESSED_DEADLINE == d.id)).scalar()
+        PRESSED_DEADLINE == d.id, PRESSED_OWNER == owner)).scalar()
 
 
-def presses_of(conn, deadlines: list[tuple[int, str]], person_id: int | None = None) -> dict[int, tuple[int, Any, Any]]:
+PRESSED_OWNER = _ae.detail["owner"].as_string()     # the code of the owner a press went to
+
+
+def presses_of(conn, deadlines: list[tuple[int, str]], person_id: int | None = None,
+               owners: dict[int, str | None] | None = None) -> dict[int, tuple[int, Any, Any]]:
     """{deadline id: (times pressed, last pressed at, last pressed by `person_id` at)} of (deadline
-    id, region) pairs: one grouped query, through the index of organisation events by action and region."""
+    id, region) pairs: one grouped query, through the index of organisation events by action and region.
+    `owners` ({deadline: its owner's code}): only the presses made to that owner count (one made to an
+    owner who left went to them, not to who holds the work now)."""
     if not deadlines:
         return {}
     ids = sorted({i for i, _ in deadlines})
     regions = sorted({r for _, r in deadlines})
     mine = func.max(when((_ae.person_id == person_id, _ae.at))) if person_id is not None else null()
-    q = (select(PRESSED_DEADLINE.label("deadline"), func.count().label("n"), func.max(_ae.at).label("last"),
-                mine.label("mine"))
+    q = (select(PRESSED_DEADLINE.label("deadline"), PRESSED_OWNER.label("owner"), func.count().label("n"),
+                func.max(_ae.at).label("last"), mine.label("mine"))
          .where(PRESSED, _ae.region_code.in_(regions), PRESSED_DEADLINE.in_(ids))
-         .group_by(PRESSED_DEADLINE))
-    return {r.deadline: (r.n, r.last, r.mine) for r in conn.execute(q)}
+         .group_by(PRESSED_DEADLINE, PRESSED_OWNER))
+    found: dict[int, tuple[int, Any, Any]] = {}
+    for r in conn.execute(q):
+        if owners is not None and owners.get(r.deadline) != r.owner:
+            continue
+        n, last, me = found.get(r.deadline, (0, None, None))
+        found[r.deadline] = (n + r.n, max(filter(None, (last, r.last)), default=None),
+                             max(filter(None, (me, r.mine)), default=None))
+    return found
 
 
 def pressed_today(app: App, at, now) -> bool:

@@ -428,7 +428,7 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
     batch = {"batch": uuid.uuid4().hex[:16], "batch_size": len(plans)} if len(plans) > 1 or refused else {}
     for p, proc_id in zip(plans, proc_ids):
         case = p.case
-        pending = _pending(app, conn, workflow, proc_def, procedure, p)
+        pending = _pending(app, conn, workflow, proc_def, procedure, p, step)
         detail = {"procedure": procedure, "procedure_status": p.proc_status, "effective_date": effective,
                   "data": {k: v for k, v in p.data.items() if k != "verifier_ids"}, "notice_id": notice_id,
                   **batch, "attrs_digest": attrs_digest(case.attrs)}   # a list step: one batch id on every case's event
@@ -533,11 +533,41 @@ def _procedure_ids(app, conn, actor, procedure: str, proc_def: ProcedureDef, pla
 
 
 def _pending(app: App, conn: Connection, workflow: WorkflowDef, proc_def: ProcedureDef, procedure: str,
-             p: _Plan) -> tuple[str | None, str | None]:
+             p: _Plan, step: StepDef) -> tuple[str | None, str | None]:
     if p.proc_status == "open":
         done = (len(p.open_proc.steps) if p.open_proc else 0) + 1
         return procedure, proc_def.steps[done].key
-    return pending_for_case(app, workflow, p.case, p.new_stage, conn)
+    return pending_after_end(app, workflow, p.case, p.new_stage, p.proc_status, conn, proc_def, step)
+
+
+NOT_INCLUDED_KIND = "household"     # the kind whose rejected applicants are counted apart (engine.reads.standing)
+
+
+def not_included(workflow: WorkflowDef, kind: str, stage: str, status: str, proc_def: ProcedureDef | None = None,
+                 step: StepDef | None = None) -> bool:
+    """A procedure that ended `status` at `step` (None: an objection upheld at its notice) leaves the case
+    not included (未通过识别): a household applicant whose identification the villagers' vote, the
+    verification, an objection upheld or the final approval (县级审定) turned down. That is an outcome of
+    the identification, not a refusal to put right: the case waits for nothing (it leaves every list of
+    work) and may apply again, a new application in a later round (its case page offers the application).
+    A review on the way (the township's 审核, a sign-off before the last) sends the application back to be
+    put right and done again, as a refusal elsewhere does (an exit, a plan)."""
+    if not (kind == NOT_INCLUDED_KIND and status == "rejected" and stage == workflow.initial):
+        return False
+    if step is None or proc_def is None or step.type != "signoff":
+        return True
+    return step.key == [s.key for s in proc_def.steps if s.type == "signoff"][-1]
+
+
+def pending_after_end(app: App, workflow: WorkflowDef, case, stage: str, status: str,
+                      conn: Connection | None = None, proc_def: ProcedureDef | None = None,
+                      step: StepDef | None = None) -> tuple[str | None, str | None]:
+    """What a case waits for once its procedure ended `status` at `stage` (at `step`; None: an objection
+    upheld): nothing when that leaves it not included (`not_included`), else what a case at its stage
+    waits for (`pending_for_case`)."""
+    if not_included(workflow, case.kind, stage, status, proc_def, step):
+        return None, None
+    return pending_for_case(app, workflow, case, stage, conn)
 
 
 def pending_for_case(app: App, workflow: WorkflowDef, case, stage: str,

@@ -266,9 +266,19 @@ def _posts_wanted(r, roles: tuple[str, ...] | None) -> tuple[str, ...] | None:
 
 
 def _owned_once(r) -> bool:
-    """Whether a person ever owned the deadline (its owner now, or one its changes name)."""
-    return r.owner_id is not None or any(c.get("from") is not None or c.get("to") is not None
-                                         for c in r.owner_changes or ())
+    """Whether a person ever owned the deadline at the step it waits for (its owner now, or one its
+    changes name since it moved to that step: a step done hands it to that step's posts, none of whose
+    holders owned it yet)."""
+    if r.owner_id is not None:
+        return True
+    changes = list(r.owner_changes or ())
+    moved = [i for i, c in enumerate(changes) if str(c.get("reason") or "").startswith("step:")]
+    if moved:
+        changes = changes[moved[-1]:]
+        if changes[0].get("to") is not None:
+            return True
+        changes = changes[1:]
+    return any(c.get("from") is not None or c.get("to") is not None for c in changes)
 
 
 @dataclass

@@ -275,7 +275,8 @@ def _registrations_due(ctx: Ctx) -> Iterator[dict]:
     for r in registrations_due(ctx.app(), ctx.actor()):
         yield {"id": r["case"], "kind": r["kind"], "title": r["title"], "region": r["region"], "stage": r["stage"],
                "pending_procedure": None, "pending_step": None,
-               "registration": {k: r[k] for k in ("rule", "due_on", "owner", "owner_name", "owner_role", "mine", "draws")}}
+               "registration": {k: r[k] for k in ("rule", "due_on", "owner", "owner_name", "owner_role", "mine", "draws",
+                                                   "counting", "overdue_days")}}
 
 
 @case.command("find")

@@ -30,9 +30,10 @@ def registration_for(ctx: Ctx, r: dict) -> str:
     deadline it is (mine, or a colleague's: mine to register too) and when it is due, or how long overdue."""
     whose = ctx.text("registration_mine") if r["mine"] else ctx.text("registration_owner", name=r["owner_name"] or "-",
                                                                        role=ctx.role(r["owner_role"]))
-    late = (ctx.app().clock.today() - r["due_on"]).days
-    return ctx.text("registration_overdue" if late > 0 else "registration_due", draws=", ".join(f"#{d}" for d in r["draws"]),
-                    whose=whose, due_on=r["due_on"], days=late)
+    late = r["overdue_days"]        # in the deadline's own days, the unit named, as its mail and /work say it
+    return ctx.text("h2_registration_overdue" if late > 0 else "registration_due",
+                    draws=", ".join(f"#{d}" for d in r["draws"]), whose=whose, due_on=r["due_on"], days=late,
+                    unit=ctx.label(("deadline.day." if late == 1 else "deadline.days.") + r["counting"]))
 
 
 def print_case(ctx: Ctx, data: dict) -> None:

@@ -3,7 +3,7 @@ the deadlines and alerts written."""
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -51,6 +51,18 @@ def count(world, table) -> int:
 def identified(world, n: int = 1) -> list[int]:
     cases = [world.household() for _ in range(n)]
     world.identify(cases)          # announced 2019-03-15: the plan is due 30 calendar days later
+    return cases
+
+
+def awaiting_plan(world, n: int = 1) -> list[int]:
+    """Households identified and paired by the township (2019-03-20): the plan deadline (due 2019-04-14)
+    waits for the village's plan, owned by its first secretary (fs), the first of the plan step's posts
+    (`owner: step_roles`; before the pairing the township's staff own it). At most three (pc1-pc3)."""
+    cases = identified(world, n)
+    world.on(date(2019, 3, 20))
+    assert n <= 3, "three pairing cadres in the world (pc1-pc3), each first cadre of one household"
+    for case, cadre in zip(cases, ("pc1", "pc2", "pc3")):
+        world.step("ts1", "assistance", "pairing", case, first_cadre=cadre, second_cadre=None)
     return cases
 
 

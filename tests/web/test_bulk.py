@@ -269,10 +269,12 @@ def test_my_work_says_what_is_due_and_what_is_overdue(signed_in, core):
     late = [c for c, on in due.items() if on < today]
     assert late, "the demo has overdue work on this list"
     row = page.split(f'data-case="{late[0]}"', 1)[1].split("</li>", 1)[0]
-    assert f"已逾期 {(today - due[late[0]]).days} 天" in row
     with core.engine.connect() as conn:      # and which time limit it is (a step had arrived "23 days overdue")
-        rule = conn.execute(select(d.rule).where(d.case_id == late[0], d.status == "open")
-                            .order_by(d.due_on, d.id)).scalars().first()
+        rule, counting = conn.execute(select(d.rule, d.counting).where(d.case_id == late[0], d.status == "open")
+                                      .order_by(d.due_on, d.id)).first()
+    from engine.domain.deadline_rules import compiled      # in the deadline's own days, as its mail says
+    days = compiled(core.config).calendar.days_between(due[late[0]], today, counting)[0]
+    assert f"已逾期 {days} {'天' if counting == 'calendar' else '个工作日'}" in row
     assert f"{core.config.label('rule.' + rule, 'zh')}：已逾期" in row
     quiet = [c for c in listed if c not in due]
     assert not quiet or "到期" not in page.split(f'data-case="{quiet[0]}"', 1)[1].split("</li>", 1)[0]

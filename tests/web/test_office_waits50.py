@@ -64,7 +64,7 @@ def test_my_work_lists_it_for_the_office_saying_whose_it_is(world, world_clients
     shown = deputy.get("/work").text
     waits = shown[shown.index('id="sample-waits"'):]
     assert f'data-case="{case}"' in waits and f"责任人：{OWNER}（县扶贫办主任），我也可登记" in waits
-    assert "已逾期 4 天" in waits and f"/problems/new?finding=wrong_exit&amp;cases={case}" in waits
+    assert "已逾期 4 个工作日" in waits and f"/problems/new?finding=wrong_exit&amp;cases={case}" in waits
     assert "由我负责" in page("cd").get("/work").text
     assert 'id="sample-waits"' not in page("cs").get("/work").text
     deputy.cookies.set("lang", "en")
@@ -83,9 +83,9 @@ def test_case_list_waiting_lists_it_for_the_office_saying_whose_it_is(world):
     assert listed.code == 0, listed.err
     row, = [line for line in listed.out.splitlines() if line.startswith(f"{case}\t")]
     assert f"抽查 #{draw}；责任人：{OWNER}（县扶贫办主任），我也可登记；已逾期 " in row    # (a command's clock is today's)
-    assert row.endswith("天，2020-03-16 到期）")
+    assert row.endswith("个工作日，2020-03-16 到期）"), row           # the rule's own days, as on /work (stop 52)
     english = jingzhun([*home, "--as", "cd2", "--lang", "en", "case", "list", "--waiting"], token=world.tokens["cd2"])
-    assert f"sample check #{draw}; {OWNER}'s (" in english.out and "days overdue, due 2020-03-16" in english.out
+    assert f"sample check #{draw}; {OWNER}'s (" in english.out and "working days overdue, due 2020-03-16" in english.out
     rows = json.loads(jingzhun([*home, "--as", "cd2", "case", "list", "--waiting", "--json"],
                                token=world.tokens["cd2"]).out)
     assert [(r["id"], r["registration"]["owner"], r["registration"]["mine"]) for r in rows if "registration" in r] == [

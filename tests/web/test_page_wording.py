@@ -103,8 +103,8 @@ def test_a_rejected_applicant_is_named_alike_on_my_work_and_on_its_page(web, cor
     cadre = TestClient(web, follow_redirects=False)
     cadre.cookies.set("jz_session", open_session(core, actor)[0])
     work = cadre.get("/work").text
-    item = re.search(rf'<li class="card" data-case="{case}">(.*?)</li>', work, re.S)
-    assert item, "the rejected applicant waits on its village secretary's list to apply again"
+    # not included (stop 52): no work left to do, on nobody's list; named so on its page
+    assert f'data-case="{case}"' not in work, "a household turned down is no work to redo"
     own = re.search(r'id="stage">([^<]+)<', cadre.get(f"/cases/{case}").text).group(1)
-    assert own == "未通过识别" and f">{own}</span>" in item.group(1), (own, item.group(1)[:300])
+    assert own == "未通过识别", own
     cadre.close()

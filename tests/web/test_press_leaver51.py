@@ -9,7 +9,7 @@ from datetime import date
 from engine.adapters import tables as t
 from engine.services.org import NewPerson, add_persons
 from engine.services.sweep import sweep
-from tests.helpers.deadlines import cst, deadlines_of, identified, reach_everyone
+from tests.helpers.deadlines import awaiting_plan, cst, deadlines_of, reach_everyone
 from tests.world import VILLAGE
 
 HX = {"HX-Request": "true"}
@@ -17,7 +17,7 @@ HX = {"HX-Request": "true"}
 
 def _left(world, successor: bool) -> int:
     reach_everyone(world)
-    case = identified(world)[0]
+    case = awaiting_plan(world)[0]
     sweep(world.app, now=cst(2019, 7, 1, 8, 0))
     [d] = deadlines_of(world, case, rule="assistance_plan")
     world.on(date(2019, 7, 2))

@@ -5,13 +5,18 @@ own demo county (tests/web/bulk_world.py)."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+
 from sqlalchemy import select
+from stdnum.cn import ric
 
 from engine.adapters import tables as t
 from engine.domain.cases import StepInput
-from engine.services.case_actions import resolve_objection
+from engine.services.case_actions import EvidenceItem, attach_evidence_many, resolve_objection
 from engine.services.procedures import perform_step
-from tests.web.bulk_world import actor, core, demo_home, township_list, web  # noqa: F401
+from tests.web.bulk_world import VILLAGE, actor, core, demo_home, township_list, web  # noqa: F401
+from tests.world import scan_file
+from workflows.household import HouseholdInput, MemberInput, register_households
 
 REASON = "收入核查表缺少户主签字，请补签后重新申报"
 
@@ -86,21 +91,68 @@ def _upheld_by(core, resolver: str, ruling: str) -> tuple[int, int]:
     return case, objection
 
 
-def test_an_objection_the_township_upheld_is_on_the_townships_list_with_its_ruling(signed_in, core):
+def _work_has(client, case: int) -> bool:
+    return f'data-case="{case}"' in client.get("/work").text
+
+
+def test_an_applicant_an_upheld_objection_turned_down_is_not_included_and_on_nobodys_work(signed_in, core):
+    """Turned down on the facts (a house in the county town): not included, an outcome of the
+    identification, not work to redo. It leaves the village's and the township's /work, the case list
+    and its page say 未通过识别, and its page still offers a new application (a later round)."""
     case, objection = _upheld_by(core, "t1_staff1", "经乡镇入户核实，该户在县城有商品房")
-    returned = _returned(signed_in("supervisor").get("/work").text)
-    assert f'data-case="{case}"' in returned, "handed back by the township's ruling: the township chases it"
-    item = _text(re.search(rf'<li data-case="{case}">(.*?)</li>', returned, re.S).group(1))
-    assert f"异议 #{objection} 成立：经乡镇入户核实，该户在县城有商品房" in item, item
-    assert "梅江镇干部1（乡镇干部）" in item and "「村内第一次公示」" in item and "贫困识别 · 农户申请" in item, item
-    assert f'data-case="{case}"' not in _returned(signed_in("county").get("/work").text), "not the county's doing"
-    # the village reads the same on its own list: who ruled, in which post
-    assert "梅江镇干部1（乡镇干部）" in _item(signed_in("cadre").get("/work").text, case)
+    assert not _work_has(signed_in("cadre"), case), "not the village's work: nothing to put right"
+    head = signed_in("supervisor").get("/work").text
+    assert f'data-case="{case}"' not in _returned(head), "not work the township must chase"
+    assert f'data-case="{case}"' not in _returned(signed_in("county").get("/work").text)
+    page = signed_in("cadre").get(f"/cases/{case}").text
+    assert re.search(r'id="stage">未通过识别<', page), "its standing on its page"
+    words = _text(re.search(r'<div class="refusal" id="rejected">(.*?)</div>', page, re.S).group(1))
+    assert f"异议 #{objection} 成立：经乡镇入户核实，该户在县城有商品房" in words and "梅江镇干部1（乡镇干部）" in words
+    assert "重新申请" in words, "how it may apply again"
+    assert 'id="step-form"' in page and "农户申请" in page, "a new application may be made from its page"
 
 
-def test_an_objection_the_county_office_upheld_is_on_the_countys_list_not_the_townships(signed_in, core, demo_home):
-    case, objection = _upheld_by(core, demo_home[1]["county"][0], "县扶贫办复核：该户有财政供养人员")
-    county = _returned(signed_in("county").get("/work").text)
-    assert f'data-case="{case}"' in county
-    assert f"异议 #{objection} 成立：县扶贫办复核：该户有财政供养人员" in _text(county)
-    assert f'data-case="{case}"' not in _returned(signed_in("supervisor").get("/work").text)
+def test_an_applicant_voted_down_leaves_the_villages_work_and_may_apply_again(signed_in, core):
+    """A failed vote is an outcome too: the household waits for nothing; a new application (a later
+    round) puts it back on its way."""
+    v = lambda role: actor(core, f"v01_{role}")   # noqa: E731
+    case = township_list(core, 1, not_ready=False).ready[0]
+    start = core.clock.today() - timedelta(days=20)
+    fresh, = register_households(core, v("secretary"), VILLAGE, [HouseholdInput(
+        [MemberInput("投票户", ric_id(case)), MemberInput("投票户之妻", ric_id(case + 1), "spouse")], ["illness"])])
+    attach_evidence_many(core, v("secretary"), [
+        EvidenceItem(fresh, "application", {"applicant": "户主", "applied_on": start.isoformat()}),
+        EvidenceItem(fresh, "income_check", {"year": 2019, "net_income": 3000})])
+    perform_step(core, v("secretary"), "identification", "application", [fresh], StepInput(date=start))
+    perform_step(core, v("director"), "identification", "appraisal", [fresh], StepInput(
+        date=start + timedelta(days=1), attendance=40, votes_for=3, votes_against=35,
+        minutes=scan_file(core.settings.home / "minutes-voted-down.pdf", "会议记录")))
+    assert not _work_has(signed_in("cadre"), fresh)
+    assert re.search(r'id="stage">未通过识别<', signed_in("cadre").get(f"/cases/{fresh}").text)
+    perform_step(core, v("secretary"), "identification", "application", [fresh], StepInput(date=core.clock.today()))
+    with core.engine.connect() as conn:      # on its way again: the village's appraisal is its next work
+        assert conn.execute(select(t.cases.c.pending_procedure, t.cases.c.pending_step)
+                            .where(t.cases.c.id == fresh)).one() == ("identification", "appraisal")
+
+
+def ric_id(serial: int) -> str:
+    body = f"36213119600{(serial % 9) + 1}{(serial % 28) + 1:02d}{(serial * 7) % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def test_migration_0035_takes_the_applicants_turned_down_before_off_the_lists(core):
+    """A home where those turned down still waited for a new application: the upgrade sets them waiting
+    for nothing; one the township's review sent back waits for the village still."""
+    import migrations
+    from tests.helpers.schema import downgrade
+    upheld, _ = _upheld_by(core, "t1_staff1", "经核实该户有小轿车")
+    returned, _ = _rejected_by_township(core)
+    cases = t.cases.c
+    downgrade(core.engine, "0033", then=lambda conn: conn.execute(       # as the engine before wrote them
+        t.cases.update().where(cases.id.in_([upheld, returned])).values(
+            pending_procedure="identification", pending_step="application")))
+    migrations.upgrade(core.engine)
+    with core.engine.connect() as conn:
+        pending = {r.id: (r.pending_procedure, r.pending_step) for r in conn.execute(
+            select(cases.id, cases.pending_procedure, cases.pending_step).where(cases.id.in_([upheld, returned])))}
+    assert pending == {upheld: (None, None), returned: ("identification", "application")}

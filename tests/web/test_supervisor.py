@@ -344,11 +344,17 @@ def test_the_overdue_download_says_how_many_days_each_is_overdue_as_the_page_doe
     client = signed_in("supervisor")
     params = {"township": T1, "rung": 2}
     page = client.get("/supervise/overdue", params=params).text
-    shown = [int(d) for d in re.findall(r'data-label="逾期天数">(\d+)</td>', page)]
+    # the page says each in its deadline's own days, the unit named (stop 52); the download's column, a
+    # number to filter, is calendar days: the same figure where the rule counts calendar days
+    cells = re.findall(r'data-label="已逾期">(\d+) (天|个工作日)</td>', page)
+    shown = [int(d) for d, _unit in cells]
     rows = list(csv.reader(io.StringIO(client.get("/supervise/overdue.csv", params=params).content
                                        .decode("utf-8-sig"))))
     at = rows[0].index("逾期天数")
-    assert rows[0][at - 1] == "到期日" and shown and [int(r[at]) for r in rows[1:]] == shown
+    assert rows[0][at - 1] == "到期日" and shown and len(rows) - 1 == len(shown)
+    assert [int(r[at]) for r, (_d, unit) in zip(rows[1:], cells) if unit == "天"] == \
+        [int(d) for d, unit in cells if unit == "天"]
+    shown = [int(r[at]) for r in rows[1:]]
     book = client.get("/supervise/overdue.xlsx", params=params)
     sheet = list(load_workbook(io.BytesIO(book.content), read_only=True).active.iter_rows(values_only=True))
     assert [r[at] for r in sheet[1:]] == shown

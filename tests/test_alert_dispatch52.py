@@ -25,20 +25,24 @@ from tests.test_household_life import consolidated
 from tests.test_notifications import robot_settings, robots  # noqa: F401 (pytest fixture)
 
 
+# the plan deadline of a household not yet paired: owned by the township's staff (ts1), then the levels above
+LADDER = ("ts1",) + SUPERVISORS[1:]
+
+
 def _sent(world, smtp):
     return dispatch(world.app, smtp_settings(smtp.port, Path(world.app.settings.home)), now=OVERDUE)
 
 
 def test_a_sweep_of_many_overdue_households_sends_each_supervisor_one_summary(world, smtp):
-    by_email(world)
+    by_email(world, LADDER)
     cases = identified(world, FOLD_OVER + 2)
     queued = sweep(world.app, now=OVERDUE)
     assert queued.alerts == 5 * 4
-    assert queued.messages == len(SUPERVISORS)         # before: 5 per person (25)
+    assert queued.messages == len(LADDER)         # before: 5 per person (25)
     result = _sent(world, smtp)
-    assert result.delivered == len(SUPERVISORS)
+    assert result.delivered == len(LADDER)
     per_person = Counter(m["To"] for m in smtp.messages)
-    assert per_person == {f"{c}@example.cn": 1 for c in SUPERVISORS}
+    assert per_person == {f"{c}@example.cn": 1 for c in LADDER}
     got = {m["To"]: m for m in smtp.messages}
     assert got["th@example.cn"]["Subject"].startswith("【期限提醒汇总】共 5 项：已逾期 5 项（其中已升级 5 项）")
     body = got["th@example.cn"].get_content()
@@ -53,7 +57,7 @@ def test_a_sweep_of_many_overdue_households_sends_each_supervisor_one_summary(wo
 
 
 def test_a_summary_in_english_for_who_wants_it(world, smtp):
-    by_email(world, ("fs",), lang="en")
+    by_email(world, ("ts1",), lang="en")
     identified(world, FOLD_OVER + 1)
     sweep(world.app, now=OVERDUE)
     _sent(world, smtp)
@@ -65,7 +69,7 @@ def test_a_summary_in_english_for_who_wants_it(world, smtp):
 
 
 def test_a_few_alerts_still_come_one_by_one(world, smtp):
-    by_email(world, ("fs",))
+    by_email(world, ("ts1",))
     identified(world, FOLD_OVER)
     assert sweep(world.app, now=OVERDUE).messages == FOLD_OVER
     _sent(world, smtp)
@@ -73,7 +77,7 @@ def test_a_few_alerts_still_come_one_by_one(world, smtp):
 
 
 def test_an_alert_whose_work_was_done_before_it_was_sent_is_not_sent(world, smtp):
-    by_email(world)
+    by_email(world, LADDER)
     [case] = identified(world)
     assert sweep(world.app, now=OVERDUE).messages == 5
     world.assist(case)          # the plan is made before the dispatcher runs (an SMTP outage, a slow queue)
@@ -90,18 +94,18 @@ def test_an_alert_whose_work_was_done_before_it_was_sent_is_not_sent(world, smtp
 
 
 def test_alerts_dispatch_says_how_many_were_not_needed(world):
-    set_channels(world.app, world["admin"], "fs", [("file", "fs", "zh")])
+    set_channels(world.app, world["admin"], "ts1", [("file", "ts1", "zh")])
     [case] = identified(world)
     sweep(world.app, now=OVERDUE)
     world.assist(case)
     sent = cli(world, "admin", "alerts", "dispatch", "--now", "2019-05-01T09:00")
     assert sent.code == 0, sent.err
     assert "已送达 0 条" in sent.out and "另有 1 条因期限已办结或已取消，无需发送" in sent.out, sent.out
-    assert not (Path(world.app.settings.home) / "mailbox" / "fs").exists()
+    assert not (Path(world.app.settings.home) / "mailbox" / "ts1").exists()
 
 
 def test_a_summary_keeps_only_the_items_still_due_when_it_is_sent(world, smtp):
-    by_email(world, ("fs",))
+    by_email(world, ("ts1",))
     cases = identified(world, FOLD_OVER + 2)
     sweep(world.app, now=OVERDUE)
     world.assist(cases[0])
@@ -118,7 +122,7 @@ def test_a_summary_keeps_only_the_items_still_due_when_it_is_sent(world, smtp):
 
 
 def test_a_press_for_work_done_before_it_was_sent_is_not_sent(world, smtp):
-    by_email(world, ("fs",))
+    by_email(world, ("ts1",))
     [case] = identified(world)
     [d] = deadlines_of(world, case, rule="assistance_plan")
     world.clock.at = OVERDUE
@@ -176,7 +180,7 @@ def test_group_robots_read_cases_by_number_and_village_never_the_household(world
 
 
 def test_a_press_to_a_group_robot_names_the_case_and_village_not_the_household(world, robots):
-    set_channels(world.app, world["admin"], "fs", [("wecom", "plain", "zh")])
+    set_channels(world.app, world["admin"], "ts1", [("wecom", "plain", "zh")])
     [case] = identified(world)
     [d] = deadlines_of(world, case, rule="assistance_plan")
     world.clock.at = OVERDUE
@@ -191,7 +195,7 @@ def test_a_press_to_a_group_robot_names_the_case_and_village_not_the_household(w
 def test_a_summary_given_up_marks_each_of_its_alerts_failed(world, smtp):
     from datetime import timedelta
     from notifications.dispatcher import MAX_ATTEMPTS
-    by_email(world, ("fs",))
+    by_email(world, ("ts1",))
     identified(world, FOLD_OVER + 1)
     sweep(world.app, now=OVERDUE)
     with world.app.engine.begin() as conn:     # its last attempt was cut short by a dispatcher that died

@@ -66,7 +66,7 @@ def test_each_notification_setting_that_cannot_be_meant_is_named_with_what_is_ex
 
 def test_a_bad_smtp_port_refuses_alerts_dispatch_in_words_and_stops_no_other_channel(world):
     """a8 #1: `JINGZHUN_SMTP_PORT=abc` made every delivery crash with a traceback, every channel stopped."""
-    set_channels(world.app, world["admin"], "fs", [("file", "fs", "zh")])
+    set_channels(world.app, world["admin"], "ts1", [("file", "ts1", "zh")])
     set_channels(world.app, world["admin"], "th", [("email", "th@example.cn", "zh")])
     identified(world)
     sweep(world.app, now=OVERDUE)
@@ -123,7 +123,7 @@ def _failed_code_and_press(world, smtp):
     from engine.services.accounts import issue_enrolment
     set_channels(world.app, world["admin"], "vs", [("email", "nobody@example.cn", "zh")])
     issue_enrolment(world.app, world["admin"], "vs")
-    set_channels(world.app, world["admin"], "fs", [("email", "nobody@example.cn", "en")])
+    set_channels(world.app, world["admin"], "ts1", [("email", "nobody@example.cn", "en")])
     pressed_overdue(world)
     done = dispatch(world.app, smtp_settings(smtp.port, Path(world.app.settings.home)), now=OVERDUE)
     assert done.failed == 2
@@ -166,17 +166,17 @@ def test_an_administrator_resends_a_failed_message_recorded_and_a_code_is_issued
     assert refused.code not in (0, None) and "Traceback" not in refused.err
     unknown = cli(world, "admin", "--lang", "en", "alerts", "resend", 999999)
     assert unknown.code == 2 and "There is no message 999999" in unknown.err
-    set_channels(world.app, world["admin"], "fs", [("email", "fs@example.cn", "en")])
+    set_channels(world.app, world["admin"], "ts1", [("email", "ts1@example.cn", "en")])
     resent = cli(world, "admin", "alerts", "resend", press.id)
     assert resent.code == 0, resent.err
-    assert f"消息 {press.id}（督办，发给 fs，电子邮件）已重新放入待发队列" in resent.out
+    assert f"消息 {press.id}（督办，发给 ts1，电子邮件）已重新放入待发队列" in resent.out
     again = cli(world, "admin", "alerts", "resend", press.id)
     assert again.code == 1 and "没有发送失败" in again.err
     done = dispatch(world.app, smtp_settings(smtp.port, Path(world.app.settings.home)),
                     now=datetime.now(timezone.utc) + timedelta(minutes=1))
     # to the address corrected since it failed
     assert done.delivered == 1 and [r.status for r in outbox(world) if r.id == press.id] == ["delivered"]
-    assert [m["To"] for m in smtp.messages] == ["fs@example.cn"]
+    assert [m["To"] for m in smtp.messages] == ["ts1@example.cn"]
     with world.app.engine.connect() as conn:
         events = conn.execute(select(t.audit_events.c.detail, t.persons.c.code).join(
             t.persons, t.persons.c.id == t.audit_events.c.person_id).where(
@@ -225,7 +225,7 @@ def test_serve_says_where_links_point_warns_of_loopback_and_commands_on_its_home
     monkeypatch.delenv("JINGZHUN_PUBLIC_URL")          # (restored as absent after the test)
     [case] = identified(world)
     deadline = open_deadline(world, case)
-    set_channels(world.app, world["admin"], "fs", [("file", "fs", "zh")])
+    set_channels(world.app, world["admin"], "ts1", [("file", "ts1", "zh")])
     world.app.close()
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("JINGZHUN_")}

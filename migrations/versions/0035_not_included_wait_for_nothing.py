@@ -9,7 +9,7 @@ time: a household at the initial stage with no procedure open, whose latest proc
 by such a step or by an objection upheld (no step rejected it).
 
 Revision ID: 0035
-Revises: 0033 (0034 when h5's migration is merged before it)
+Revises: 0034
 """
 import sqlalchemy as sa
 from alembic import op

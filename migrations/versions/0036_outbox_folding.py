@@ -6,7 +6,7 @@ when it is sent. A message about a deadline (an alert, a press) keeps that deadl
 the dispatcher drops it, as not needed, when the deadline closed before it was sent.
 
 Revision ID: 0036
-Revises: 0033
+Revises: 0035
 """
 import sqlalchemy as sa
 from alembic import op
@@ -30,6 +30,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_outbox_folded_into", table_name="outbox")
-    with op.batch_alter_table("outbox") as batch:
-        batch.drop_column("deadline_id")
-        batch.drop_column("folded_into")
+    # ALTER TABLE … DROP COLUMN, on SQLite too (3.35 and later): a batch would copy the table, which
+    # outbox_attempts, referring to it, does not allow
+    op.drop_column("outbox", "deadline_id")
+    op.drop_column("outbox", "folded_into")

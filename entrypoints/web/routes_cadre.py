@@ -536,6 +536,18 @@ def member_id_confirm_page(request: Request, case_id: int, member_id: int, form:
                         .format(name=name))
 
 
+@router.post("/cases/{case_id}/id-confirm-all")
+def member_ids_confirm_page(request: Request, case_id: int, form: dict = Depends(form_of),
+                            reader: Reader = Depends(needs("works"))):
+    """Every ID number of the household still to confirm checked against the cards at once."""
+    from workflows.household import confirm_member_ids
+    plain_form(request, case_id, "id-confirm-all", form)
+    with within_reach(case_id, reader):
+        names = confirm_member_ids(reader.core, reader.actor, case_id)
+    return _member_done(request, case_id, reader.core.config.label("web.member.ids_confirmed", reader.lang)
+                        .format(count=len(names), names=joined(names, reader.lang)))
+
+
 def _warned(reader: Reader, said: str, warning) -> str:
     """What a member form did, and what the cadre is asked to confirm of the number it entered."""
     from engine.domain.errors import render_text

@@ -44,3 +44,16 @@ def test_the_cases_and_steps_files_say_the_procedure_was_rejected_and_why(home, 
     assert english.code == 0
     row = {r["id"]: r for r in _csv(tmp_path / "cases_en.csv")}[str(case)]
     assert row["its outcome"] == "rejected" and "appraisal vote failed" in row["why it ended"].lower(), row
+
+
+def test_case_list_says_why_a_household_is_not_identified(home):  # noqa: F811
+    case = home.register(seed=97)
+    home.ok("vs", "step", "identification", "application", case, "--date", "2019-03-01")
+    home.ok("vd", "step", "identification", "appraisal", case, "--date", "2019-03-01", "--attendance", "41",
+            "--for", "3", "--against", "35", "--minutes", home.minutes())
+    line = next(x for x in home.ok("vs", "case", "list").out.splitlines() if x.startswith(f"{case}\t"))
+    assert f"未通过识别（{VOTED_DOWN}）" in line, line
+    english = home.ok("vs", "case", "list", "--stage", "not_identified", "--json").json()
+    assert [r["ended"]["reason"] for r in english if r["id"] == case] == [VOTED_DOWN]
+    fresh = home.register(seed=98)
+    assert "ended" not in next(r for r in home.ok("vs", "case", "list", "--json").json() if r["id"] == fresh)

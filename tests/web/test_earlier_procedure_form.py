@@ -14,12 +14,18 @@ from tests.world import VILLAGE
 NEW_FORM = "这次办理须有它自己的一份贫困户申请书"
 
 
-def test_the_list_page_the_needs_and_the_api_say_the_form_is_an_earlier_procedures(world, world_clients):
-    page, api = world_clients
+def voted_down(world) -> int:
+    """A household that applied on 2019-03-01 and was voted down at its appraisal (3 of 41 for)."""
     world.on(date(2019, 3, 1))
     case = world.household()
     world.step("vs", "identification", "application", case)
     world.step("vd", "identification", "appraisal", case, attendance=41, votes_for=3, votes_against=35)
+    return case
+
+
+def test_the_list_page_the_needs_and_the_api_say_the_form_is_an_earlier_procedures(world, world_clients):
+    page, api = world_clients
+    case = voted_down(world)
     world.on(date(2020, 10, 20))
     attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2020, "net_income": 3000})
     client = page("vs")

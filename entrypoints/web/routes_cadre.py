@@ -13,8 +13,8 @@ from typing import Any, Iterator
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
-from markupsafe import Markup
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -546,6 +546,20 @@ def member_ids_confirm_page(request: Request, case_id: int, form: dict = Depends
         names = confirm_member_ids(reader.core, reader.actor, case_id)
     return _member_done(request, case_id, reader.core.config.label("web.member.ids_confirmed", reader.lang)
                         .format(count=len(names), names=joined(names, reader.lang)))
+
+
+@router.post("/work/ids-confirm")
+def ids_confirm_list(request: Request, form: dict = Depends(form_of), reader: Reader = Depends(needs("works"))):
+    """The households ticked on "my work"'s list of numbers to confirm, each checked against the cards:
+    all confirmed in one act (each member's check recorded), or none; back to the list, which says so."""
+    from workflows.household import confirm_households_ids
+    raw = form.get("case")
+    chosen = [int(c) for c in (raw if isinstance(raw, list) else [raw] if raw else []) if str(c).isdigit()]
+    done = confirm_households_ids(reader.core, reader.actor, chosen)
+    said = reader.core.config.label("web.work.ids_confirmed", reader.lang).format(
+        households=len(done), members=sum(len(n) for n in done.values()))
+    return HTMLResponse(f'<p class="done" role="status">{escape(said)}</p>') if htmx(request) else \
+        RedirectResponse("/work#ids-to-confirm", status_code=303)
 
 
 def _warned(reader: Reader, said: str, warning) -> str:

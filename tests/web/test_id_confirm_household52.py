@@ -81,3 +81,24 @@ def test_an_imports_warnings_name_the_member_and_one_command_confirms_the_househ
     assert "line 2 (钟老四), ID number (to confirm)" in english.err, english.err
     case = next(c["id"] for c in home.ok("vs", "case", "list", "--json").json() if c["title"] == "钟德福")
     assert "3 人" in home.ok("vs", "household", "id-confirm", case, "--all").out
+
+
+def test_my_works_list_confirms_the_ticked_households_at_once(world, world_clients):
+    """An import's or a village's numbers to confirm, checked against the cards household by household,
+    are recorded in one act from "my work"'s list (all or none: one the cadre may not confirm refuses it)."""
+    page, _api = world_clients
+    first = register_household(world.app, world["vs"], VILLAGE, [MemberInput(*m) for m in ELDERS[:2]], ["illness"])
+    second = register_household(world.app, world["vs"], VILLAGE,
+                                [MemberInput("钟老四", id_number("36073019380404006"), "head")], ["illness"])
+    client = page("vs")
+    work = client.get("/work").text
+    assert 'action="/work/ids-confirm"' in work and f'name="case" value="{first}" checked' in work
+    done = client.post("/work/ids-confirm", data={"csrf": client.csrf, "case": [str(first), str(second)]},
+                       headers={"HX-Request": "true"})
+    assert done.status_code == 200 and "已记下 2 户共 3 人的身份证号核实无误" in done.text, done.text
+    assert set(_marks(world.app, first).values()) | set(_marks(world.app, second).values()) == {None}
+    assert len(_events(world.app, first)) == 2 and len(_events(world.app, second)) == 1
+    assert 'action="/work/ids-confirm"' not in client.get("/work").text
+    again = client.post("/work/ids-confirm", data={"csrf": client.csrf, "case": [str(first)]},
+                        headers={"HX-Request": "true"})
+    assert again.status_code in (400, 409) and "没有待核实的身份证号" in again.text

@@ -153,6 +153,10 @@ class WorkflowDef(_Strict):
     def procedure(self, name: str) -> ProcedureDef:
         return self.procedures[name]
 
+    def per_procedure_types(self) -> frozenset[str]:
+        """The evidence types each procedure needs its own item of (`per_procedure`)."""
+        return frozenset(k for k, d in self.evidence_types.items() if d.per_procedure)
+
 
 class ProvinceDef(_Strict):
     name: str

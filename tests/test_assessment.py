@@ -14,6 +14,7 @@ from engine.adapters import tables as t
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import AuthError, BadInput, RuleViolation
 from engine.reads.assessment import assessment, parse_period
+from engine.services.case_actions import attach_evidence
 from engine.reads.assessment.score import city_results, ranked, score
 from engine.services.accounts import activate_all
 from engine.services.org import NewPerson, add_persons, add_regions, authenticate
@@ -586,7 +587,9 @@ def test_a_rejected_applicant_is_counted_as_not_identified_not_as_applying(world
     assert dashboard.case_page(world.app, world["cd"], dashboard.CaseFilter(stage="not_identified"))["total"] == 1
     assert dashboard.case_page(world.app, world["cd"], dashboard.CaseFilter(stage="candidate"))["total"] == 1
     world.on(date(2020, 3, 1))                          # it applies again in 2020: applying, and was not then
-    world.step("vs", "identification", "application", rejected)
+    attach_evidence(world.app, world["vs"], rejected, "application", {"applicant": "户主", "applied_on": "2020-03-01"})
+    attach_evidence(world.app, world["vs"], rejected, "income_check", {"year": 2019, "net_income": 4000})
+    world.step("vs", "identification", "application", rejected)     # on its new form and income (a7 #1)
     assert stages(assessment(world.app, world["cd"], COUNTY, 2020))["candidate"] == (2, 5)
     assert stages(assessment(world.app, world["cd"], COUNTY, 2019))["not_identified"] == (1, 2)
     with pytest.raises(BadInput):
@@ -613,7 +616,7 @@ def test_the_cases_export_and_case_list_say_not_identified_as_the_figures_do(wor
     listed = cli(world, "cd", "case", "list", "--stage", "未通过识别")
     assert listed.code == 0, listed.err
     listed_ids = lambda out: [line.split("\t")[0] for line in out.splitlines()[1:] if "\t" in line]  # noqa: E731
-    assert listed_ids(listed.out) == [str(rejected)] and "\t未通过识别\t" in listed.out
+    assert listed_ids(listed.out) == [str(rejected)] and "\t未通过识别（民主评议未通过" in listed.out    # and why
     assert listed_ids(cli(world, "cd", "case", "list", "--stage", "申请中").out) == [str(applying)]
     english = cli(world, "cd", "case", "list", "--stage", "not_identified", lang="en")
     assert "not identified (application rejected)" in english.out

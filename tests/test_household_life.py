@@ -136,6 +136,11 @@ def test_a_monitored_household_is_not_identified_again_nor_a_free_one_eliminated
     monitor(world, case, "edge")
     assert "risk_elimination" in offered() and "monitoring" not in offered()
     world.on(date(2020, 5, 1))
+    with pytest.raises(RuleViolation) as old_clue:      # the clue the monitoring began on is that procedure's
+        world.step("pc1", "monitoring", "clue", case)
+    assert old_clue.value.code == "evidence.earlier_procedure"
+    attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
+                    {"source": "走访排查", "clue_date": "2020-04-30", "monitoring_type": "edge"})
     with pytest.raises(RuleViolation) as again:
         world.step("pc1", "monitoring", "clue", case)
     said = again.value.render(world.app.config, "zh")

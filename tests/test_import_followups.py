@@ -203,7 +203,7 @@ def test_a_few_warnings_are_told_one_by_one(home, tmp_path):  # noqa: F811
     rows = [(code(1), VILLAGE, "张?华", sound(1), "户主", "", "因病")]
     result = home("vs", "household", "import", write(tmp_path / "名单.csv", rows), lang="en")
     assert result.code == 0, result.err
-    assert "line 2, name (to confirm): the name holds a question mark" in result.err
+    assert "line 2 (张?华), name (to confirm): the name holds a question mark" in result.err     # whom, by name
 
 
 # --- 7. an evidence sheet as a spreadsheet saves it ------------------------------------------------------

@@ -77,6 +77,8 @@ def test_open_objection_upheld_rejects_the_procedure_and_case_keeps_its_stage(wo
     assert_refused(world, RuleViolation, "step.order",
                    lambda: world.step("ts1", "identification", "township_review", case, decision="approve"),
                    names=("township_review", "application"), cases=(case,))
+    # on a new application form of its own (the rejected procedure's stays that procedure's record)
+    attach_evidence(world.app, world["vs"], case, "application", {"applicant": "户主", "applied_on": world.today().isoformat()})
     [outcome] = world.step("vs", "identification", "application", case)
     assert outcome.procedure_id != procedure_id and case_row(world, case).stage == "candidate"
 
@@ -342,9 +344,10 @@ def test_a_fresh_exit_is_not_confirmed_by_the_confirmation_of_the_rejected_one(w
     world.on(date(2019, 12, 2))
     world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
     world.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))
-    assert_refused(world, RuleViolation, "date.evidence_before_step",
+    # the rejected exit's confirmation is that exit's record: the household signs again for this one
+    assert_refused(world, RuleViolation, "evidence.earlier_procedure",
                    lambda: world.step("fs", "exit", "acknowledgement", case),
-                   names=("2019-11-20", "2019-12-02"), cases=(case,))
+                   names=("household_confirmation", "acknowledgement"), cases=(case,))
 
 
 def test_a_fresh_exits_confirmation_is_an_item_of_its_own_beside_the_rejected_exits(world, tmp_path):

@@ -19,7 +19,7 @@ from engine.adapters.app import App
 from engine.adapters.bulk import lookup
 from engine.domain.auth import Actor
 from engine.services.case_actions import append_case_event, void_relying_steps
-from engine.domain.errors import BadInput, Codes, JingzhunError, Msg, RuleViolation, own_words
+from engine.domain.errors import BadInput, CaseChanged, Codes, JingzhunError, Msg, RuleViolation, own_words
 from engine.services.org import refuse_read_only, require_role
 from engine.domain.cases import CaseRow
 from engine.services.procedures import pending_for_stage
@@ -489,6 +489,48 @@ def confirm_member_id(app: App, actor: Actor, case_id: int, id_number: str) -> s
         append_case_event(app, conn, actor, case, "member_id_confirmed", assignment.role, member=current.name,
                           id=mask_id(current.id_number), id_check=current.id_check)
     return current.name
+
+
+_TO_CONFIRM = select(t.household_members).where(
+    t.household_members.c.case_id == bindparam("case_id"), t.household_members.c.active.is_(True),
+    t.household_members.c.id_check.is_not(None)).order_by(t.household_members.c.id)
+
+
+def confirm_member_ids(app: App, actor: Actor, case_id: int) -> list[str]:
+    """The cadre checked every ID number of the household still to confirm against the cards and found
+    them right (an elder born before the county's code existed, as most of a county's adults may be):
+    all cleared in one act, each member's confirmation recorded as one alone is (its event names the
+    member, the number masked, who confirmed it and when, `at_once` saying it was one act). A household
+    with nothing to confirm is refused. Returns the members' names."""
+    with app.transaction() as conn:
+        return _confirm_household(app, conn, actor, case_id)
+
+
+def confirm_households_ids(app: App, actor: Actor, case_ids: Sequence[int]) -> dict[int, list[str]]:
+    """`confirm_member_ids` for every household of a list (the cadre's list of numbers to confirm, checked
+    against the cards village by village), all or none: one act, each member's check recorded. Returns
+    each household's members confirmed."""
+    ids = list(dict.fromkeys(case_ids))
+    if not ids:
+        raise BadInput("bulk.none_chosen")
+    with app.transaction() as conn:
+        return {case_id: _confirm_household(app, conn, actor, case_id) for case_id in ids}
+
+
+def _confirm_household(app: App, conn, actor: Actor, case_id: int) -> list[str]:
+    case, assignment = _load_case_for_member_change(app, conn, actor, case_id, "member id confirm")
+    members = conn.execute(_TO_CONFIRM, {"case_id": case_id}).all()
+    if not members:
+        raise RuleViolation("member.ids_none_to_confirm", case=case_id)
+    done = conn.execute(update(t.household_members).where(
+        t.household_members.c.id.in_([m.id for m in members]), t.household_members.c.id_check.is_not(None))
+        .values(id_check=None)).rowcount
+    if done != len(members):        # one confirmed meanwhile (a second tab): the household read again
+        raise CaseChanged(case_id)
+    for m in members:
+        append_case_event(app, conn, actor, case, "member_id_confirmed", assignment.role, member=m.name,
+                          id=mask_id(m.id_number), id_check=m.id_check, at_once=len(members))
+    return [m.name for m in members]
 
 
 def confirm_member_id_row(app: App, actor: Actor, case_id: int, member_id: int) -> str:

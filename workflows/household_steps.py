@@ -60,12 +60,18 @@ def _per_capita(ctx: StepContext, evidence_type: str) -> tuple[float, int, int]:
     if ev is None:
         raise RuleViolation("evidence.missing", case=ctx.case.id, step=ctx.step.key, types=evidence_type)
     members = len(ctx.members()) or 1
+    year = _income_year(ctx, evidence_type, ev)
+    return float(ev.fields["net_income"]) / members, year, members
+
+
+def _income_year(ctx: StepContext, evidence_type: str, ev) -> int:
+    """The income's year, which must be the decision's year or the one before, so the line it is held
+    to is that year's (refused, `income.wrong_year`, if not)."""
     year = int(ev.fields["year"])
-    # The income must be the decision's year or the one before, so the line it is held to is that year's.
     if year not in (ctx.effective_date.year, ctx.effective_date.year - 1):
         raise RuleViolation("income.wrong_year", case=ctx.case.id, type=evidence_type, year=year,
                             date=ctx.effective_date)
-    return float(ev.fields["net_income"]) / members, year, members
+    return year
 
 
 def _income(per_capita: float, members: int, year: int, line: float, source: str) -> dict[str, Any]:
@@ -176,6 +182,14 @@ def identification_standard(ctx: StepContext) -> list[str]:
     ctx.data["income_check"] = {"per_capita": round(per_capita, 2), "line": line, "line_source": source}
     if per_capita >= line:
         return [("income_not_under", _income(per_capita, members, year, line, source))]
+    return []
+
+
+def income_current(ctx: StepContext) -> list[str]:
+    """An application's income check is of the application's year or the one before: the year the
+    appraisal will hold it to (an earlier application's check, years old, refused at once)."""
+    if "income_check" in ctx.evidence:
+        _income_year(ctx, "income_check", ctx.evidence["income_check"])     # raises income.wrong_year
     return []
 
 
@@ -669,6 +683,7 @@ def offered(case, procedure: str, conn=None) -> bool:
 
 RULES = WorkflowRules(
     checks={"identification_standard": identification_standard, "exit_standard": exit_standard,
+            "income_current": income_current,
             "returned_to_poverty": returned_to_poverty, "risk_eliminated": risk_eliminated,
             "assistance_ready": assistance_ready, "pairing_kept": pairing_kept,
             "monitoring_clue_valid": monitoring_clue_valid, "own_pairing_cadre": own_pairing_cadre,

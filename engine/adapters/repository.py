@@ -6,7 +6,7 @@ them (SQLAlchemy derives a cache key from every literal value).
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Collection, Sequence
 
 from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select, true
 from sqlalchemy.engine import Connection
@@ -100,9 +100,12 @@ def load_open_procedures(conn: Connection, cases: Sequence[CaseRow], steps: list
 
 
 def load_current_evidence(conn: Connection, case_ids: Sequence[int], types: Sequence[str],
-                          rows: list | None = None) -> dict[int, dict[str, Any]]:
+                          rows: list | None = None, kept: Collection[str] = (),
+                          earlier: dict[int, dict[str, Any]] | None = None) -> dict[int, dict[str, Any]]:
     """Each case's evidence in force of the `types`; `rows`: all its evidence in force, when they
-    were read with the case."""
+    were read with the case. An item of a type `kept` per procedure that a step of another procedure
+    than the case's open one named is that procedure's record, not this one's (as `held_evidence`
+    says it): left out, and put in `earlier` (by case, by type) when given, to say why it is missing."""
     result: dict[int, dict[str, Any]] = {i: {} for i in case_ids}
     if not types:
         return result
@@ -114,6 +117,14 @@ def load_current_evidence(conn: Connection, case_ids: Sequence[int], types: Sequ
     for r in rows:
         if r.type in wanted:
             result[r.case_id][r.type] = r
+    kept_held = sorted({c for c, items in result.items() if any(k in items for k in kept)})
+    if kept_held:
+        named = _named_by_other_procedures(conn, kept_held)
+        for c in kept_held:
+            for k in [k for k in kept if k in result[c] and result[c][k].id in named]:
+                found = result[c].pop(k)
+                if earlier is not None:
+                    earlier.setdefault(c, {})[k] = found
     return result
 
 
@@ -126,6 +137,14 @@ _STEPS_OF_OTHER_PROCEDURES = select(t.steps.c.procedure_id, t.steps.c.evidence_h
     or_(t.cases.c.open_procedure_id.is_(None), t.steps.c.procedure_id != t.cases.c.open_procedure_id))
 
 
+def _named_by_other_procedures(conn: Connection, case_ids: Sequence[int]) -> set[int]:
+    """The evidence items a step of the cases named in a procedure other than the case's open one."""
+    named: set[int] = set()
+    for s in conn.execute(_STEPS_OF_OTHER_PROCEDURES, {"ids": list(case_ids)}):
+        named.update(ref.get("id") for ref in s.evidence_hashes or [])
+    return named
+
+
 def held_evidence(conn: Connection, etype: str, case_ids: Sequence[int], per_procedure: bool) -> dict[int, Any]:
     """The item of `etype` each case holds, which a new one of the type replaces (id, case_id, fields):
     its newest in force; for a type kept `per_procedure`, none of an earlier procedure's (an item a step
@@ -133,10 +152,8 @@ def held_evidence(conn: Connection, etype: str, case_ids: Sequence[int], per_pro
     if not case_ids:
         return {}
     rows = conn.execute(_HELD, {"type": etype, "ids": list(case_ids)}).all()
-    earlier: set[int] = set()
-    if per_procedure and rows:
-        for s in conn.execute(_STEPS_OF_OTHER_PROCEDURES, {"ids": sorted({r.case_id for r in rows})}):
-            earlier.update(ref.get("id") for ref in s.evidence_hashes or [])
+    earlier = _named_by_other_procedures(conn, sorted({r.case_id for r in rows})) \
+        if per_procedure and rows else set()
     return {r.case_id: r for r in rows if r.id not in earlier}
 
 
@@ -171,8 +188,9 @@ class SqlCaseRepository:
     def open_procedures(self, cases: Sequence[CaseRow]) -> dict[int, OpenProcedure]:
         return load_open_procedures(self.conn, cases, self._read("steps", [c.id for c in cases]))
 
-    def current_evidence(self, case_ids: Sequence[int], types: Sequence[str]) -> dict[int, dict[str, Any]]:
-        return load_current_evidence(self.conn, case_ids, types, self._read("evidence", case_ids))
+    def current_evidence(self, case_ids: Sequence[int], types: Sequence[str], *, kept: Collection[str],
+                         earlier: dict[int, dict[str, Any]] | None = None) -> dict[int, dict[str, Any]]:
+        return load_current_evidence(self.conn, case_ids, types, self._read("evidence", case_ids), kept, earlier)
 
     def last_recorded_on(self, case_id: int):
         """The day the case's latest step in force was entered (not the date it bears), if any."""
@@ -180,12 +198,14 @@ class SqlCaseRepository:
         return found.date() if found is not None else None
 
     def facts(self, cases: Sequence[CaseRow], evidence_types: Sequence[str], person_id: int,
-              signing: bool) -> dict[int, CaseFacts]:
-        """Each case's facts for a step by `person_id`: one statement per table for the whole list."""
+              signing: bool, *, kept: Collection[str]) -> dict[int, CaseFacts]:
+        """Each case's facts for a step by `person_id`: one statement per table for the whole list;
+        `kept`: the evidence types each procedure needs its own item of (an earlier one's left out)."""
         ids = [c.id for c in cases]
         procs = self.open_procedures(cases)
-        evidence = self.current_evidence(ids, evidence_types)
-        facts = {c.id: CaseFacts(c, procs.get(c.id), evidence[c.id]) for c in cases}
+        earlier: dict[int, dict[str, Any]] = {}
+        evidence = self.current_evidence(ids, evidence_types, kept=kept, earlier=earlier)
+        facts = {c.id: CaseFacts(c, procs.get(c.id), evidence[c.id], earlier=earlier.get(c.id, {})) for c in cases}
         if signing:
             self._people(facts, ids, person_id)
         self._notices(facts, ids)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Protocol, Sequence
+from typing import Any, Collection, Protocol, Sequence
 
 from engine.domain.cases import CaseRow, OpenProcedure
 
@@ -45,6 +45,8 @@ class CaseFacts:
     case: CaseRow
     open_proc: OpenProcedure | None = None
     evidence: dict[str, Any] = field(default_factory=dict)   # current evidence by type
+    # an item of a type each procedure needs its own of, left out as an earlier procedure's (by type)
+    earlier: dict[str, Any] = field(default_factory=dict)
     relation: str | None = None      # the actor is this relative of someone in the household
     paired: bool = False             # the actor is one of the case's pairing cadres
     notice: NoticeFact | None = None                       # the notice of the last step, if it was one
@@ -64,9 +66,10 @@ class CaseRepository(Protocol):
 
     def open_procedures(self, cases: Sequence[CaseRow]) -> dict[int, OpenProcedure]: ...
 
-    def current_evidence(self, case_ids: Sequence[int], types: Sequence[str]) -> dict[int, dict[str, Any]]: ...
+    def current_evidence(self, case_ids: Sequence[int], types: Sequence[str], *, kept: Collection[str],
+                         earlier: dict[int, dict[str, Any]] | None = None) -> dict[int, dict[str, Any]]: ...
 
     def last_recorded_on(self, case_id: int) -> date | None: ...
 
     def facts(self, cases: Sequence[CaseRow], evidence_types: Sequence[str], person_id: int,
-              signing: bool) -> dict[int, CaseFacts]: ...
+              signing: bool, *, kept: Collection[str]) -> dict[int, CaseFacts]: ...

@@ -126,10 +126,19 @@ def relied_evidence(facts: CaseFacts, intact: Callable[[Any], bool]) -> list[Vio
 
 
 def missing_evidence(facts: CaseFacts, step: Any) -> list[Violation]:
+    """The step's evidence the case does not hold; an item an earlier procedure was done with, of a type
+    each procedure needs its own of (an application, a signed confirmation), said so: a new one is due."""
     missing = [e for e in step.evidence if e not in facts.evidence]
     if not missing:
         return []
-    return [Violation("evidence.missing", {"case": facts.case.id, "step": step.key, "types": ", ".join(missing)})]
+    earlier = [e for e in missing if e in facts.earlier]
+    out = [Violation("evidence.earlier_procedure", {
+        "case": facts.case.id, "step": step.key, "type": e, "code": e, "evidence": facts.earlier[e].id})
+        for e in earlier]
+    rest = [e for e in missing if e not in facts.earlier]
+    if rest:
+        out.append(Violation("evidence.missing", {"case": facts.case.id, "step": step.key, "types": ", ".join(rest)}))
+    return out
 
 
 def evidence_dated_after(facts: CaseFacts, step: Any, field_kinds: dict[str, dict[str, str]],

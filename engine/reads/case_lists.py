@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from sqlalchemy import and_, exists, false, or_, select, true, tuple_
+from sqlalchemy import and_, bindparam, exists, false, func, or_, select, true, tuple_
 
 from engine.adapters import tables as t
 from engine.domain.errors import BadInput, Codes
 from engine.domain.monitoring import ANY, monitoring_types
 from engine.domain.regions import check_code, level_of, prefix
-from engine.reads.standing import case_standing, standing_filter, standings
+from engine.reads.standing import NOT_IDENTIFIED, case_standing, standing_filter, standings
 from engine.services.org import require_reader
 
 if TYPE_CHECKING:
@@ -190,16 +190,34 @@ def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limi
                 .where(t.cases.c.id > last_id, *conditions).order_by(order).limit(batch)).all()
         if not rows:
             return
+        ended = why_not_identified(app, [r.id for r in rows if r.standing == NOT_IDENTIFIED])
         for r in rows:
             if mine is not None and not mine(r):
                 continue
             yield {"id": r.id, "kind": r.kind, "title": r.title, "region": r.region_code, "stage": r.stage,
                    "standing": r.standing, "version": r.version, "pending_procedure": r.pending_procedure,
-                   "pending_step": r.pending_step}
+                   "pending_step": r.pending_step, **({"ended": ended[r.id]} if r.id in ended else {})}
             sent += 1
             if limit is not None and sent >= limit:
                 return
         last_id = rows[-1].id
+
+
+_P = t.procedures.c
+_LAST_REJECTED = select(_P.case_id, _P.kind, _P.ended_at, _P.outcome_reason).where(_P.id.in_(
+    select(func.max(_P.id)).where(_P.case_id.in_(bindparam("ids", expanding=True)), _P.status == "rejected")
+    .group_by(_P.case_id)))
+
+
+def why_not_identified(app: App, case_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """How the last identification of each applicant not identified (未通过识别) ended: its procedure,
+    day and reason as stored (a failed vote, an upheld objection), one statement a batch, read through
+    the procedures' (case_id, status) index."""
+    if not case_ids:
+        return {}
+    with app.engine.connect() as conn:
+        return {r.case_id: {"procedure": r.kind, "ended_at": r.ended_at, "reason": r.outcome_reason}
+                for r in conn.execute(_LAST_REJECTED, {"ids": case_ids})}
 
 
 def _mine(app: App, actor: Actor) -> Callable[[Any], bool]:

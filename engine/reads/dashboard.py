@@ -22,7 +22,8 @@ from engine.reads.deadlines import after_cursor, due_cursor
 from engine.reads.exits import IMPORTED, ExitYear, completed_between, exited_in, imported_in
 from engine.reads.case_lists import monitoring_filter, within
 from engine.domain.monitoring import monitoring_types
-from engine.reads.standing import standing_filter, standing_of, standings
+from engine.reads.case_lists import why_not_identified
+from engine.reads.standing import NOT_IDENTIFIED, standing_filter, standing_of, standings
 from engine.services.org import require_reader
 from engine.services.press import pressed_today, presses_of
 
@@ -407,7 +408,8 @@ def case_page(app, actor, where: CaseFilter, after: int | None = None, limit: in
         rows = conn.execute(q).all()
         total = conn.execute(select(func.count()).select_from(t.cases).where(*conds)).scalar()
     more = len(rows) > limit
-    return {"rows": [dict(r._mapping) for r in rows[:limit]], "total": total,
+    ended = why_not_identified(app, [r.id for r in rows[:limit] if r.stage == NOT_IDENTIFIED])
+    return {"rows": [{**r._mapping, "ended": ended.get(r.id)} for r in rows[:limit]], "total": total,
             "next": rows[limit - 1].id if more else None}
 
 

@@ -99,6 +99,15 @@ _CHANNELS = (select(func.aggregate_strings(_PC.channel + ":" + _PC.address, ";")
              .where(_PC.person_id == t.persons.c.id, _PC.active.is_(True)).scalar_subquery())
 _ALERT_LANG = (select(_PC.lang).where(_PC.person_id == t.persons.c.id, _PC.active.is_(True))
                .order_by(_PC.id).limit(1).scalar_subquery())
+# How the case's latest procedure to end ended (the ended procedure of the highest id: one is open at a
+# time): its kind, its status (completed, rejected), its day and its reason (a failed vote, an upheld
+# objection), read through the procedures' (case_id, status) index: an applicant 未通过识别 says why.
+_ENDED = t.procedures.alias("ended")
+_LAST_ENDED = (select(func.max(t.procedures.c.id))
+               .where(t.procedures.c.case_id == t.cases.c.id, t.procedures.c.status != "open")
+               .correlate(t.cases).scalar_subquery())
+_LAST = {"last_procedure": _ENDED.c.kind, "last_outcome": _ENDED.c.status, "last_ended_at": _ENDED.c.ended_at,
+         "last_outcome_reason": _ENDED.c.outcome_reason}
 # Each table: its columns, its query of them, the order of its rows, the column its region is read from
 _QUERIES = {
     # An exited household's exit year beside its stage (its exit procedure's, or the year its registry
@@ -106,10 +115,11 @@ _QUERIES = {
     # is its standing, as the figures count it (engine/reads/standing.py: a household whose
     # identification was rejected, with nothing open, is not identified, not applying).
     "cases": (("id", "kind", "region_code", "region_title", "external_code", "title", "stage", "exit_year",
-               "version", "pending_procedure", "pending_step", "created_at", "updated_at"),
+               "version", "pending_procedure", "pending_step", *_LAST, "created_at", "updated_at"),
               lambda cols: select(*_columns(t.cases, cols, {"region_title": t.regions.c.name, "stage": case_standing(),
-                                                            "exit_year": KNOWN_YEAR}))
-              .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code), (t.cases.c.id,),
+                                                            "exit_year": KNOWN_YEAR, **_LAST}))
+              .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code)
+              .outerjoin(_ENDED, _ENDED.c.id == _LAST_ENDED), (t.cases.c.id,),
               t.cases.c.region_code),
     # A household's members together (case, then member), each row with its household's village (its
     # code, and its name beside it, as the cases' region), code, standing (as the cases'), causes, type
@@ -132,11 +142,15 @@ _QUERIES = {
     # names (codes, as its data records them), the people it is named responsible for (_RESPONSIBLE),
     # the evidence items it relied on (id, type and hash, as recorded with it), and, done in a
     # village's list, the list's batch id and size: an exit's chain read from the file.
-    "steps": (("case_id", "procedure_id", "procedure", "step_key", "step_type", "person_code", "person_name", "role",
+    # Beside each step, how its procedure stands or ended (open, completed, rejected) and why it ended:
+    # the steps of a procedure an upheld objection ended read all agreed, and the procedure rejected.
+    "steps": (("case_id", "procedure_id", "procedure", "procedure_status", "procedure_outcome_reason", "step_key",
+               "step_type", "person_code", "person_name", "role",
                "verifiers", "responsible", "decision", "reason", "evidence", "effective_date", "recorded_at",
                "policy_version", "batch", "batch_size"),
               lambda cols: select(t.steps.c.id, *_columns(t.steps, cols, {
                   **_PERSON, **_BATCH, "procedure": t.procedures.c.kind, "verifiers": _S.data["verifiers"],
+                  "procedure_status": t.procedures.c.status, "procedure_outcome_reason": t.procedures.c.outcome_reason,
                   "responsible": _RESPONSIBLE, "evidence": _S.evidence_hashes}))
               .join(t.cases, t.cases.c.id == t.steps.c.case_id)
               .join(t.procedures, t.procedures.c.id == t.steps.c.procedure_id)

@@ -313,7 +313,8 @@ def exit_refusals(app: App, actor: Actor, case_id: int, lang: str = "zh") -> lis
             return []
         proc_def = workflow.procedures[name]
         step = proc_def.steps[0]
-        evidence = repo.current_evidence([case_id], proc_def.evidence_types())[case_id]
+        evidence = repo.current_evidence([case_id], proc_def.evidence_types(),
+                                        kept=workflow.per_procedure_types())[case_id]
         ctx = StepContext(app, conn, actor, case, name, step, app.clock.today(), StepInput(), evidence)
         who = app.rules[case.kind].who_checks       # who may take the step: not the household's to sign over
         found = [v for check, violations in policy_checks_by_name(app, ctx) if check not in who for v in violations]

@@ -150,7 +150,8 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
             return result
         proc_def = workflow.procedures[name]
         step = next_step(proc_def, open_proc)
-        facts = repo.facts([case], proc_def.evidence_types(), actor.person_id, step.type in SIGNING_TYPES)[case_id]
+        facts = repo.facts([case], proc_def.evidence_types(), actor.person_id, step.type in SIGNING_TYPES,
+                           kept=app.config.workflows[case.kind].per_procedure_types())[case_id]
         facts.last_recorded_on = repo.last_recorded_on(case_id)
         on = as_of or default_as_of(facts, app.clock.today())
         _add_figures(app, conn, case, lang, as_of, on, result)
@@ -404,7 +405,8 @@ def check_step(app: App, actor: Actor, case_id: int, procedure: str, step_key: s
             raise BadInput("procedure.unknown", procedure=procedure, known=", ".join(
                 app.config.workflows[case.kind].procedures))
         step = _step_of(proc_def, procedure, step_key)
-        facts = repo.facts([case], proc_def.evidence_types(), actor.person_id, step.type in SIGNING_TYPES)[case_id]
+        facts = repo.facts([case], proc_def.evidence_types(), actor.person_id, step.type in SIGNING_TYPES,
+                           kept=app.config.workflows[case.kind].per_procedure_types())[case_id]
         facts.last_recorded_on = repo.last_recorded_on(case_id)
         on = as_of or (inputs.date if inputs is not None and inputs.date else None) \
             or default_as_of(facts, app.clock.today())

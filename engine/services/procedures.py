@@ -147,7 +147,8 @@ def _perform_in(app: App, actor: Actor, procedure: str, step_key: str, case_ids:
         steptypes.refuse_foreign_inputs(step, inputs)
         minutes = _stored_minutes(app, inputs, new_files)
         wanted = proc_def.evidence_types() if step.type in SIGNING_TYPES or step.checks else step.evidence
-        facts = repo.facts(list(cases.values()), wanted, actor.person_id, step.type in SIGNING_TYPES)
+        facts = repo.facts(list(cases.values()), wanted, actor.person_id, step.type in SIGNING_TYPES,
+                           kept=workflow.per_procedure_types())
         batch: dict[Any, Any] = {}
         plans = []
         for cid in cases:

@@ -258,8 +258,9 @@ class BadRows:
         its first lines) and where every one of them is."""
         ctx = self.ctx
         if self.warned <= WARNINGS_SHOWN:
-            for line, *_whom, column, reason in self.warnings:
-                err.print(visible(self._at(line, "import.row_warning", column=column, reason=reason)))
+            for line, _household, name, _number, column, reason in self.warnings:     # the member by name (no number)
+                err.print(visible(self._at(line, "import.row_warning_named" if name else "import.row_warning",
+                                           column=column, reason=reason, name=name)))
             if self.warned and self._confirm is not None and self.confirm_to not in self.lost:    # a file named: where
                 err.print(visible(ctx.text("import.warnings_file", total=self.warned,
                                            file=os.path.abspath(self.confirm_to))))

@@ -255,16 +255,27 @@ def case_list(ctx: Ctx, kind, stage, region_code, waiting, id_to_confirm, monito
                       monitoring=monitoring, transition_ends=transition_ends)
     due = _registrations_due(ctx) if waiting and not (kind or stage or region_code or id_to_confirm or monitoring
                                                       or transition_ends or limit) else iter(())
-    if as_json:
-        return stream_json(chain(rows, due))
+    if as_json:     # why a household is not identified in the reader's words, as the API says it
+        return stream_json(chain(({**r, "ended": {**r["ended"], "reason": ctx.stored(r["ended"]["reason"])}}
+                                  if r.get("ended") else r for r in rows), due))
     from engine.reads.case_lists import region_namer
     tsv(*ctx.text("case_list_header").split("\t"))
     count, region = 0, region_namer(ctx.app())      # a village's name (--json keeps the codes)
     for r in chain(rows, due):   # printed row by row (a table would be built in memory first)
-        tsv(r["id"], ctx.stored(r["title"]), region(r["region"]), ctx.stage(r.get("standing") or r["stage"], r["kind"]),
+        tsv(r["id"], ctx.stored(r["title"]), region(r["region"]), _stage_said(ctx, r),
             views.registration_for(ctx, r["registration"]) if "registration" in r else views.waiting_for(ctx, r))
         count += 1
     footer(ctx.text("case_count", n=count))
+
+
+def _stage_said(ctx: Ctx, r: dict) -> str:
+    """A listed case's stage as the figures count it; a household not identified with how its last
+    identification ended (未通过识别（民主评议未通过：到会 41 人，赞成 3 人）)."""
+    stage = ctx.stage(r.get("standing") or r["stage"], r["kind"])
+    ended = r.get("ended")
+    if not ended:
+        return stage
+    return ctx.text("case_list_ended", stage=stage, reason=ctx.stored(ended.get("reason")) or "-")
 
 
 def _registrations_due(ctx: Ctx) -> Iterator[dict]:

@@ -166,7 +166,8 @@ LABELLED = {"kind": "kind", "stage": "stage", "procedure": "procedure", "pending
             "type": "deadline.type",            # the deadlines' (the only table with a type)
             "step_type": "step_type",
             "household_type": "household_type", "causes": "cause", "evidence_type": "evidence",
-            "responsibility": "responsibility"}
+            "responsibility": "responsibility",
+            "last_procedure": "procedure", "last_outcome": "status", "procedure_status": "status"}
 
 # A member's fact not recorded (NULL): a blank cell, as its insurance's, which `household import` reads
 # back as not recorded (not "-", which it would refuse).
@@ -266,7 +267,10 @@ _LISTED = {"verifiers": lambda ctx: lambda codes: joined(codes, ctx.lang), "resp
 # Columns whose codes are said in words by a function of their own.
 _WORDED = {"alerted_to": _alerted, "next_alert_to": _alerted, "closed_reason": _closed_because,
            "basis": _basis,         # why a person carries a responsibility: 办理「乡镇审核」, 第一帮扶责任人
-           "reason": lambda ctx, text: ctx.stored(text)}      # a step's: a person's words, or the engine's said
+           "reason": lambda ctx, text: ctx.stored(text),      # a step's: a person's words, or the engine's said
+           # why a procedure ended (民主评议未通过…, 异议 #62 成立：…): the engine's words, or a person's
+           "last_outcome_reason": lambda ctx, text: ctx.stored(text),
+           "procedure_outcome_reason": lambda ctx, text: ctx.stored(text)}
 
 
 def _cell(ctx: Ctx, zone, days: bool = False):

@@ -405,10 +405,17 @@ def household_member_update(ctx: Ctx, case_id, reason, void_signoffs, id_number,
 
 @household.command("id-confirm")
 @case_arg
-@click.argument("id_number")
+@click.argument("id_number", required=False)
+@click.option("--all", "every", is_flag=True)
 @pass_ctx
-def household_id_confirm(ctx: Ctx, case_id, id_number):
-    from workflows.household import confirm_member_id
+def household_id_confirm(ctx: Ctx, case_id, id_number, every):
+    from workflows.household import confirm_member_id, confirm_member_ids
+    if every == bool(id_number):            # one member's number, or --all of the household's: one of them
+        raise BadInput("member.id_confirm_which", case=case_id)
+    if every:
+        names = confirm_member_ids(ctx.app(), ctx.actor(), case_id)
+        say(ctx.text("member_ids_confirmed", case=case_id, count=len(names), names=joined(names, ctx.lang)))
+        return
     name = confirm_member_id(ctx.app(), ctx.actor(), case_id, id_number)
     say(ctx.text("member_id_confirmed", case=case_id, name=name))
 

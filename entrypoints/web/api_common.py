@@ -25,7 +25,9 @@ def asked_lang(request: Request) -> str:
 def titled(reader: Reader, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows naming a case by its title, the title in the reader's language where the engine worded it
     (a sample check's problem item: 抽查 #3 错退…, sample check #3: wrong exit…)."""
-    return [{**r, "title": render_stored(reader.core.config, r["title"], reader.lang)} for r in rows]
+    return [{**r, "title": render_stored(reader.core.config, r["title"], reader.lang),
+             **({"ended": {**r["ended"], "reason": render_stored(reader.core.config, r["ended"]["reason"], reader.lang)}}
+                if r.get("ended") else {})} for r in rows]
 
 
 def api_user(request: Request) -> Reader:

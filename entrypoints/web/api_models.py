@@ -41,6 +41,9 @@ class CaseRow(BaseModel):
     version: int
     pending_procedure: str | None
     pending_step: str | None
+    ended: dict[str, Any] | None = Field(None, description=(
+        "Of a household not identified: how its last identification ended (`procedure`, `ended_at`, and "
+        "`reason` as stored: a failed vote, an upheld objection)."))
 
 
 class RegistrationDue(BaseModel):

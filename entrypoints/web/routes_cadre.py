@@ -13,8 +13,8 @@ from typing import Any, Iterator
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
-from markupsafe import Markup
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -610,6 +610,32 @@ def press_on_case_page(request: Request, case_id: int, deadline_id: int, form: d
     if done.get("handed_from"):
         said = t_("supervise.press.handed", person=done["handed_from"], owner=done["owner_name"]) + said
     return _member_done(request, case_id, str(said))
+
+
+@router.post("/cases/{case_id}/id-confirm-all")
+def member_ids_confirm_page(request: Request, case_id: int, form: dict = Depends(form_of),
+                            reader: Reader = Depends(needs("works"))):
+    """Every ID number of the household still to confirm checked against the cards at once."""
+    from workflows.household import confirm_member_ids
+    plain_form(request, case_id, "id-confirm-all", form)
+    with within_reach(case_id, reader):
+        names = confirm_member_ids(reader.core, reader.actor, case_id)
+    return _member_done(request, case_id, reader.core.config.label("web.member.ids_confirmed", reader.lang)
+                        .format(count=len(names), names=joined(names, reader.lang)))
+
+
+@router.post("/work/ids-confirm")
+def ids_confirm_list(request: Request, form: dict = Depends(form_of), reader: Reader = Depends(needs("works"))):
+    """The households ticked on "my work"'s list of numbers to confirm, each checked against the cards:
+    all confirmed in one act (each member's check recorded), or none; back to the list, which says so."""
+    from workflows.household import confirm_households_ids
+    raw = form.get("case")
+    chosen = [int(c) for c in (raw if isinstance(raw, list) else [raw] if raw else []) if str(c).isdigit()]
+    done = confirm_households_ids(reader.core, reader.actor, chosen)
+    said = reader.core.config.label("web.work.ids_confirmed", reader.lang).format(
+        households=len(done), members=sum(len(n) for n in done.values()))
+    return HTMLResponse(f'<p class="done" role="status">{escape(said)}</p>') if htmx(request) else \
+        RedirectResponse("/work#ids-to-confirm", status_code=303)
 
 
 def _warned(reader: Reader, said: str, warning) -> str:

@@ -68,7 +68,8 @@ class FakeRepository:
         self.calls.append("open_procedures")
         return {c.id: self.procs[c.id] for c in cases if c.id in self.procs}
 
-    def current_evidence(self, case_ids: Sequence[int], types: Sequence[str]) -> dict[int, dict[str, Any]]:
+    def current_evidence(self, case_ids: Sequence[int], types: Sequence[str], *, kept: Sequence[str] = (),
+                         earlier: dict | None = None) -> dict[int, dict[str, Any]]:
         self.calls.append("current_evidence")
         return {i: {k: v for k, v in self.evidence.get(i, {}).items() if k in types} for i in case_ids}
 
@@ -76,7 +77,7 @@ class FakeRepository:
         return self.recorded.get(case_id)
 
     def facts(self, cases: Sequence[CaseRow], evidence_types: Sequence[str], person_id: int,
-              signing: bool) -> dict[int, CaseFacts]:
+              signing: bool, *, kept: Sequence[str] = ()) -> dict[int, CaseFacts]:
         procs = self.open_procedures(cases)
         current = self.current_evidence([c.id for c in cases], evidence_types)
         out = {}

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from engine.adapters import tables as t
+from engine.domain.errors import JingzhunError
 from tests.world import scan_file
 from tests.web.bulk_world import (OTHER_TOWNSHIP_VILLAGE, VILLAGE, core, demo_home, township_list,  # noqa: F401
                                   web)
@@ -499,19 +500,21 @@ def test_verifiers_and_pairing_cadres_are_chosen_not_typed(web, core):
 
 
 def test_an_income_check_too_old_for_the_decision_is_asked_for_on_the_sheet(signed_in, core, demo_home):
-    """A household with an income check of two years before passes its application, then every later
-    step refuses it; the sheet's "only those that need it" lists it, marked out of date (it left it out)."""
+    """A household with an income check of two years before is refused its application (it passed it, then
+    every later step refused it: audit a7 #1); the sheet's "only those that need it" lists it, marked out
+    of date (it left it out)."""
     old = core.clock.today().year - 2
-    case, village = _applied(core, demo_home, "旧表户主", "36073019700808123", income_year=old)
+    case, village = _applied(core, demo_home, "旧表户主", "36073019700808123", income_year=old, refused="income.wrong_year")
     sheet = signed_in("cadre").get(f"/villages/{village}/evidence",
                                    params={"kind": "household", "type": "income_check", "needed": "1"}).text
     row = re.search(rf'<tr[^>]*data-case="{case}".*?</tr>', sheet, re.S)
     assert row and f"{old} 年的，已过期" in row.group(0)
 
 
-def _applied(core, demo_home, name: str, first17: str, income_year: int | None = None) -> tuple[int, str]:
+def _applied(core, demo_home, name: str, first17: str, income_year: int | None = None,
+             refused: str | None = None) -> tuple[int, str]:
     """A household the village cadre registered and applied for (its application and income check
-    attached, the application step done by the cadre): its case and village."""
+    attached, the application step done by the cadre, or `refused` with that code): its case and village."""
     from tests.web.test_browser_cadre import register_in_cadres_village
     from engine.services.org import authenticate
     from engine.services.procedures import perform_step
@@ -525,7 +528,12 @@ def _applied(core, demo_home, name: str, first17: str, income_year: int | None =
     today = core.clock.today()
     attach_evidence(core, actor, case, "application", {"applicant": name, "applied_on": today.isoformat()})
     attach_evidence(core, actor, case, "income_check", {"year": income_year or today.year, "net_income": 3000})
-    perform_step(core, actor, "identification", "application", [case], StepInput())
+    try:
+        perform_step(core, actor, "identification", "application", [case], StepInput())
+        assert refused is None, f"not refused: {refused}"
+    except JingzhunError as exc:
+        if exc.code != refused:
+            raise
     with core.engine.connect() as conn:
         return case, conn.execute(select(t.cases.c.region_code).where(t.cases.c.id == case)).scalar()
 

@@ -62,7 +62,19 @@ def test_the_village_reads_on_its_work_and_the_case_page_who_rejected_it_when_an
     assert "上一次贫困识别未通过" in words and f"理由：{REASON}" in words and "梅江镇干部1（乡镇干部）" in words
     assert "补正后可重新申请" in words              # what to do next, as the cadres' notice says
     next_box = page.index('<section class="card" id="next">')
+    # applied again, on a new signed form: the rejected procedure's stays its record (audit a7 #1)
+    assert next_box < page.index('id="rejected"') < page.index("这次办理须有它自己的一份贫困户申请书")
+    _new_application(core, rejected)
+    page = client.get(f"/cases/{rejected}").text
+    next_box = page.index('<section class="card" id="next">')
     assert next_box < page.index('id="rejected"') < page.index('id="step-form"'), "at the top of the next step"
+
+
+def _new_application(core, case: int) -> None:
+    """The household's new signed application, for its identification done again."""
+    from engine.services.case_actions import attach_evidence
+    attach_evidence(core, actor(core, "v01_secretary"), case, "application",
+                    {"applicant": "户主", "applied_on": core.clock.today().isoformat()})
 
 
 def test_the_township_head_finds_the_cases_the_township_rejected_until_the_village_takes_them_up(signed_in, core):
@@ -74,6 +86,7 @@ def test_the_township_head_finds_the_cases_the_township_rejected_until_the_villa
     assert REASON in words and "梅江镇干部1（乡镇干部）" in words and "贫困识别 · 农户申请" in words, words
 
     # the village applies again: the case is on its way, no longer one the township must chase
+    _new_application(core, rejected)
     perform_step(core, actor(core, "v01_secretary"), "identification", "application", [rejected],
                  StepInput(date=core.clock.today()))
     assert f'data-case="{rejected}"' not in _returned(head.get("/work").text)

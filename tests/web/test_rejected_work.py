@@ -122,7 +122,8 @@ def test_an_applicant_an_upheld_objection_turned_down_is_not_included_and_on_nob
     words = _text(re.search(r'<div class="refusal" id="rejected">(.*?)</div>', page, re.S).group(1))
     assert f"异议 #{objection} 成立：经乡镇入户核实，该户在县城有商品房" in words and "梅江镇干部1（乡镇干部）" in words
     assert "重新申请" in words, "how it may apply again"
-    assert 'id="step-form"' in page and "农户申请" in page, "a new application may be made from its page"
+    # a new application, from its page: with a form of its own, signed for this round (the earlier is that one's)
+    assert "农户申请" in page and "须有它自己的一份贫困户申请书" in page, "a new application may be made from its page"
 
 
 def test_an_applicant_voted_down_leaves_the_villages_work_and_may_apply_again(signed_in, core):
@@ -142,6 +143,8 @@ def test_an_applicant_voted_down_leaves_the_villages_work_and_may_apply_again(si
         minutes=scan_file(core.settings.home / "minutes-voted-down.pdf", "会议记录")))
     assert not _work_has(signed_in("cadre"), fresh)
     assert re.search(r'id="stage">未通过识别<', signed_in("cadre").get(f"/cases/{fresh}").text)
+    attach_evidence_many(core, v("secretary"), [      # a new round's own signed application
+        EvidenceItem(fresh, "application", {"applicant": "户主", "applied_on": core.clock.today().isoformat()})])
     perform_step(core, v("secretary"), "identification", "application", [fresh], StepInput(date=core.clock.today()))
     with core.engine.connect() as conn:      # on its way again: the village's appraisal is its next work
         assert conn.execute(select(t.cases.c.pending_procedure, t.cases.c.pending_step)

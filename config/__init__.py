@@ -557,3 +557,41 @@ def _load(base: Path) -> Config:
     labels = load_catalogue(base)
     deadlines, notes = load_deadlines(base, roles, workflows, set(PARAM_RULES) | set(policy_file.defaults))
     return Config(roles, workflows, policy, labels, base, deadlines, tuple(notes))
+
+
+def add_required_params(folder: Path | str) -> list[tuple[str, Any]]:
+    """Bring an installed policy up to this version: each REQUIRED_PARAMS key its `defaults` lack (a
+    parameter a later release made required, `exit_check_months`), written under `defaults:` with the
+    packaged policy's value and a comment saying so, the rest of the file (comments, order) untouched.
+    [(key, value)] added; [] when nothing lacks, or the file is not one this can safely add to (it is
+    then refused as before, naming the key). `jingzhun init`, the upgrade, calls it before loading the
+    rules; the rules version changes, and init records it."""
+    import os
+    import yaml
+    path = Path(folder) / "policy.yaml"
+    try:
+        text = path.read_text(encoding="utf-8")
+        installed = yaml.safe_load(text)
+        packaged = yaml.safe_load((CONFIG_DIR / "policy.yaml").read_text(encoding="utf-8"))["defaults"]
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError):
+        return []
+    defaults = installed.get("defaults") if isinstance(installed, dict) else None
+    heading = re.search(r"^defaults:[ \t]*(#.*)?$", text, re.M)
+    if not isinstance(defaults, dict) or heading is None:
+        return []
+    added = [(key, packaged[key]) for key in REQUIRED_PARAMS if key not in defaults and key in packaged]
+    if not added:
+        return []
+    after = text[heading.end() + 1:]
+    indent = next((m.group(1) for m in re.finditer(r"^([ \t]+)[^\s#]", after, re.M)), "  ")
+    lines = "".join(f"{indent}{key}: {json.dumps(value, ensure_ascii=False)}   # added by `jingzhun init`: required "
+                    f"since this version; the packaged value\n" for key, value in added)
+    new = text[:heading.end() + 1] + lines + after
+    check = yaml.safe_load(new)
+    if not all(check["defaults"].get(key) == value for key, value in added):
+        return []
+    temporary = path.with_name(f".{path.name}.adding")
+    temporary.write_text(new, encoding="utf-8")
+    os.chmod(temporary, os.stat(path).st_mode & 0o777)
+    os.replace(temporary, path)
+    return added

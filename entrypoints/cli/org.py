@@ -27,9 +27,17 @@ def init(ctx: Ctx, admin_code, admin_name):
     from engine.adapters.db import make_engine, schema_revision
     from entrypoints.bootstrap import init_home
     from migrations import HEAD_REVISION
+    from config import add_required_params
     settings = ctx.settings()
     before = _revision_before(settings, make_engine, schema_revision)
     repaired: list = []
+    # an installed policy lacking a parameter this version requires: added with its packaged value, before
+    # the rules are read (they would be refused, naming it), said below and recorded as the new rules
+    added = add_required_params(settings.home / "config") if (settings.home / "config" / "policy.yaml").is_file() else []
+    if added:
+        from engine.domain.errors import Msg
+        repaired.append(Msg("cli.init_params_added", {"params": ", ".join(f"{k} = {v}" for k, v in added),
+                                                        "file": str(settings.home / "config" / "policy.yaml")}))
     ctx._app, token = init_home(settings, config=ctx.config, admin_code=admin_code, admin_name=admin_name,
                                 repaired=repaired)
     url = make_url(settings.db_url).render_as_string(hide_password=True)

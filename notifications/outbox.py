@@ -155,6 +155,9 @@ def work_of(config, d, case) -> tuple[str | None, str | None]:
 
 
 FOLD_OVER = 3     # more alerts than this to one person on one channel in one sweep: one summary message
+# the items a summary lists one by one, the highest level first; the rest counted, with the overdue page's
+# address (a county's 139 items were 900 lines, and a WeCom robot takes at most 4,096 bytes a message)
+SUMMARY_SHOWN = 15
 
 
 def enqueue_alerts(app, conn: Connection, messages: Sequence[AlertMessage], now: datetime,
@@ -225,7 +228,8 @@ def render_summary(app, conn: Connection, person_id: int, channel: str, address:
             item["title"] = ""
     levels = [i["level"] for i in items]
     context = {"t": translator(app.config, lang), "name": "" if group else name, "total": len(items),
-               "items": items, "overdue": sum(1 for v in levels if v >= 0),
+               "items": items[:SUMMARY_SHOWN], "more": max(0, len(items) - SUMMARY_SHOWN),
+               "overdue": sum(1 for v in levels if v >= 0),
                "escalated": sum(1 for v in levels if v > 0), "soon": sum(1 for v in levels if v < 0),
                "at": _local(app, now), "overdue_url": overdue_url()}
     return render("alerts", lang, format_of(channel, address), context)

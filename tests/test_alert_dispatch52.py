@@ -206,3 +206,18 @@ def test_a_summary_given_up_marks_each_of_its_alerts_failed(world, smtp):
     assert result.failed == 1 and smtp.messages == []
     assert Counter(r.status for r in outbox(world)) == {"failed": FOLD_OVER + 2}
     assert {r["status"] for r in alert_rows(world.app, world["insp"]) if r["level"] == 0} == {"failed"}
+
+
+def test_a_long_summary_lists_the_highest_levels_and_counts_the_rest_with_the_overdue_page(world, smtp, monkeypatch):
+    """A county's first sweep folded 139 items into one message of 900 lines (and a WeCom robot takes 4,096
+    bytes): a summary lists SUMMARY_SHOWN items, the highest levels first, and counts the rest."""
+    from notifications import outbox as outbox_module
+    monkeypatch.setattr(outbox_module, "SUMMARY_SHOWN", 3)
+    by_email(world, ("th",))
+    identified(world, FOLD_OVER + 2)
+    sweep(world.app, now=OVERDUE)
+    _sent(world, smtp)
+    [m] = smtp.messages
+    body = m.get_content()
+    assert m["Subject"].startswith("【期限提醒汇总】共 5 项") and body.count("事项：帮扶计划") == 3, body
+    assert "另有 2 项未逐项列出" in body and "/supervise/overdue" in body

@@ -91,6 +91,10 @@ def test_an_alert_whose_work_was_done_before_it_was_sent_is_not_sent(world, smtp
     assert listed.code == 0 and "无需发送（已办结）" in listed.out, listed.out + listed.err
     english = cli(world, "insp", "--lang", "en", "alerts", "list", "--json")
     assert {r["status"] for r in json.loads(english.out)} == {"not_needed"}
+    # chosen by that state, and not among those delivered
+    chosen = json.loads(cli(world, "insp", "alerts", "list", "--status", "not_needed", "--json").out)
+    assert len(chosen) == len(rows) and {r["status"] for r in chosen} == {"not_needed"}
+    assert json.loads(cli(world, "insp", "alerts", "list", "--status", "delivered", "--json").out) == []
 
 
 def test_alerts_dispatch_says_how_many_were_not_needed(world):

@@ -132,7 +132,7 @@ def _deadline_dict(r, now) -> dict[str, Any]:
         "closed_reason": r.closed_reason, "rules_version": r.rules_version}
 
 
-ALERT_STATUSES = ("pending", "delivered", "failed")
+ALERT_STATUSES = ("pending", "delivered", "failed", "not_needed")
 _OF_ALERT = t.outbox.c.alert_id == t.alerts.c.id
 _N_RECIPIENTS = func.json_array_length(t.alerts.c.recipients)
 # Failed: a message failed for good, a recipient no channel reaches (fewer people messaged than
@@ -191,7 +191,11 @@ def _errors_in(labels, rows: list[dict[str, Any]], lang: str) -> list[dict[str, 
     return rows
 
 
-_BY_STATUS = {"failed": (_FAILED,), "pending": (~_FAILED, _WAITING), "delivered": (~_FAILED, ~_WAITING)}
+# not needed: every message of it dropped, its work done before it could be sent (notifications/dispatcher.py)
+_NOT_NEEDED = and_(exists().where(_OF_ALERT, t.outbox.c.status == "not_needed"),
+                   ~exists().where(_OF_ALERT, t.outbox.c.status != "not_needed"))
+_BY_STATUS = {"failed": (_FAILED,), "pending": (~_FAILED, _WAITING), "delivered": (~_FAILED, ~_WAITING, ~_NOT_NEEDED),
+              "not_needed": (~_FAILED, ~_WAITING, _NOT_NEEDED)}
 
 
 def _alert_query(actor, level: int | None, region: str | None, status: str | None, mine: bool, limit: int | None):

@@ -164,7 +164,7 @@ def alerts_digest(ctx: Ctx, now, as_json):
 @alerts.command("list")
 @click.option("--mine", is_flag=True)
 @click.option("--level", type=click.IntRange(-1, 20))
-@click.option("--status", type=click.Choice(["pending", "delivered", "failed"]))
+@click.option("--status", type=click.Choice(["pending", "delivered", "failed", "not_needed"]))
 @click.option("--failed", is_flag=True)
 @click.option("--region", "region_code", callback=parsing.region_named())
 @limit_option

@@ -35,7 +35,7 @@ def deadlines(mine: bool = False, overdue: bool = False, status: str = Query("op
 @router.get("/alerts", response_model=list[m.Open], tags=["oversight"], summary="Alerts and their delivery (`alerts list`)")
 def alerts(mine: bool = False, level: int | None = Query(None, ge=-1, le=20, description="-1 a reminder before "
                                                            "the due date, 0 on it, 1… each rung after"),
-           status: str | None = Query(None, pattern="^(pending|delivered|failed)$"),
+           status: str | None = Query(None, pattern="^(pending|delivered|failed|not_needed)$"),
            region: str | None = None,
            limit: int = Query(ALERTS_PAGE, ge=1, le=10000, description="At most this many, newest first."),
            before: int | None = Query(None, ge=1, description="Only the alerts older than this alert's id (give "

@@ -97,6 +97,10 @@ def test_the_exit_announcement_is_a_document_too_and_notice_render_prints_it(wor
     assert shown.out.startswith("洋塘村脱贫退出公告")
     assert "达到退出标准，退出建档立卡贫困户，现予公告" in shown.out and heads(world, [case])[0] in shown.out
     assert "公告日期：2019-11-28" in shown.out
+    printed = cli(world, "insp", "notice", "render", notice, "--html", str(world.app.settings.home / "公告.html"))
+    assert printed.code == 0, printed.err
+    html = (world.app.settings.home / "公告.html").read_text(encoding="utf-8")
+    assert "<h2>洋塘村 · 脱贫退出</h2>" in html, html[:2000]      # not "… · 公告" under the title 公告
     english = cli(world, "insp", "notice", "show", notice, lang="en")
     assert english.code == 0 and "meet the exit standard" in english.out
 

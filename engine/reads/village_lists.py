@@ -21,7 +21,7 @@ from engine.domain.errors import BadInput, NotFound
 from engine.domain.evidence import prefilled
 from engine.domain.facts import announced, last_day
 from engine.domain.scans import SCAN_MEDIA, scan_kind
-from engine.domain.regions import ascii_digits, check_code, covers, level_of
+from engine.domain.regions import LEVEL_RANK, ancestor, ascii_digits, check_code, covers, level_of
 from engine.services.context import step_roles
 from engine.services.org import require_reader
 from engine.reads.case_lists import region_range, within
@@ -145,7 +145,27 @@ def waiting_steps(app: App, actor: Actor, code: str) -> list[dict[str, Any]]:
         return [{"kind": r.kind, "procedure": r.pending_procedure, "step": r.pending_step, "count": r.n,
                  "signed": int(r.signed or 0),
                  "mine": r.n > (r.signed or 0) and may_do(app, actor, code, r.kind, r.pending_procedure, r.pending_step)
-                 and _assigned_if_asked(app, conn, actor, code, r)} for r in rows]
+                 and _assigned_if_asked(app, conn, actor, code, r),
+                 "per_region": _per_notice_region(app, conn, code, r)} for r in rows]
+
+
+def _per_notice_region(app: App, conn, code: str, r) -> list[dict[str, Any]]:
+    """A notice posted in each village (or township) of a township's (county's) list is one notice a
+    board: its cases are listed by the regions that post it ([{code, name, count}]), each its own list;
+    [] for any other step, or a list no wider than the notice's board (one notice for all of it)."""
+    proc = app.config.workflows[r.kind].procedures.get(r.pending_procedure)
+    step = proc.step(r.pending_step) if proc is not None else None
+    scope = getattr(step, "scope", None) if step is not None and step.type == "notice" else None
+    if scope not in LEVEL_RANK or LEVEL_RANK[scope] >= LEVEL_RANK[level_of(code)]:
+        return []
+    c = t.cases.c
+    counts: dict[str, int] = {}
+    for region, n in conn.execute(select(c.region_code, func.count()).where(
+            _in_list(code), c.kind == r.kind, c.pending_procedure == r.pending_procedure,
+            c.pending_step == r.pending_step).group_by(c.region_code)):
+        counts[ancestor(region, scope)] = counts.get(ancestor(region, scope), 0) + n
+    names = dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(t.regions.c.code.in_(sorted(counts)))).all())
+    return [{"code": k, "name": names.get(k, k), "count": n} for k, n in sorted(counts.items())]
 
 
 def _assigned_if_asked(app: App, conn, actor: Actor, code: str, r) -> bool:

@@ -80,3 +80,26 @@ def test_step_region_signs_off_a_townships_waiting_households_in_one_list(core, 
                     "--date", core.clock.today().isoformat()], token)
     assert run.code == 0, run.err
     assert f"{len(waiting)}" in run.out and _batch_of(core, here[0]) == _batch_of(core, there[0]) is not None
+
+
+def test_a_notice_each_village_posts_is_offered_village_by_village_on_the_townships_list(signed_in, core):
+    """The township's second notice (公示) is posted on each village's board: one list over the township
+    was refused whole (`notice.mixed_regions`); the township's chooser now lists it by the villages that post
+    it, each a link to that village's list, and offers no township-wide list of it."""
+    here = township_list(core, 2, not_ready=False).ready
+    there = township_list(core, 2, village=NEIGHBOUR, not_ready=False).ready
+    client = signed_in("township")
+    client.post(f"/villages/{TOWNSHIP}/list", data={
+        "csrf": client.csrf, "kind": "household", "procedure": "identification", "step": "township_review",
+        "case": [str(c) for c in here + there], "decision": "approve", "date": core.clock.today().isoformat()})
+    chooser = client.get(f"/villages/{TOWNSHIP}/list").text
+    row = re.search(r'data-procedure="identification" data-step="second_notice">(.*?)</tr>', chooser, re.S)
+    assert row, chooser
+    assert "按张贴地逐一办理" in row.group(1)
+    assert f'href="/villages/{NEIGHBOUR}/list?kind=household&amp;procedure=identification&amp;step=second_notice"' \
+        in row.group(1)
+    assert f'href="/villages/{TOWNSHIP}/list?kind=household&amp;procedure=identification&amp;step=second_notice"' \
+        not in row.group(1)
+    # a step of the township's own board is still one list over the township
+    assert re.search(rf'href="/villages/{TOWNSHIP}/list\?kind=household&amp;procedure=\w+&amp;step=township_review"',
+                     chooser)

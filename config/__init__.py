@@ -484,9 +484,10 @@ _CODE = Path(__file__).resolve().parent
 
 
 def _sources(base: Path) -> list[Path]:
-    locale = base / "locale" if (base / "locale").is_dir() else _CODE / "locale"
-    return [base / "roles.yaml", base / "policy.yaml", base / "deadlines.yaml",
-            *sorted((base / "workflows").glob("*.yaml")), *sorted(locale.glob("*/LC_MESSAGES/*.po")),
+    own = sorted((base / "locale").glob("*/LC_MESSAGES/*.po")) if base.resolve() != _CODE else []
+    return [base / "roles.yaml", base / "policy.yaml", base / "deadlines.yaml",     # the packaged texts, then the
+            *sorted((base / "workflows").glob("*.yaml")), *sorted((_CODE / "locale").glob("*/LC_MESSAGES/*.po")),
+            *own,                                                                   # folder's own over them
             *sorted(_CODE.glob("*.py")), _CODE.parent / "engine" / "domain" / "errors.py"]   # the code of what is kept
 
 

@@ -63,11 +63,20 @@ LANGUAGES = {"zh": "zh_CN", "en": "en"}
 
 
 def load_catalogue(base: Path) -> dict[str, dict[str, str]]:
-    """The message catalogue: every gettext catalogue (`locale/<lang>/LC_MESSAGES/*.po`) of the
-    configuration folder, or of the packaged one when that folder has none; key -> {zh, en}.
-    A key present in one language only is an error: no reader may meet a missing text."""
+    """The message catalogue: every gettext catalogue (`locale/<lang>/LC_MESSAGES/*.po`) of the packaged
+    configuration, then the configuration folder's own over it (a home's installed words win; a text a
+    later release added, which the installed copy lacks, is the packaged one's: not its key shown raw on
+    a page); key -> {zh, en}. A key present in one language only is an error: no reader may meet a
+    missing text."""
+    texts = _catalogue_of(PACKAGED / "locale")
+    own = base / "locale"
+    if own.is_dir() and own.resolve() != (PACKAGED / "locale").resolve():
+        texts.update(_catalogue_of(own))
+    return texts
+
+
+def _catalogue_of(folder: Path) -> dict[str, dict[str, str]]:
     from babel.messages.pofile import read_po
-    folder = base / "locale" if (base / "locale").is_dir() else PACKAGED / "locale"
     found: dict[str, dict[str, dict[str, str]]] = {}
     for lang, locale in LANGUAGES.items():
         texts = found[lang] = {}

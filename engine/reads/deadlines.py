@@ -200,7 +200,7 @@ _BY_STATUS = {"failed": (_FAILED,), "pending": (~_FAILED, _WAITING), "delivered"
 
 def _alert_query(actor, level: int | None, region: str | None, status: str | None, mine: bool, limit: int | None):
     q = (select(t.alerts, t.deadlines.c.owner_id, t.deadlines.c.due_on, t.deadlines.c.status.label("deadline_status"),
-                t.deadlines.c.step_key, t.cases.c.title)
+                t.deadlines.c.step_key, t.deadlines.c.counting, t.cases.c.title)
          .join(t.deadlines, t.deadlines.c.id == t.alerts.c.deadline_id)
          .join(t.cases, t.cases.c.id == t.alerts.c.case_id)
          .where(within([a.region_code for a in actor.assignments], t.alerts.c.region_code),
@@ -240,7 +240,7 @@ def _alert_dict(r, msgs: list, owners: dict[int, str]) -> dict[str, Any]:
         "due_on": r.due_on.isoformat(), "overdue_since": aware(r.due_at).isoformat(),
         "created_at": aware(r.created_at).isoformat(), "provisional": bool(r.provisional),
         "recipients": [p[1] for p in r.recipients], "unreachable": unreachable,
-        "status": _alert_state(r, msgs, unreachable), "deadline_status": r.deadline_status,
+        "status": _alert_state(r, msgs, unreachable), "deadline_status": r.deadline_status, "counting": r.counting,
         "messages": [_message_dict(m) for m in msgs]}
 
 

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from engine.reads import dashboard
 from engine.reads.deadlines import ALERT_STATUSES, alert_rows
-from engine.domain.deadline_rules import wall_clock
+from engine.domain.deadline_rules import overdue_by, wall_clock
 from engine.domain.errors import BadInput, JingzhunError, Msg, NotFound
 from engine.domain.monitoring import monitoring_types
 from engine.services.exports import record_report
@@ -149,8 +149,9 @@ def alerts(request: Request, status: str | None = None, level: str | None = None
     for row in rows:
         row["sent"] = wall_clock(reader.core.config, row["created_at"])
         due = row.get("due_on")
-        row["late_days"] = (today - date.fromisoformat(due)).days if due and row.get("deadline_status") == "open" \
-            else None
+        # in the deadline's own kind of days, as the mail, /work and the overdue page say it
+        row["late_days"] = overdue_by(reader.core.config, date.fromisoformat(due), today, row.get("counting") or "calendar") \
+            if due and row.get("deadline_status") == "open" else None
     return page(request, "supervise_alerts.html", rows=_one_per_deadline(list(zip(rows, people))), chosen=status,
                 level=lvl, statuses=ALERT_STATUSES, levels=range(-1, _top_level(reader) + 1),
                 more_query=query_string(status=status, level=lvl, limit=wanted * 2) if more and wanted < ALERTS_MAX else None)

@@ -23,7 +23,7 @@ def test_an_alert_not_sent_because_its_work_was_done_says_so(signed_in, core):
         client.cookies.set("lang", "en")
         english = client.get("/supervise/alerts").text
         row = english.split(f'<tr data-alert="{newest}"')[1].split("</tr>")[0]
-        assert "not needed (done)" in row, row
+        assert "Not needed (done)" in row, row
     finally:
         with core.engine.begin() as conn:
             for r in kept:

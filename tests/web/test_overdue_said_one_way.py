@@ -48,3 +48,15 @@ def test_my_work_says_the_earliest_deadline_overdue_as_its_mail_does(signed_in, 
     for words, case in late:
         row = page.split(f'data-case="{case}"', 1)[1].split("</li>", 1)[0]
         assert f"已逾期 {words}" in re.sub(r"\s+", " ", row), row
+
+
+def test_the_alerts_page_says_it_in_the_deadline_s_own_days_too(signed_in, core):
+    """/supervise/alerts said "已逾期 329 天" of a deadline its mail said 221 working days of."""
+    page = signed_in("supervisor").get("/supervise/alerts?limit=200").text
+    assert "已逾期" in page
+    d = t.deadlines.c
+    with core.engine.connect() as conn:        # the open working-day deadlines: some of them are on the page
+        working = conn.execute(select(d.id).where(d.status == "open", d.counting == "working")).scalars().all()
+    said = _said(core, working)
+    texts = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert any(f"已逾期 {s}" in texts for s, _c, k in said.values() if k == "working" and not s.startswith("0 ")), texts[:3000]

@@ -128,9 +128,10 @@ def test_a_past_years_assessment_reads_the_stages_as_they_stood_at_its_end(count
     assert then["villages"] == before["villages"] and then["as_of"] == "2019-12-31"
     assert then["rectification"] == before["rectification"] == {"open": 1, "overdue": 0, "closed": 0}
     assert _county_row(then)["rectification"] == _county_row(before)["rectification"]     # 2020's item: not there
-    # the waiting household's plan, and the wrong exit found on 10 December, not assigned (due in 5 working days)
+    # the waiting household's plan (not yet paired: the township staff's to pair), and the wrong exit found on
+    # 10 December, not assigned (due in 5 working days)
     assert then["overdue"]["unit"] == [{"key": "county_office_director", "count": 1},
-                                       {"key": "first_secretary", "count": 1}]
+                                       {"key": "township_staff", "count": 1}]
     world.on(date(2020, 3, 2))                          # its plan made in 2020: no longer overdue, but it was
     cadre = NewPerson("pc4", "结对干部四", (("pairing_cadre", VILLAGE),))
     activate_all(world.app, add_persons(world.app, world["admin"], [cadre]))

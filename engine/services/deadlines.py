@@ -501,8 +501,8 @@ def _moved_row(rules: Rules, d: _Draft, now: datetime, version: str) -> dict[str
     changes = list(r.owner_changes or [])
     owner_id, owner_role = (d.owner_id, d.owner_role) if d.owner else (r.owner_id, r.owner_role)
     if (owner_id, owner_role) != (r.owner_id, r.owner_role):
-        changes.append({"at": now.isoformat(), "from": r.owner_id, "to": owner_id, "role": owner_role,
-                        "reason": d.reason[:40]})
+        changes.append({"at": now.isoformat(), "from": r.owner_id, "from_role": r.owner_role, "to": owner_id,
+                        "role": owner_role, "reason": d.reason[:40]})
     return {"b_id": r.id, "procedure_id": d.procedure_id, "step_key": d.step_key, "subject": d.subject,
             "start_on": d.start_on, "due_on": sched.due_on, "due_at": sched.due_at, "ladder": sched.ladder,
             "next_level": nxt["level"] if nxt else None, "next_alert_at": parse_at(nxt["at"]) if nxt else None,

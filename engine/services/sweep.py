@@ -347,7 +347,8 @@ def _new_owner(rules: Rules, r, reason: str, cadres: dict, roles, holders: list,
         return None
     if owner == r.owner_id:
         return None
-    record = {"at": now.isoformat(), "from": r.owner_id, "to": owner, "role": role, "reason": reason}
+    record = {"at": now.isoformat(), "from": r.owner_id, "from_role": r.owner_role, "to": owner, "role": role,
+              "reason": reason}
     r.owner_changes = list(r.owner_changes or []) + [record]
     r.owner_id, r.owner_role = owner, role
     return {"b_id": r.id, "b_owner": owner, "b_role": role, "b_changes": r.owner_changes}

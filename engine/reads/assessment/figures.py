@@ -156,6 +156,8 @@ def overdue(conn, region: str, now: datetime, cutoff: datetime | None = None) ->
         # next midnight, office time): past due only when due before it
         where = [or_(dl.status == "open", dl.closed_at > cutoff), dl.due_at < cutoff, dl.created_at < cutoff]
     where += within(region, dl.region_code)
+    if cutoff is not None:
+        return _overdue_then(conn, where, cutoff)
     unit = func.coalesce(dl.owner_role, _NONE).label("key")
     units = conn.execute(select(unit, func.count().label("n")).where(*where).group_by(unit)).all()
     person = func.coalesce(t.persons.c.code, _NONE).label("key")
@@ -165,6 +167,31 @@ def overdue(conn, region: str, now: datetime, cutoff: datetime | None = None) ->
     order = lambda rows: sorted(rows, key=lambda r: (-r["count"], r["key"]))   # noqa: E731
     return {"unit": order([{"key": r.key, "count": r.n} for r in units]),
             "person": order([{"key": r.key, "name": r.name, "count": r.n} for r in people])}
+
+
+def _overdue_then(conn, where: list, cutoff: datetime) -> dict[str, list[dict[str, Any]]]:
+    """`overdue` of a past year: each deadline counted for whom it was then (owner and post at `cutoff`),
+    not whom it moved to since (the work carried on, a leaver's handed over: `owner_changes`, each with the
+    owner and post it took the work from). Counted as the rows stream: memory of the people, not the rows."""
+    from collections import Counter
+    dl = t.deadlines.c
+    units, people = Counter(), Counter()
+    rows = conn.execute(select(dl.owner_id, dl.owner_role, dl.owner_changes).where(*where)
+                        .execution_options(yield_per=5000))
+    for owner, role, changes in rows:
+        later = sorted((c for c in changes or () if str(c.get("at", "")) > cutoff.isoformat()),
+                       key=lambda c: str(c["at"]))
+        if later:            # the first change after the year's end took it from whom it was then
+            owner, role = later[0].get("from"), later[0].get("from_role", role)
+        units[role or NONE] += 1
+        people[owner] += 1
+    ids = sorted(p for p in people if p is not None)
+    names = {r.id: (r.code, r.name) for r in conn.execute(
+        select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(t.persons.c.id.in_(ids)))} if ids else {}
+    order = lambda rows: sorted(rows, key=lambda r: (-r["count"], r["key"]))   # noqa: E731
+    return {"unit": order([{"key": k, "count": n} for k, n in units.items()]),
+            "person": order([{"key": names.get(p, (NONE, None))[0], "name": names.get(p, (None, None))[1], "count": n}
+                             for p, n in people.items()])}
 
 
 def rectification(conn, region: str, today: date, cutoff: datetime | None = None) -> list[dict[str, Any]]:

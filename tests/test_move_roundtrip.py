@@ -30,7 +30,8 @@ def test_codes_a_spreadsheet_turned_into_numbers_are_listed_to_confirm_with_how_
     sheet.append([3, "赵四", number("36073019920101104"), "户主", "健康", "", "因病"])      # another file
     book.save(workbook)
     english = home("vs", "household", "import", str(workbook), "--village", VILLAGE, lang="en")
-    assert "line 2, household code (to confirm): the household code is a number cell" in english.err, english.err
+    # the line and whose it is (the importer's own rows: a name to find the household by, never a number)
+    assert "line 2 (王大), household code (to confirm): the household code is a number cell" in english.err, english.err
 
 
 def test_an_export_s_removed_and_rejected_households_are_counted_in_the_summary_and_the_event(home, tmp_path):  # noqa: F811

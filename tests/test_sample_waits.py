@@ -58,7 +58,8 @@ def test_a_wrong_exit_found_during_a_correction_that_is_rejected_is_due_to_be_re
     d, = deadlines_of(world, case, rule=RULE)
     assert (d.status, d.start_on, d.owner_role) == ("open", date(2019, 12, 12), "county_office_director")
     # the village starts its correction again: the office cannot register it meanwhile, and is not chased
-    world.on(date(2019, 12, 13))
+    world.on(date(2019, 12, 13))            # on a finding of its own (the rejected one's was that procedure's)
+    attach_evidence(world.app, world["ts2"], case, "wrong_exit_finding", {"source": "督查", "reason": "收入不实，补充支出凭证"})
     world.step("ts2", "reopen_wrong_exit", "finding", case)
     d, = deadlines_of(world, case, rule=RULE)
     assert (d.status, d.closed_reason) == ("cancelled", "procedure under way")

@@ -29,14 +29,12 @@ from sqlalchemy import bindparam, insert, or_, select, update
 from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware
 from engine.domain.errors import Msg, stored, translator
+from engine.reads.deadlines import SECRET_KINDS
 from engine.services.sweep import take_write_lock
 from .channels import DeliveryError, NotifySettings, Outgoing, plain_text, open_channels, route_of
 from .outbox import retry_at, summary_again
 
 MAX_ATTEMPTS = 8
-# Messages carrying a secret (a one-time enrolment code): their body is replaced once delivered or
-# given up, so no copy of the code stays in the database or its backups.
-SECRET_KINDS = ("enrolment",)
 LEASE = timedelta(minutes=5)
 BATCH = 50
 HOST = socket.gethostname()

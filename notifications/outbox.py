@@ -366,7 +366,7 @@ def enqueue_enrolment(app, conn: Connection, person, channels: list, code: str, 
                       now: datetime) -> None:
     """A person's one-time enrolment code, to each of their channels (never a group robot's). The
     database keeps its SHA-256; the message's text holds it only until it is delivered or given up
-    (the dispatcher replaces it: dispatcher.SECRET_KINDS)."""
+    (the dispatcher replaces it: SECRET_KINDS, engine/reads/deadlines.py)."""
     rows = []
     for ch in channels:
         context = {"t": translator(app.config, ch.lang), "name": person.name, "code": person.code,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from engine.adapters import tables as t
 from engine.services.notices import notice_for_reader, render
-from tests.helpers.projects import add_project, enter_library, fund, households
+from tests.helpers.projects import add_project, enter_library, fund, households, objected_allocation
 from tests.test_project_contractor import new_contract, step
 from tests.test_project_figures import ok
 from tests.test_project_money_rules import funded
@@ -145,14 +145,8 @@ def test_a_notice_s_wording_or_a_later_step_named_is_refused_when_the_rules_load
 def test_a_funding_notice_printed_again_names_the_allocation_it_announced_not_a_later_one(world):
     """An objection upheld, the allocation is made again: the first notice, printed or read in English
     later, still names the money it announced, the second notice the new allocation."""
-    from engine.services.case_actions import file_objection, resolve_objection
-    case = add_project(world, households(world, 2))
-    enter_library(world, case)
-    world.on(date(2019, 4, 16))
-    world.step("cs", "funding", "allocation", case, funds=(("county", "300000", "宁财农〔2019〕30号"),))
-    first = world.step("fs", "funding", "allocation_notice", case)[0].notice_id
-    world.on(date(2019, 4, 18))
-    objection = file_objection(world.app, world["vs"], first, case, "村民甲", "资金用途与公示不符", date(2019, 4, 18))
+    from engine.services.case_actions import resolve_objection
+    case, first, objection = objected_allocation(world)
     resolve_objection(world.app, world["th"], objection, True, "核实属实，重新下达")
     world.step("cd", "funding", "allocation", case, funds=(("county", "250000", "宁财农〔2019〕41号"),))
     second = world.step("fs", "funding", "allocation_notice", case)[0].notice_id

@@ -3,18 +3,12 @@ households' objections one): it is due to be ruled on in 5 working days by the t
 from datetime import date
 from sqlalchemy import select
 from engine.adapters import tables as t
-from tests.helpers.projects import add_project, enter_library, households
+from tests.helpers.projects import objected_allocation
 
 
 def test_an_objection_to_a_project_s_notice_is_due_to_be_ruled_on_and_its_ruling_closes_it(world):
-    from engine.services.case_actions import file_objection, resolve_objection
-    case = add_project(world, households(world, 2))
-    enter_library(world, case)
-    world.on(date(2019, 4, 16))
-    world.step("cs", "funding", "allocation", case, funds=(("county", "300000", "宁财农〔2019〕30号"),))
-    notice = world.step("fs", "funding", "allocation_notice", case)[0].notice_id
-    world.on(date(2019, 4, 18))
-    objection = file_objection(world.app, world["vs"], notice, case, "村民甲", "资金用途与公示不符", date(2019, 4, 18))
+    from engine.services.case_actions import resolve_objection
+    case, _notice, objection = objected_allocation(world)
     d = t.deadlines.c
     with world.app.engine.connect() as conn:
         [row] = conn.execute(select(d.rule, d.status, d.due_on, t.persons.c.code).join(

@@ -257,8 +257,9 @@ def _message_dict(m) -> dict[str, Any]:
             "attempts": m.attempts, "error": m.last_error}
 
 
-# What an administrator does about a message of each kind that failed for good: send it again
-# (`alerts resend`), or, for a first sign-in code (never kept), issue a new one.
+# Messages carrying a secret (a one-time enrolment code): the dispatcher replaces their body once delivered
+# or given up, so no copy of the code stays in the database or its backups; one that failed for good is not
+# sent again (`alerts resend`), a new code is issued instead.
 SECRET_KINDS = ("enrolment",)
 _OTHER_STATUS = {"failed": ("failed",), "pending": ("pending", "sending")}
 

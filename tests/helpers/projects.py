@@ -92,6 +92,19 @@ def fund(world: World, case: int, allocation=(("county", "200000", "宁财农〔
     world.step(leader, "funding", "schedule", case, milestones=milestones)
 
 
+def objected_allocation(world: World) -> tuple[int, int, int]:
+    """(case, notice, objection): a project of two households taken into the library, 300,000 allocated on
+    16 April 2019 and posted, and a villager's objection to the allocation notice filed on 18 April."""
+    from engine.services.case_actions import file_objection
+    case = add_project(world, households(world, 2))
+    enter_library(world, case)
+    world.on(date(2019, 4, 16))
+    world.step("cs", "funding", "allocation", case, funds=(("county", "300000", "宁财农〔2019〕30号"),))
+    notice = world.step("fs", "funding", "allocation_notice", case)[0].notice_id
+    world.on(date(2019, 4, 18))
+    return case, notice, file_objection(world.app, world["vs"], notice, case, "村民甲", "资金用途与公示不符", date(2019, 4, 18))
+
+
 def pay(world: World, case: int, amount: str, kind: str = "contractor", on: date = date(2019, 5, 10),
         who: str = "cs", payee: str = "宁都县农建公司", **options) -> int:
     world.on(max(on, world.today()))

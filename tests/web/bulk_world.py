@@ -43,6 +43,17 @@ def _members(serial: int) -> list[MemberInput]:
     return [MemberInput(f"测试户{serial}", ids[0], "head"), MemberInput(f"测试户{serial}之妻", ids[1], "spouse")]
 
 
+def new_households(app: App, count: int, name: str, born: str, first: int) -> list[int]:
+    """`count` one-member households registered in VILLAGE by its secretary, heads named `name`0, `name`1…,
+    their ID numbers `born` (region and birth year: a test's own) then a month, day and serial from `first`."""
+    members = []
+    for serial in range(count):
+        body = f"{born}{(serial % 9) + 1}{(serial % 28) + 1:02d}{(first + serial) % 1000:03d}"
+        members.append([MemberInput(f"{name}{serial}", body + ric.calc_check_digit(body + "0"), "head")])
+    return register_households(app, actor(app, "v01_secretary"), VILLAGE,
+                               [HouseholdInput(m, ["illness"]) for m in members])
+
+
 @dataclass
 class TownshipList:
     ready: list[int]

@@ -5,22 +5,11 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import func, select
-from stdnum.cn import ric
 
 from engine.adapters import tables as t
-from tests.web.bulk_world import VILLAGE, actor, core, demo_home, web  # noqa: F401
-from workflows.household import HouseholdInput, MemberInput, register_households
+from tests.web.bulk_world import VILLAGE, core, demo_home, new_households, web  # noqa: F401
 
 SHEET = f"/villages/{VILLAGE}/evidence?kind=household&type=application"
-
-
-def _applicants(core, count: int) -> list[int]:
-    members = []
-    for serial in range(count):
-        body = f"36213119620{(serial % 9) + 1}{(serial % 28) + 1:02d}{(520 + serial) % 1000:03d}"
-        members.append([MemberInput(f"新申请户{serial}", body + ric.calc_check_digit(body + "0"), "head")])
-    return register_households(core, actor(core, "v01_secretary"), VILLAGE,
-                               [HouseholdInput(m, ["illness"]) for m in members])
 
 
 def _rows(html: str) -> list[int]:
@@ -32,7 +21,7 @@ def _count(html: str) -> str:
 
 
 def test_the_sheet_opens_on_the_households_whose_next_step_needs_it_and_counts_them(signed_in, core):
-    new = _applicants(core, 4)
+    new = new_households(core, 4, "新申请户", "36213119620", 520)
     with core.engine.connect() as conn:
         village = conn.execute(select(func.count()).select_from(t.cases).where(
             t.cases.c.region_code == VILLAGE, t.cases.c.kind == "household")).scalar()

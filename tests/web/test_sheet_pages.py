@@ -11,20 +11,9 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from engine.adapters import tables as t
-from tests.web.bulk_world import VILLAGE, actor, core, demo_home, live_server, web  # noqa: F401
-from workflows.household import HouseholdInput, MemberInput, register_households
-from stdnum.cn import ric
+from tests.web.bulk_world import VILLAGE, core, demo_home, live_server, new_households, web  # noqa: F401
 
 SHEET = f"/villages/{VILLAGE}/evidence?kind=household&type=drinking_water"
-
-
-def _households(core, count: int) -> list[int]:
-    members = []
-    for serial in range(count):
-        body = f"36213119610{(serial % 9) + 1}{(serial % 28) + 1:02d}{(700 + serial) % 1000:03d}"
-        members.append([MemberInput(f"翻页户{serial}", body + ric.calc_check_digit(body + "0"), "head")])
-    return register_households(core, actor(core, "v01_secretary"), VILLAGE,
-                               [HouseholdInput(m, ["illness"]) for m in members])
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +22,7 @@ def village_of_192(core):
     with core.engine.connect() as conn:
         have = conn.execute(select(func.count()).select_from(t.cases).where(
             t.cases.c.region_code == VILLAGE, t.cases.c.kind == "household")).scalar()
-    _households(core, 192 - have)
+    new_households(core, 192 - have, "翻页户", "36213119610", 700)
     with core.engine.connect() as conn:
         return list(conn.execute(select(t.cases.c.id).where(
             t.cases.c.region_code == VILLAGE, t.cases.c.kind == "household").order_by(t.cases.c.id)).scalars())

@@ -164,9 +164,12 @@ def overdue(conn, region: str, now: datetime, cutoff: datetime | None = None) ->
     people = conn.execute(select(person, func.max(t.persons.c.name).label("name"), func.count().label("n"))
                           .select_from(t.deadlines.outerjoin(t.persons, t.persons.c.id == dl.owner_id))
                           .where(*where).group_by(person)).all()
-    order = lambda rows: sorted(rows, key=lambda r: (-r["count"], r["key"]))   # noqa: E731
-    return {"unit": order([{"key": r.key, "count": r.n} for r in units]),
-            "person": order([{"key": r.key, "name": r.name, "count": r.n} for r in people])}
+    return {"unit": _most_first([{"key": r.key, "count": r.n} for r in units]),
+            "person": _most_first([{"key": r.key, "name": r.name, "count": r.n} for r in people])}
+
+
+def _most_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda r: (-r["count"], r["key"]))
 
 
 def _overdue_then(conn, where: list, cutoff: datetime) -> dict[str, list[dict[str, Any]]]:
@@ -188,9 +191,8 @@ def _overdue_then(conn, where: list, cutoff: datetime) -> dict[str, list[dict[st
     ids = sorted(p for p in people if p is not None)
     names = {r.id: (r.code, r.name) for r in conn.execute(
         select(t.persons.c.id, t.persons.c.code, t.persons.c.name).where(t.persons.c.id.in_(ids)))} if ids else {}
-    order = lambda rows: sorted(rows, key=lambda r: (-r["count"], r["key"]))   # noqa: E731
-    return {"unit": order([{"key": k, "count": n} for k, n in units.items()]),
-            "person": order([{"key": names.get(p, (NONE, None))[0], "name": names.get(p, (None, None))[1], "count": n}
+    return {"unit": _most_first([{"key": k, "count": n} for k, n in units.items()]),
+            "person": _most_first([{"key": names.get(p, (NONE, None))[0], "name": names.get(p, (None, None))[1], "count": n}
                              for p, n in people.items()])}
 
 

@@ -335,6 +335,10 @@ def exchange(ctx: Ctx, command: dict[str, Any], uploads: list[tuple[str, Path]],
     comes; `guard`, an AfterCommit, told when the server commits). The answer's JSON. `outcome`:
     what the command may have done, said if the server stops answering; `begun`: the files begun here;
     `key`: the command's request key (lost_answers.py), if it goes with one."""
+    # The answer's parser loaded before anything is sent, not as the answer comes: that is when a user
+    # presses Ctrl-C, and one landing while Python loads a module is printed beside our word as
+    # "Exception ignored in: <function _get_module_lock…>" (seen once in CI).
+    import python_multipart.multipart  # noqa: F401
     boundary = secrets.token_hex(16)
     keyed_by = {} if key is None else {"Idempotency-Key": key}
     return _request(ctx, "/api/v1/cli/stream", _multipart(boundary, command, uploads),

@@ -175,3 +175,18 @@ def test_a_ctrl_c_during_another_import_through_the_server_is_not_told_as_aborte
         assert err.strip() != "已中止" and "Traceback" not in err
     finally:
         assert "Traceback" not in stop_server(process)
+
+
+def test_the_answer_s_parser_is_loaded_before_the_command_is_sent(monkeypatch):
+    """A Ctrl-C that lands while Python loads a module is printed beside 已中止 as "Exception ignored in:
+    <function _get_module_lock…>" (CI saw it once): the client loaded the answer's parser as the answer's
+    first part came, which is when a user waiting on an import presses Ctrl-C."""
+    from engine.domain.errors import Msg
+    from entrypoints.cli import remote
+
+    for name in [m for m in sys.modules if m.startswith("python_multipart")]:
+        monkeypatch.delitem(sys.modules, name)
+    loaded = []
+    monkeypatch.setattr(remote, "_request", lambda *a, **k: loaded.append("python_multipart.multipart" in sys.modules))
+    remote.exchange(None, {"files": []}, [], {}, None, Msg("x"))
+    assert loaded == [True]

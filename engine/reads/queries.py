@@ -220,8 +220,9 @@ def _next_step(app: App, conn, facts: CaseFacts, name: str, proc_def, step, on: 
         "as_of": on.isoformat(),
         # every unmet condition for the asking person, in the order the step checks them
         "rules": [v.code for v in violations],
-        "violations": [{"code": v.code, "text": "; ".join(render_violation(app, v, lang)), "personal": v.personal}
-                       for v in violations],
+        # each in words: `texts` one a failed condition (a policy check's), `text` them all in one line
+        "violations": [{"code": v.code, "text": "; ".join(said), "texts": said, "personal": v.personal}
+                       for v, said in ((v, render_violation(app, v, lang)) for v in violations)],
         # what blocks the case whoever does the step (not the asker's own role or duties)
         "blockers": [t_ + _objection(facts, v) for v in violations if not v.personal
                      for t_ in render_violation(app, v, lang)],

@@ -313,6 +313,17 @@ document.addEventListener("DOMContentLoaded", function () {
     line.textContent = said.join(" ");
     line.hidden = !said.length;
   });
+  // What a waiting case needs, each condition folded to two lines (app.css): a tap, Enter or Space unfolds or
+  // folds it (the lists come by HTMX after the page: one listener for them all). A link in it stays a link.
+  function unfold(e) {
+    var item = e.target.closest && e.target.closest(".needs-list li.folded");
+    if (!item || e.target.closest("a")) return;
+    if (e.type === "keydown" && e.key !== "Enter" && e.key !== " ") return;
+    if (e.type === "keydown") e.preventDefault();
+    item.setAttribute("aria-expanded", item.getAttribute("aria-expanded") === "true" ? "false" : "true");
+  }
+  document.addEventListener("click", unfold);
+  document.addEventListener("keydown", unfold);
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.addEventListener("click", function () { window.print(); });
   });

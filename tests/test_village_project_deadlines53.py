@@ -138,3 +138,53 @@ def test_every_village_and_project_procedure_leaves_no_step_between_two_without_
                 if not any(dates_waiting(rule, step, before) for rule in rules.values()):
                     uncovered.append(f"{kind}:{name}.{step.key}")
     assert uncovered == []
+
+
+# --- problem items: the verification of a reported rectification -------------------------------------------
+
+def reported_problem(world) -> int:
+    """A problem item assigned to ts1 on 2019-06-03 and its rectification reported the same day (a Monday)."""
+    from engine.domain.cases import StepInput
+    from engine.services.procedures import perform_step
+    from tests.world import TOWNSHIP
+    from workflows.problem import ProblemInput, register_problem
+    world.on(date(2019, 6, 3))
+    problem = register_problem(world.app, world["cd"], ProblemInput(TOWNSHIP, "supervision", "帮扶手册未更新",
+                                                                    date(2019, 6, 1)))
+    perform_step(world.app, world["cd"], "assignment", "assign", [problem],
+                 StepInput(assignee="ts1", lead_unit="县扶贫办", responsible_unit="梅江镇", due=date(2019, 6, 30)))
+    perform_step(world.app, world["ts1"], "assignment", "receipt", [problem])
+    attach_evidence(world.app, world["ts1"], problem, "rectification_report",
+                    {"reported_on": "2019-06-03", "summary": "已更新"})
+    perform_step(world.app, world["ts1"], "rectification", "report", [problem])
+    return problem
+
+
+def test_a_reported_rectification_is_due_to_be_verified_within_a_working_week(world):
+    reach_everyone(world)
+    problem = reported_problem(world)
+    d, = deadlines_of(world, problem, rule="problem_verification")
+    assert (d.status, d.step_key, d.start_on, d.due_on) == ("open", "verify", date(2019, 6, 3), date(2019, 6, 11))
+    assert (d.owner_id, d.owner_role) == (world["cd"].person_id, "county_office_director")   # 端午 7 June
+    world.on(date(2019, 7, 1))
+    sweep(world.app, now=cst(2019, 7, 1, 9, 0))
+    got = {level: who for deadline, level, who in alerts_of(world) if deadline == d.id and level >= 0}
+    assert got == {0: ("cd",), 1: ("ch", "csec"), 2: ("insp",)}, got
+    from engine.domain.cases import StepInput
+    from engine.services.procedures import perform_step
+    perform_step(world.app, world["cs"], "verification", "verify", [problem], StepInput(decision="approve"))
+    assert [(x.status, x.closed_reason) for x in deadlines_of(world, problem, rule="problem_verification")] == [
+        ("done", "stage:closed")]
+
+
+def test_items_reported_before_the_rule_get_it_when_the_rules_are_installed(world, tmp_path):
+    problem = reported_problem(world)
+    with world.app.engine.begin() as conn:           # as a home before this rule: nothing due
+        conn.execute(delete(t.deadlines).where(t.deadlines.c.rule == "problem_verification"))
+    world.on(date(2019, 9, 2))
+    install_config(world.app, world["admin"], config_copy(tmp_path))
+    d, = deadlines_of(world, problem, rule="problem_verification")
+    assert (d.status, d.step_key, d.start_on, d.due_on, d.owner_role) == (
+        "open", "verify", date(2019, 6, 3), date(2019, 6, 11), "county_office_director")
+    install_config(world.app, world["admin"], config_copy(tmp_path / "again"))     # once only
+    assert len(deadlines_of(world, problem, rule="problem_verification")) == 1

@@ -339,6 +339,49 @@ def open_step_waits(conn: Connection, config: Config, now: datetime) -> int:
     return opened
 
 
+def open_stage_waits(conn: Connection, config: Config, now: datetime) -> int:
+    """Rules `when: {enters: STAGE}` new to a home (no deadline of theirs written here yet: `config install`, or
+    a release's packaged rules at `init`): the cases already at that stage, entered by a procedure, get the
+    deadline their entering would have written (a problem item reported before `problem_verification` existed:
+    due to be verified from its report), dated from that procedure's last step, owned as it would be, so one
+    long waiting is overdue and escalated at the next sweep. Only rules nothing else closes (no `until`) and
+    counted in days: their deadline is open exactly while the case is at the stage. Read by stage
+    (ix_cases_kind_stage_region), a batch at a time. Returns how many were opened."""
+    rules = compiled(config)
+    opened = 0
+    d, c, p, s = t.deadlines.c, t.cases.c, t.procedures.c, t.steps.c
+    for kind, kind_rules in (rules.by_kind.items() if rules is not None else ()):
+        workflow = config.workflows.get(kind)
+        for name, rule in kind_rules.items():
+            stages = {tr.enters for tr in rule.when if tr.enters and not tr.source}
+            if (rule.type != "stage" or len(stages) != 1 or rule.until or rule.days is None
+                    or conn.execute(select(d.id).where(d.rule == name).limit(1)).first() is not None):
+                continue
+            stage, last = stages.pop(), 0
+            while True:
+                cases = conn.execute(select(c.id, c.region_code, c.attrs).where(
+                    c.kind == kind, c.stage == stage, c.id > last).order_by(c.id).limit(_CATCH_UP_BATCH)).all()
+                if not cases:
+                    break
+                last = cases[-1].id
+                entered = select(func.max(p.id)).where(p.case_id.in_([r.id for r in cases]), p.status == "completed",
+                                                       p.to_stage == stage).group_by(p.case_id)
+                since = dict(conn.execute(select(s.case_id, func.max(s.effective_date)).where(
+                    s.procedure_id.in_(entered), s.voided_at.is_(None)).group_by(s.case_id)).all())
+                work = _Work(now)
+                for case in cases:
+                    if case.id in since:
+                        record = SimpleNamespace(data={}, case=SimpleNamespace(attrs=case.attrs or {}))
+                        step, owner = _stage_owner(workflow, rule, stage, record)
+                        work.drafts.append(_Draft(name, rule, case.id, case.region_code, as_date(since[case.id]),
+                                                  basis_of(rule), step_key=step, owner=owner))
+                if work.drafts:
+                    _find_owners(conn, work.drafts)
+                    _write(conn, rules, work, config.version)
+                    opened += len(work.drafts)
+    return opened
+
+
 def _waits_covered(workflow, kind_rules: dict[str, RuleDef]) -> dict[tuple[str, str], list]:
     """(procedure, step) -> [(rule's name, rule, whether right after a notice)]: the steps after a first that a
     `waiting` rule dates, as `_on_waiting` does when the step before is done."""

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from config import Config
 from engine.domain.calendar import WorkCalendar, office_time
-from engine.domain.regions import LEVEL_RANK, covers, prefix
+from engine.domain.regions import LEVEL_RANK, covers, prefix, province_of
 
 if TYPE_CHECKING:      # the configuration's models (pydantic): imported where a rule is read
     from config.deadlines import RuleDef
@@ -239,6 +239,17 @@ def as_date(value) -> date | None:
         return date.fromisoformat(str(value)[:10])
     except ValueError:
         return None
+
+def roles_at(config: Config, step, region_code: str, day: date) -> tuple[str, ...]:
+    """The roles that may do `step` on a case of `region_code` on `day`. A step whose approver level is
+    configuration (`level_param`, e.g. county or city by province) keeps only the roles of that level: a
+    village's exit approved by the county in Jiangxi, by the city in Shaanxi, so the deadline that waits for
+    it is the county's (its days, its owner, its ladder) or the city's."""
+    if step.level_param is None:
+        return step.roles
+    level = config.policy.params(province_of(region_code), day.year)[step.level_param]
+    return tuple(r for r in step.roles if config.roles[r].level == level)
+
 
 def participants(p) -> list[int]:
     ids = [p.ctx.actor.person_id] + list(p.data.get("verifier_ids", []))

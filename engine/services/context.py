@@ -12,7 +12,7 @@ from engine.adapters.repository import load_members
 from engine.domain.auth import Actor
 from engine.domain.cases import CaseRow, StepInput
 from engine.domain.errors import RuleViolation
-from engine.domain.regions import province_of
+from engine.domain.deadline_rules import roles_at
 
 if TYPE_CHECKING:      # the configuration's models (pydantic) are loaded only where used
     from config import StepDef
@@ -108,9 +108,6 @@ def workflow_roles(app: App, kind: str) -> tuple[str, ...]:
 
 
 def step_roles(app: App, step: StepDef, region_code: str, day: date) -> tuple[str, ...]:
-    """The roles that may do `step` on a case of `region_code` on `day`. A step whose approver level is
-    configuration (`level_param`, e.g. county or city by province) keeps only the roles of that level."""
-    if step.level_param is None:
-        return step.roles
-    level = app.config.policy.params(province_of(region_code), day.year)[step.level_param]
-    return tuple(r for r in step.roles if app.config.roles[r].level == level)
+    """The roles that may do `step` on a case of `region_code` on `day` (engine/domain/deadline_rules.roles_at:
+    a step whose approver level is configuration keeps only the roles of that level)."""
+    return roles_at(app.config, step, region_code, day)

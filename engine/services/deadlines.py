@@ -27,7 +27,7 @@ from engine.adapters import tables as t
 from engine.adapters.direct import Direct
 from engine.domain.deadline_rules import (ENDED_STAGE, Rules, as_date, aware, awaited_procedure, basis_of, compiled,
                                           dates_waiting, nearest_owner, next_after_passed, owner_spec, parse_at,
-                                          participants, post_held, value_of, waits_in)
+                                          participants, post_held, roles_at, value_of, waits_in)
 from engine.domain.exit_years import EXITED_STAGES
 from engine.domain.regions import ancestors_of
 from engine.adapters.one_of import one_of
@@ -214,12 +214,13 @@ def _waits_again(app, rules: Rules, case, procedure_id: int, waiting, kept: Sequ
     procedure = next((n for n, p in (workflow.procedures.items() if workflow else ()) if waiting in p.steps), None)
     covering = _waits_covered(workflow, rules.by_kind.get(case.kind, {})).get((procedure, waiting.key), ())
     exclude = frozenset(x for s in kept for x in [s.person_id, *s.data.get("verifier_ids", [])])
-    nobody = SimpleNamespace(data={}, case=SimpleNamespace(attrs={}))
-    basis = lambda rule: basis_of(rule, rules.role_level(waiting.roles))   # noqa: E731
+    named = SimpleNamespace(data={}, case=SimpleNamespace(attrs=getattr(case, "attrs", None) or {}))
+    roles = roles_at(app.config, waiting, case.region_code, app.clock.today())
+    basis = lambda rule: basis_of(rule, rules.role_level(roles))   # noqa: E731
     return [_Draft(name, rule, case.id, case.region_code, app.clock.today(), basis(rule),
                    procedure_id, waiting.key, f"{procedure_id}:{waiting.key}",
-                   owner=(("roles", tuple(waiting.roles), exclude) if rule.owner == "step_roles"
-                          else owner_spec(rule, nobody, None, exclude)))
+                   owner=(("roles", roles, exclude) if rule.owner == "step_roles"
+                          else owner_spec(rule, named, None, exclude)))
             for name, rule, _ in covering]
 
 
@@ -327,7 +328,7 @@ def open_step_waits(conn: Connection, config: Config, now: datetime) -> int:
             last = 0
             while True:
                 c = t.cases.c
-                cases = conn.execute(select(c.id, c.region_code, c.open_procedure_id).where(
+                cases = conn.execute(select(c.id, c.region_code, c.open_procedure_id, c.attrs).where(
                     c.pending_procedure == procedure, c.pending_step == step, c.kind == kind,
                     c.open_procedure_id.is_not(None), c.id > last).order_by(c.id).limit(_CATCH_UP_BATCH)).all()
                 if not cases:
@@ -335,6 +336,49 @@ def open_step_waits(conn: Connection, config: Config, now: datetime) -> int:
                 last = cases[-1].id
                 opened += _open_waits_of(conn, rules, config, workflow.procedures[procedure].step(step), covering,
                                          cases, now)
+    return opened
+
+
+def open_stage_waits(conn: Connection, config: Config, now: datetime) -> int:
+    """Rules `when: {enters: STAGE}` new to a home (no deadline of theirs written here yet: `config install`, or
+    a release's packaged rules at `init`): the cases already at that stage, entered by a procedure, get the
+    deadline their entering would have written (a problem item reported before `problem_verification` existed:
+    due to be verified from its report), dated from that procedure's last step, owned as it would be, so one
+    long waiting is overdue and escalated at the next sweep. Only rules nothing else closes (no `until`) and
+    counted in days: their deadline is open exactly while the case is at the stage. Read by stage
+    (ix_cases_kind_stage_region), a batch at a time. Returns how many were opened."""
+    rules = compiled(config)
+    opened = 0
+    d, c, p, s = t.deadlines.c, t.cases.c, t.procedures.c, t.steps.c
+    for kind, kind_rules in (rules.by_kind.items() if rules is not None else ()):
+        workflow = config.workflows.get(kind)
+        for name, rule in kind_rules.items():
+            stages = {tr.enters for tr in rule.when if tr.enters and not tr.source}
+            if (rule.type != "stage" or len(stages) != 1 or rule.until or rule.days is None
+                    or conn.execute(select(d.id).where(d.rule == name).limit(1)).first() is not None):
+                continue
+            stage, last = stages.pop(), 0
+            while True:
+                cases = conn.execute(select(c.id, c.region_code, c.attrs).where(
+                    c.kind == kind, c.stage == stage, c.id > last).order_by(c.id).limit(_CATCH_UP_BATCH)).all()
+                if not cases:
+                    break
+                last = cases[-1].id
+                entered = select(func.max(p.id)).where(p.case_id.in_([r.id for r in cases]), p.status == "completed",
+                                                       p.to_stage == stage).group_by(p.case_id)
+                since = dict(conn.execute(select(s.case_id, func.max(s.effective_date)).where(
+                    s.procedure_id.in_(entered), s.voided_at.is_(None)).group_by(s.case_id)).all())
+                work = _Work(now)
+                for case in cases:
+                    if case.id in since:
+                        record = SimpleNamespace(data={}, case=SimpleNamespace(attrs=case.attrs or {}))
+                        step, owner = _stage_owner(workflow, rule, stage, record)
+                        work.drafts.append(_Draft(name, rule, case.id, case.region_code, as_date(since[case.id]),
+                                                  basis_of(rule), step_key=step, owner=owner))
+                if work.drafts:
+                    _find_owners(conn, work.drafts)
+                    _write(conn, rules, work, config.version)
+                    opened += len(work.drafts)
     return opened
 
 
@@ -365,18 +409,20 @@ def _open_waits_of(conn: Connection, rules: Rules, config: Config, step, coverin
         took_part[r.procedure_id].add(r.person_id)
         took_part[r.procedure_id].update((r.data or {}).get("verifier_ids", []))
     running = {(r.case_id, r.rule, r.subject) for r in open_rows(conn, [r.id for r in cases])}
-    work, nobody = _Work(now), SimpleNamespace(data={}, case=SimpleNamespace(attrs={}))
+    work = _Work(now)
     for case in cases:
         start, subject = began.get(case.open_procedure_id), f"{case.open_procedure_id}:{step.key}"
         for name, rule, after_notice in covering:
             if start is None or (case.id, name, subject) in running:
                 continue
             exclude = frozenset(took_part[case.open_procedure_id])
-            owner = (("roles", tuple(step.roles), exclude) if rule.owner == "step_roles"
-                     else owner_spec(rule, nobody, None, exclude))
             since = (start.end_date or start.effective_date) if after_notice else start.effective_date
+            roles = roles_at(config, step, case.region_code, since)
+            named = SimpleNamespace(data={}, case=SimpleNamespace(attrs=case.attrs or {}))   # a project's leader
+            owner = (("roles", roles, exclude) if rule.owner == "step_roles"
+                     else owner_spec(rule, named, None, exclude))
             work.drafts.append(_Draft(name, rule, case.id, case.region_code, since,
-                                      basis_of(rule, rules.role_level(step.roles)), case.open_procedure_id, step.key,
+                                      basis_of(rule, rules.role_level(roles)), case.open_procedure_id, step.key,
                                       subject, owner=owner))
     if work.drafts:
         _find_owners(conn, work.drafts)
@@ -661,9 +707,10 @@ def _on_waiting(m: _Moment, name: str, rule: RuleDef, trig) -> list[_Draft]:
         return []
     start = (p.notice_end or m.effective + timedelta(days=p.notice_days or 0)) if after_notice else m.effective
     exclude = set(participants(p))
-    owner = (("roles", tuple(nxt.roles), frozenset(exclude)) if rule.owner == "step_roles"
+    roles = roles_at(m.rules.config, nxt, p.case.region_code, start)    # the county's or the city's, by province
+    owner = (("roles", roles, frozenset(exclude)) if rule.owner == "step_roles"
              else owner_spec(rule, p, None, exclude))
-    return [m.draft(name, rule, start, basis_of(rule, m.rules.role_level(nxt.roles)), o.procedure_id, nxt.key,
+    return [m.draft(name, rule, start, basis_of(rule, m.rules.role_level(roles)), o.procedure_id, nxt.key,
                     f"{o.procedure_id}:{nxt.key}", owner=owner)]
 
 
@@ -721,7 +768,8 @@ def _follow(work: _Work, kind_rules: dict[str, RuleDef], m: _Moment) -> list[_Dr
             continue
         # a procedure rejected starts again: who signed it before may sign the new one
         signed = frozenset() if m.o.procedure_status == "rejected" else frozenset(participants(m.p))
-        owner = ("roles", tuple(nxt.roles), signed) if rule.owner == "step_roles" else ()
+        owner = (("roles", roles_at(m.rules.config, nxt, m.p.case.region_code, m.effective), signed)
+                 if rule.owner == "step_roles" else ())
         found.append(m.draft(d.rule, rule, d.start_on, d.basis, d.procedure_id, nxt.key, d.subject, owner=owner,
                              adopts=d, reason=f"step:{m.step.key}"))
     return found

@@ -50,12 +50,13 @@ def initialize(settings: Settings, plugins: Plugins, config: Config | None = Non
     with app.transaction() as conn:
         ensure_root(conn)
         from engine.services.deadlines import (correct_awaited_steps, open_objection_waits, open_sample_waits,
-                                               open_step_waits)
+                                               open_stage_waits, open_step_waits)
         if app.record_rules(conn):     # rules new to this home (a release's packaged ones): their transition ends,
             from engine.services.transition_ends import reckon_transition_ends    # and the wrong exits waiting already
             reckon_transition_ends(conn, app.config.policy)
             open_sample_waits(conn, app.config, app.clock.today(), app.clock.now())
             open_step_waits(conn, app.config, app.clock.now())      # and the cases waiting at a step already
+            open_stage_waits(conn, app.config, app.clock.now())     # or at a stage a new rule dates
             open_objection_waits(conn, app.config, app.clock.now())    # and the objections open already
         correct_awaited_steps(conn, app.config)     # deadlines written naming another step than they wait for
         has_people = conn.execute(select(func.count()).select_from(t.persons)).scalar()
@@ -229,8 +230,9 @@ def install_config(app: App, actor, directory, drop_missing: bool = False) -> In
             from engine.services.transition_ends import reckon_transition_ends
             moved = reckon_transition_ends(uow.conn, new.policy)   # a new transition period's length
             open_sample_waits(uow.conn, new, app.clock.today(), app.clock.now())   # wrong exits waiting already
-            from engine.services.deadlines import correct_awaited_steps, open_step_waits
+            from engine.services.deadlines import correct_awaited_steps, open_stage_waits, open_step_waits
             open_step_waits(uow.conn, new, app.clock.now())     # cases waiting at a step a new rule dates
+            open_stage_waits(uow.conn, new, app.clock.now())    # or at a stage (a problem item's verification)
             from engine.services.deadlines import open_objection_waits
             open_objection_waits(uow.conn, new, app.clock.now())     # objections open before a new rule
             correct_awaited_steps(uow.conn, new)

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from config.deadlines import OwnerSpec
 from engine.adapters import tables as t
 from engine.domain.exit_years import EXITED_STAGES
-from engine.domain.deadline_rules import Rules, aware, compiled, key_of, nearest_owner, parse_at
+from engine.domain.deadline_rules import Rules, aware, compiled, key_of, nearest_owner, parse_at, roles_at
 from engine.domain.errors import BadInput
 from engine.domain.regions import ancestors_of, covers, prefix
 from engine.services.deadlines import CLOSE, FIRST_CADRES, HOLDERS, PAIRING, POSTS_OF
@@ -364,8 +364,10 @@ def _owner_roles(app, rules: Rules, r, case) -> tuple[str, ...] | None:
         names = (case.pending_procedure, rule.started_procedure, workflow.main_path.get(case.stage)) if workflow else ()
         steps = [s for n in names if n in workflow.procedures for s in workflow.procedures[n].steps] if names else []
         step = next((s for s in steps if s.key == r.step_key), None)
-        # a pairing cadre found again would be any of the village's: the household's own only is its owner
-        return tuple(role for role in step.roles if role != PAIRING) or None if step else None
+        # a pairing cadre found again would be any of the village's: the household's own only is its owner;
+        # a step whose approver level is by province: that level's posts only (engine/domain roles_at)
+        roles = roles_at(app.config, step, r.region_code, r.start_on) if step else ()
+        return tuple(role for role in roles if role != PAIRING) or None if step else None
     if isinstance(rule.owner, OwnerSpec) and rule.owner.roles:
         return tuple(rule.owner.roles)
     return None

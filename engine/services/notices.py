@@ -73,7 +73,7 @@ def notice_view(app: App, conn: Connection, notice_id: int) -> dict[str, Any]:
             "working_days": bool(n.working_days), "posted_by": poster, "yours": None,
             "cases": [{"no": i, "id": r.id, "kind": r.kind, "name": r.title, "village": r.region,
                        "size": r.size if wording == "household" else None, "shown": shown.get(r.id, []),
-                       "project": projects.get(r.id)} for i, r in enumerate(rows, start=1)]}
+                       "project": projects.get(r.id), "yours": None} for i, r in enumerate(rows, start=1)]}
 
 
 def _issuer(conn: Connection, n: Any, rows: list) -> dict[str, str] | None:

@@ -32,6 +32,8 @@ def test_the_notice_page_and_the_village_page_show_the_countys_announcement(worl
     assert 'id="notice-yours" data-yours="1"' in shown.text
     assert "由宁都县（县级）发布，列有您辖区内 1 户" in shown.text
     assert f'<tr data-case="{here}" data-yours class="yours">' in shown.text
+    county = page("cs").get(f"/notices/{notice}")                 # the level that posted it: as before
+    assert county.status_code == 200 and 'id="notice-yours"' not in county.text and "data-yours" not in county.text
     printed = client.get(f"/notices/{notice}/print")
     assert printed.status_code == 200 and "贫困识别公告" in printed.text
     village = client.get(f"/villages/{VILLAGE}/list")

@@ -138,6 +138,10 @@ def reads(w, ids: dict) -> dict:
         "waiting_steps of a township": lambda: village_lists.waiting_steps(app, w["ts1"], TOWNSHIP),
         "waiting_cases of a township": lambda: village_lists.waiting_cases(app, w["ts1"], TOWNSHIP, "household",
                                                                            "identification", "township_review"),
+        # a village's notices, those posted above it with how many of its cases they list; a notice's reach
+        # for a reader below it (the cases of theirs it lists: here none, refused)
+        "village_notices": lambda: village_lists.village_notices(app, w["vs"], VILLAGE),
+        "a notice read by a cadre below it": lambda: _notice_reach(app, w["vs2"], case),
         "sheet_rows": lambda: village_lists.sheet_rows(app, w["vs"], VILLAGE, "household", "income_assessment", True),
         "export cases": lambda: list(exports.export_table(app, w["vs"], "cases")[1]),
         "export members": lambda: list(exports.export_table(app, w["cd"], "members", TOWNSHIP)[1]),
@@ -193,6 +197,17 @@ def reads(w, ids: dict) -> dict:
                                               [SheetRow(id_number=member_ids(1, 1)[0]), SheetRow(household_code="H1"),
                                                SheetRow(case=str(case))]),
     }
+
+
+def _notice_reach(app, reader, case: int) -> None:
+    """Whether a cadre of another village may read a notice of `case`'s village: the cases of theirs it lists."""
+    from engine.adapters import tables as t
+    from engine.domain.errors import AuthError
+    with app.engine.connect() as conn:
+        notice = conn.execute(select(t.notice_cases.c.notice_id).where(t.notice_cases.c.case_id == case)).scalar()
+        region = conn.execute(select(t.notices.c.region_code).where(t.notices.c.id == notice)).scalar()
+        with pytest.raises(AuthError):
+            listings.notice_reach(conn, reader, notice, region)
 
 
 def _poor_households(app) -> None:

@@ -11,10 +11,9 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import wall_clock
-from engine.domain.errors import NotFound
+from engine.domain.errors import AuthError, NotFound
 from engine.domain.facts import announced, last_day
 from engine.domain.regions import covers, prefix
-from engine.services.org import require_reader
 
 
 def region_rows(app: App, actor: Actor, under: str | None = None) -> list[dict[str, Any]]:
@@ -49,19 +48,38 @@ def _posts(app: App, region: str | None):
         return conn.execute(q).all()
 
 
+def notice_reach(conn: Any, actor: Actor, notice_id: int, region_code: str) -> frozenset[int] | None:
+    """Whether `actor` may read the notice `notice_id` posted in `region_code`: None when a post of theirs
+    covers that region (the level that posted it, or one above); else the cases it lists that lie within
+    their posts (a village's cadre reading the township's or county's notice or announcement that lists
+    households, projects or villages of theirs: read it, print it, answer villagers about it), read from
+    the notice's own rows by its key; refused (auth.jurisdiction) when it lists none of theirs."""
+    from engine.reads.case_lists import within
+    if any(covers(a.region_code, region_code) for a in actor.assignments):
+        return None
+    nc = t.notice_cases.c
+    mine = frozenset(conn.execute(select(nc.case_id).join(t.cases, t.cases.c.id == nc.case_id).where(
+        nc.notice_id == notice_id, within({a.region_code for a in actor.assignments}))).scalars())
+    if not mine:
+        raise AuthError("auth.jurisdiction", person=actor.code, action="read", region=region_code)
+    return mine
+
+
 def notice_detail(app: App, actor: Actor, notice_id: int) -> dict[str, Any]:
-    """A notice, the cases it lists and its objections (readers of its region)."""
+    """A notice, the cases it lists and its objections (readers of its region; a reader below it whose
+    cases it lists, `notice_reach`, is given `yours`, those cases, and the objections to them alone)."""
     with app.engine.connect() as conn:
         n = conn.execute(select(t.notices).where(t.notices.c.id == notice_id)).first()
         if n is None:
             raise NotFound("notice.unknown", notice=notice_id)
-        require_reader(app, actor, n.region_code)
+        yours = notice_reach(conn, actor, notice_id, n.region_code)
         cases = conn.execute(select(t.cases.c.id, t.cases.c.title).join(
             t.notice_cases, t.notice_cases.c.case_id == t.cases.c.id).where(
             t.notice_cases.c.notice_id == notice_id).order_by(t.cases.c.id)).all()
-        objs = conn.execute(select(t.objections, t.persons.c.name.label("resolver"))
-                            .join(t.persons, t.persons.c.id == t.objections.c.resolved_by, isouter=True)
-                            .where(t.objections.c.notice_id == notice_id).order_by(t.objections.c.id)).all()
+        objs = [o for o in conn.execute(select(t.objections, t.persons.c.name.label("resolver"))
+                                        .join(t.persons, t.persons.c.id == t.objections.c.resolved_by, isouter=True)
+                                        .where(t.objections.c.notice_id == notice_id).order_by(t.objections.c.id))
+                if yours is None or o.case_id in yours]
         named = verifier_names(conn, {c for o in objs for c in as_list(o.resolution_verifiers)})
         kept = [o.resolution_evidence_id for o in objs if o.resolution_evidence_id]      # the checks behind rulings
         files = conn.execute(select(t.evidence).where(t.evidence.c.id.in_(kept))).all() if kept else []
@@ -69,7 +87,9 @@ def notice_detail(app: App, actor: Actor, notice_id: int) -> dict[str, Any]:
             "step": n.step_key, "start": n.start_date, "end": n.end_date,
             "last": n.start_date if (a := announced(n.days_required, n.start_date, n.end_date)) else last_day(n.end_date),
             "days_required": n.days_required, "announcement": a,
-            "cases": [{"id": c.id, "title": c.title} for c in cases], "rendered": n.rendered,
+            "yours": None if yours is None else len(yours),
+            "cases": [{"id": c.id, "title": c.title, **({} if yours is None else {"yours": c.id in yours})}
+                      for c in cases], "rendered": n.rendered,
             "objections": [{"id": o.id, "case": o.case_id, "objector": o.objector, "content": o.content,
                             "filed_on": o.filed_on, "resolution": o.resolution,
                             "resolution_reason": o.resolution_reason, "resolved_by": o.resolver,

@@ -70,18 +70,29 @@ VILLAGE_NOTICES = 10       # the latest notices a village's page lists (each lin
 
 def village_notices(app: App, actor: Actor, code: str, limit: int = VILLAGE_NOTICES) -> list[dict[str, Any]]:
     """The latest notices holding a household of the village `code` (posted in the village or above it),
-    newest first: where a villager's objection is entered days after, without going through a household."""
+    newest first: where a villager's objection is entered days after, without going through a household.
+    One posted above the village (a township's notice, a county's announcement) says where (`above`: the
+    region's name and level) and how many of the village's cases it lists (`listed`, of `kind`); read from
+    the village's cases by their region index and their notices by the case's."""
     village_of(app, actor, code)
-    n = t.notices.c
-    held = select(t.notice_cases.c.notice_id).join(t.cases, t.cases.c.id == t.notice_cases.c.case_id) \
-        .where(t.cases.c.region_code == code)
+    n, nc = t.notices.c, t.notice_cases.c
+    held = (select(nc.notice_id, func.count().label("listed"), func.min(t.cases.c.kind).label("kind"))
+            .join(t.cases, t.cases.c.id == nc.case_id).where(t.cases.c.region_code == code)
+            .group_by(nc.notice_id).subquery())
     with app.engine.connect() as conn:
-        rows = conn.execute(select(n.id, n.procedure_kind, n.step_key, n.start_date, n.end_date, n.days_required)
-                            .where(n.id.in_(held)).order_by(n.start_date.desc(), n.id.desc()).limit(limit)).all()
+        rows = conn.execute(select(n.id, n.procedure_kind, n.step_key, n.start_date, n.end_date, n.days_required,
+                                   n.scope, n.region_code, held.c.listed, held.c.kind)
+                            .join(held, held.c.notice_id == n.id)
+                            .order_by(n.start_date.desc(), n.id.desc()).limit(limit)).all()
+        above = {r.region_code for r in rows if r.region_code != code}
+        names = dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(
+            t.regions.c.code.in_(sorted(above)))).all()) if above else {}
     # an announcement (公告) among them: its day, no period that runs
     return [{"id": r.id, "procedure": r.procedure_kind, "step": r.step_key, "start": r.start_date,
              "last": r.start_date if (a := announced(r.days_required, r.start_date, r.end_date)) else last_day(r.end_date),
-             "end": r.end_date, "announcement": a} for r in rows]
+             "end": r.end_date, "announcement": a, "listed": r.listed, "kind": r.kind,
+             "above": {"region": names.get(r.region_code, r.region_code), "level": level_of(r.region_code)}
+             if r.region_code != code else None} for r in rows]
 
 
 def my_villages(app: App, actor: Actor) -> list[dict[str, Any]]:

@@ -21,9 +21,8 @@ from engine.domain.auth import Actor
 from engine.domain.deadline_rules import compiled
 from engine.domain.errors import NotFound, translator
 from engine.domain.facts import announced, last_day
-from engine.reads.listings import notice_detail
+from engine.reads.listings import notice_detail, notice_reach
 from engine.reads.notice_words import notice_words, project_facts
-from engine.services.org import require_reader
 
 _ENVIRONMENTS: dict = {}
 # How an announcement (no `wording` of its own) lists the cases of a kind: a household's is a household list
@@ -71,10 +70,10 @@ def notice_view(app: App, conn: Connection, notice_id: int) -> dict[str, Any]:
             "last": n.start_date if announcement else last_day(n.end_date), "announcement": announcement,
             "issuer": _issuer(conn, n, rows) if announcement else None,
             "days_required": n.days_required, "days": _days(app, n),
-            "working_days": bool(n.working_days), "posted_by": poster,
+            "working_days": bool(n.working_days), "posted_by": poster, "yours": None,
             "cases": [{"no": i, "id": r.id, "kind": r.kind, "name": r.title, "village": r.region,
                        "size": r.size if wording == "household" else None, "shown": shown.get(r.id, []),
-                       "project": projects.get(r.id)} for i, r in enumerate(rows, start=1)]}
+                       "project": projects.get(r.id), "yours": None} for i, r in enumerate(rows, start=1)]}
 
 
 def _issuer(conn: Connection, n: Any, rows: list) -> dict[str, str] | None:
@@ -180,10 +179,14 @@ def store_rendered(app: App, conn: Connection, notice_id: int) -> str:
 
 
 def notice_for_reader(app: App, actor: Actor, notice_id: int) -> tuple[dict[str, Any], str | None]:
+    """The notice's view for `actor` and its text as posted: a reader of its region, or one whose cases it
+    lists (notice_reach: the view's `yours` counts them and marks each case of theirs `yours`)."""
     with app.engine.connect() as conn:
         view = notice_view(app, conn, notice_id)
-        require_reader(app, actor, view["region_code"])
+        yours = notice_reach(conn, actor, notice_id, view["region_code"])
         posted = conn.execute(select(t.notices.c.rendered).where(t.notices.c.id == notice_id)).scalar()
+    if yours is not None:
+        view = {**view, "yours": len(yours), "cases": [{**c, "yours": c["id"] in yours} for c in view["cases"]]}
     return view, posted
 
 
@@ -216,6 +219,7 @@ def notice_shown(app: App, actor: Actor, notice_id: int, lang: str = "zh") -> di
     return {**{k: v for k, v in detail.items() if k not in ("rendered", "cases")},
             "procedure_name": label(f"procedure.{detail['procedure']}", lang), "step_name": label(f"step.{detail['step']}", lang),
             "scope_name": label(f"cli.scope.{detail['scope']}", lang), "region_name": shown["view"]["region"],
+            "posted_by": shown["view"]["posted_by"], "wording": shown["words"]["wording"],
             "cases": cases, "lang": lang, "text": shown["text"], "reworded": shown["reworded"],
             "posted_text": shown["posted"], "posted_lang": "zh",
             "rendered": shown["posted"]}       # its name before `posted_text`, kept for the API's clients

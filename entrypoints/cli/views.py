@@ -272,8 +272,12 @@ def print_notice(ctx: Ctx, data: dict, text: str) -> None:
         say(ctx.text("notice_heading", id=data["id"], procedure=ctx.label("procedure." + data["procedure"]),
                      step=ctx.label("step." + data["step"]), start=data["start"], end=data["last"],
                      days=data["days_required"], scope=ctx.code_label("cli.scope", data["scope"]), region=data["region"]))
+    if data.get("yours") is not None:     # posted above the reader: by whom, and how many of theirs it lists
+        said = cli_text(f"notice_reach.listed.{data['wording']}", ctx.lang, ctx.config, n=data["yours"],
+                        region=data["region_name"], scope=ctx.code_label("cli.scope", data["scope"]))
+        say(ctx.text("notice_reach", said=said))
     for c in data["cases"]:
-        say(ctx.text("notice_case", id=c["id"], title=c["title"]))
+        say(ctx.text("notice_case_yours" if c.get("yours") else "notice_case", id=c["id"], title=c["title"]))
     for o in data["objections"]:
         say(ctx.text("notice_objection", id=o["id"], case=o["case"], objector=o["objector"], content=o["content"],
                      resolution=resolution(ctx, o["resolution"])) + ruling_said(ctx, o))

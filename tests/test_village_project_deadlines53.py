@@ -188,3 +188,23 @@ def test_items_reported_before_the_rule_get_it_when_the_rules_are_installed(worl
         "open", "verify", date(2019, 6, 3), date(2019, 6, 11), "county_office_director")
     install_config(world.app, world["admin"], config_copy(tmp_path / "again"))     # once only
     assert len(deadlines_of(world, problem, rule="problem_verification")) == 1
+
+
+def test_a_household_s_county_approval_after_its_second_notice_escalates_at_the_county(world):
+    """The household's own rule had fixed days and so the standard ladder: the county office director's
+    approval, due once the township's second notice ran, went up to the township's head and secretary, who
+    cannot press a county office."""
+    reach_everyone(world)
+    case = world.household()
+    world.on(date(2019, 3, 1))
+    world.up_to_first_notice(case)
+    world.on(date(2019, 3, 8))
+    world.step("ts1", "identification", "township_review", case, decision="approve")
+    world.step("ts2", "identification", "second_notice", case)
+    d, = deadlines_of(world, case, rule="notice_expiry", status="open")
+    assert (d.step_key, d.basis, d.owner_role) == ("county_approval", "level:county", "county_office_director")
+    assert [e["to"] for e in d.ladder if e["level"] >= 1] == [["county_head", "county_secretary"], ["inspector"]]
+    world.on(date(2019, 5, 6))
+    sweep(world.app, now=cst(2019, 5, 6, 9, 0))
+    got = {level: who for deadline, level, who in alerts_of(world) if deadline == d.id}
+    assert {k: v for k, v in got.items() if k >= 1} == {1: ("ch", "csec"), 2: ("insp",)}, got

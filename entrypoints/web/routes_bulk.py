@@ -184,6 +184,18 @@ def _sheet_type(reader: Reader, kind: str, etype: str):
     return types[etype]
 
 
+@router.get("/villages/{code}/list/holds")
+def village_list_holds(request: Request, code: str, procedure: str, step: str, kind: str = DEFAULT_KIND,
+                       reader: Reader = Depends(needs("signed_in"))):
+    """What holds the list's households back, each condition said once with its households (loaded by the
+    list's page after it, as each household's own needs are)."""
+    from engine.reads.list_holds import list_holds
+    with hidden_as(_no_village(code)):
+        village = lists.list_region(reader.core, reader.actor, code)
+        holds = list_holds(reader.core, reader.actor, code, kind, procedure, step, reader.lang)
+    return page(request, "_list_holds.html", village=village, kind=kind, holds=holds)
+
+
 @router.get("/villages/{code}/evidence")
 def evidence_sheet(request: Request, code: str, etype: str = Query("", alias="type"), kind: str = DEFAULT_KIND,
                    needed: str = "", missing: str = "", after: int = Query(0, ge=0, le=2 ** 62), held: str = "",

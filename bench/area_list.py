@@ -3,7 +3,7 @@ identification's application: 50 villages of 3 townships), its list page as the 
 opens it, in-process through the web app: the page's size, its time (median of 3) and the memory the
 request took (tracemalloc's peak), and how many households' boxes it holds.
 
-    python bench/area_list.py [--households 5000] [--pg]
+    python bench/area_list.py [--households 5000] [--pg] [--post-all]
 
 Run from another checkout (python OTHER/bench/area_list.py) it measures that checkout's code: the
 figures before and after a change."""
@@ -30,6 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=at_least(1), default=5000)
     parser.add_argument("--pg", action="store_true")
+    parser.add_argument("--post-all", action="store_true", help="also send the all-waiting button (this change's)")
     args = parser.parse_args()
     from stdnum.cn import ric
     from fastapi.testclient import TestClient
@@ -54,7 +55,7 @@ def main() -> None:
                                             ["illness"]))
             if heads:
                 register_households(app, _actor(app, f"vs{n}"), village(n), heads)
-        secret, _csrf = open_session(app, _actor(app, "cd"))
+        secret, csrf = open_session(app, _actor(app, "cd"))
         client = TestClient(create_app(app), follow_redirects=False)
         client.cookies.set("jz_session", secret)
         url = f"/villages/{COUNTY}/list?kind=household&procedure=identification&step=application"
@@ -70,9 +71,19 @@ def main() -> None:
         _now, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         boxes = len(re.findall(r'name="case" value=', body))
+        sent = None
+        if args.post_all:       # the all-waiting button (the director may not do an application: each refused, told)
+            began = time.perf_counter()
+            answer = client.post(f"/villages/{COUNTY}/list", data={"csrf": csrf, "kind": "household", "all": "1",
+                                 "procedure": "identification", "step": "application"}, headers={"HX-Request": "true"})
+            sent = (time.perf_counter() - began, answer.status_code, len(answer.content),
+                    len(re.findall(r'data-case="\d+" data-result=', answer.text)))
         print(f"code: {Path(engine.__file__).parents[1]}  backend: {'postgresql' if args.pg else 'sqlite'}")
         print(f"{args.households:,} waiting: page {len(body.encode()) / 1024:,.0f} KB, {boxes:,} boxes, "
               f"{statistics.median(times):.2f} s (median of 3), request's peak memory {peak / 2 ** 20:,.1f} MB")
+        if sent:
+            print(f"all {args.households:,} sent: {sent[0]:.2f} s, HTTP {sent[1]}, answer {sent[2] / 1024:,.0f} KB, "
+                  f"{sent[3]:,} households told")
         app.close()
         if args.pg:
             pg_database("jz_bench_area_list", drop=True)

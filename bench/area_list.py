@@ -44,7 +44,13 @@ def main() -> None:
         app, tokens = make_home(Path(tmp) / "home", db_url, county_regions(VILLAGES), [
             NewPerson("cd", "县扶贫办主任", (("county_office_director", COUNTY),)),
             *[NewPerson(f"vs{n}", f"村支书{n}", (("village_secretary", village(n)),)) for n in range(VILLAGES)]])
-        from bench.person_trace import _actor
+        from sqlalchemy import select
+        from engine.adapters import tables as t
+        from engine.services.org import load_actor
+
+        def person(code: str):
+            with app.engine.connect() as conn:
+                return load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == code)).first())
         born = date(1950, 1, 1)
         for n in range(VILLAGES):
             mine = range(n, args.households, VILLAGES)
@@ -54,8 +60,8 @@ def main() -> None:
                 heads.append(HouseholdInput([MemberInput(f"户主{i}", body + ric.calc_check_digit(body + "0"), "head")],
                                             ["illness"]))
             if heads:
-                register_households(app, _actor(app, f"vs{n}"), village(n), heads)
-        secret, csrf = open_session(app, _actor(app, "cd"))
+                register_households(app, person(f"vs{n}"), village(n), heads)
+        secret, csrf = open_session(app, person("cd"))
         client = TestClient(create_app(app), follow_redirects=False)
         client.cookies.set("jz_session", secret)
         url = f"/villages/{COUNTY}/list?kind=household&procedure=identification&step=application"

@@ -32,7 +32,7 @@ from engine.domain.cases import StepInput
 from engine.services.procedures import perform_step
 from entrypoints.bootstrap import init_home
 from workflows.household import HouseholdInput, register_households
-from .people import make_household
+from .people import each_vote, make_household
 from .scans import write_scan
 from . import tour
 from .overdue import overdue_scene
@@ -219,10 +219,10 @@ class Demo:
             # Refused, the village holds the vote on the facts and it fails: the procedure ends rejected.
             if suspects:
                 perform_step(self.app, v.staff["director"], "identification", "appraisal", suspects,
-                             StepInput(attendance=41, votes_for=3, votes_against=35, minutes=minutes))
+                             StepInput(attendance=41, votes=each_vote(suspects, 3, 35, failed=True), minutes=minutes))
             cases = [c for c in cases if c not in suspects]
             cases = self.batch_step(v.staff["director"], "identification", "appraisal", cases,
-                                    attendance=41, votes_for=36, votes_against=2, minutes=minutes)
+                                    attendance=41, votes=each_vote(cases, 36, 2), minutes=minutes)
             cases = self.batch_step(v.staff["leader"], "identification", "village_verification", cases,
                                     verifiers=(v.staff["member"].code,))
             cases = self.batch_step(v.staff["first"], "identification", "first_notice", cases)
@@ -316,8 +316,8 @@ class Demo:
                                                  StepInput(attendance=38, votes_for=33, votes_against=1,
                                                            minutes=minutes)), suspects)
             cases = self.batch_step(v.staff["director"], "exit", "proposal",
-                                    [c for c in v.cases if c not in suspects],
-                                    attendance=38, votes_for=33, votes_against=1, minutes=minutes)
+                                    [c for c in v.cases if c not in suspects], attendance=38,
+                                    votes=each_vote([c for c in v.cases if c not in suspects], 33, 1), minutes=minutes)
             t_ = self.township_of(v)
             cases = self.batch_step(v.staff["leader"], "exit", "verification", cases,
                                     verifiers=(f"{t_}_staff3", f"{t_}_staff4", f"{t_}_staff5"))

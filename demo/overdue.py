@@ -14,6 +14,8 @@ from engine.domain.cases import StepInput
 from engine.services.case_actions import EvidenceItem, attach_evidence_many
 from engine.services.procedures import perform_step
 
+from .people import each_vote
+
 
 def overdue_scene(app: App, demo: Any, admin: Actor, console: Console, lang: str) -> dict:
     """Autumn 2020: risk clues on a few consolidated households are left unidentified past their
@@ -45,7 +47,7 @@ def overdue_scene(app: App, demo: Any, admin: Actor, console: Console, lang: str
                      StepInput(verifiers=(v.staff["member"].code,)))
         demo.on(date(2020, 9, 16))
         perform_step(app, v.staff["director"], "monitoring", "appraisal", further,
-                     StepInput(attendance=30, votes_for=26, votes_against=1, minutes=demo.minutes(v, "monitoring")))
+                     StepInput(attendance=30, votes=each_vote(further, 26, 1), minutes=demo.minutes(v, "monitoring")))
         demo.on(date(2020, 9, 17))
         perform_step(app, v.staff["first"], "monitoring", "village_notice", further, StepInput())
     now = datetime(2020, 10, 20, 1, 0, tzinfo=timezone.utc)      # 09:00 in China

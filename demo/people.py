@@ -80,3 +80,11 @@ def make_household(rng: random.Random, seen: set[str], fate: str, lines: dict[in
     if fate == "under_line":
         per_capita_2019 = rng.uniform(line_2019 * 0.6, line_2019 * 0.97)
     return Household(members, causes, round(per_capita_2018 * size, 2), round(per_capita_2019 * size, 2), fate)
+
+
+def each_vote(cases: list[int], votes_for: int, votes_against: int, failed: bool = False) -> dict[int, tuple[int, int]]:
+    """A village meeting's votes on each household of its list (`StepInput.votes`), as a meeting votes:
+    about `votes_for` for and `votes_against` against, each household its own counts (a list given one
+    count for all is refused); `failed`: a vote that fails, its `votes_for` kept as it is."""
+    return {c: (votes_for if failed else votes_for - c % 3, votes_against - c % 4 if failed else votes_against + c % 2)
+            for c in cases}

@@ -71,6 +71,13 @@ def _a_batch(app) -> tuple[str, int]:
     raise AssertionError("no list step in the world")
 
 
+def _a_later_page(app, reader) -> None:
+    """The county's list of its most waited-at step, from its first case on (a page after another)."""
+    pair = max(village_lists.waiting_steps(app, reader, COUNTY), key=lambda p: p["count"])
+    after = village_lists.waiting_ids(app, reader, COUNTY, pair["procedure"], pair["step"])[0]
+    village_lists.waiting_page(app, reader, COUNTY, pair["kind"], pair["procedure"], pair["step"], after=after, size=1)
+
+
 def reads(w, ids: dict) -> dict:
     """Each read a list, worklist or report page calls, by name."""
     case, app = ids["cases"][0], w.app
@@ -142,6 +149,11 @@ def reads(w, ids: dict) -> dict:
         # for a reader below it (the cases of theirs it lists: here none, refused)
         "village_notices": lambda: village_lists.village_notices(app, w["vs"], VILLAGE),
         "a notice read by a cadre below it": lambda: _notice_reach(app, w["vs2"], case),
+        "waiting_page of a county, a later page": lambda: _a_later_page(app, w["cd"]),
+        "waiting_ids of a township": lambda: village_lists.waiting_ids(app, w["ts1"], TOWNSHIP, "identification",
+                                                                       "township_review"),
+        "the participants of a township's list": lambda: village_lists.participants(
+            app, TOWNSHIP, "household", "identification", "township_review"),
         "sheet_rows": lambda: village_lists.sheet_rows(app, w["vs"], VILLAGE, "household", "income_assessment", True),
         "export cases": lambda: list(exports.export_table(app, w["vs"], "cases")[1]),
         "export members": lambda: list(exports.export_table(app, w["cd"], "members", TOWNSHIP)[1]),

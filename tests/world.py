@@ -111,11 +111,20 @@ class World:
 
     def step(self, who: str, procedure: str, step: str, case: int | list[int], **inputs):
         """The step on the case or list; an appraisal comes with its meeting's minutes unless `minutes`
-        is given (None: without them)."""
+        is given (None: without them), a list's votes given as `votes_for`/`votes_against` as each
+        household's own."""
         cases = case if isinstance(case, list) else [case]
         if "minutes" not in inputs and self.is_appraisal(procedure, step):
             inputs["minutes"] = self.minutes()
+        if len(set(cases)) > 1 and "votes_for" in inputs and "votes" not in inputs:    # a list: each household's own
+            inputs.update(self.votes(cases, inputs.pop("votes_for"), inputs.pop("votes_against", None)))
         return perform_step(self.app, self[who], procedure, step, cases, StepInput(**inputs))
+
+    @staticmethod
+    def votes(cases: list[int], votes_for: int, votes_against: int | None) -> dict:
+        """A list's appraisal votes, each household's own (`votes`: one count given for a list of
+        households is refused), as a test gives them: the same counts for each."""
+        return {"votes": {c: (votes_for, votes_against) for c in dict.fromkeys(cases)}}
 
     def is_appraisal(self, procedure: str, step: str) -> bool:
         proc = self.app.config.workflows["household"].procedures.get(procedure)

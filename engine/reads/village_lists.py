@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import and_, case, exists, func, or_, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -192,17 +192,16 @@ def _assigned_if_asked(app: App, conn, actor: Actor, code: str, r) -> bool:
         is not None
 
 
-def participants(app: App, case_ids: list[int]) -> set[str]:
-    """The codes of everyone who took part in the open procedures of these cases (separation of
-    duties: none of them may verify or sign again there)."""
-    if not case_ids:
-        return set()
+def participants(app: App, code: str, kind: str, procedure: str, step: str) -> set[str]:
+    """The codes of everyone who took part in the open procedures of the cases of the list (those of
+    the village, township or county `code` waiting at the step: every page of a township's): none of
+    them may verify or sign again there (separation of duties)."""
     c, s = t.cases.c, t.steps.c
     with app.engine.connect() as conn:
         return set(conn.execute(select(t.persons.c.code).distinct()
                                 .join(t.steps, s.person_id == t.persons.c.id)
                                 .join(t.cases, c.open_procedure_id == s.procedure_id)
-                                .where(c.id.in_(case_ids), s.voided_at.is_(None))).scalars())
+                                .where(_waiting_at(code, kind, procedure, step), s.voided_at.is_(None))).scalars())
 
 
 def step_def(app: App, kind: str, procedure: str, step: str):
@@ -232,29 +231,68 @@ def who_may(app: App, code: str, kind: str, procedure: str, step: str) -> tuple[
     return tuple(step_roles(app, proc.step(step), code, app.clock.today()))
 
 
+def _waiting_at(code: str, kind: str, procedure: str, step: str):
+    """The cases of the list's region of `kind` whose next step is `step` of `procedure`."""
+    c = t.cases.c
+    return and_(_in_list(code), c.kind == kind, c.pending_procedure == procedure, c.pending_step == step)
+
+
 def waiting_cases(app: App, actor: Actor, code: str, kind: str, procedure: str, step: str) -> list[dict[str, Any]]:
-    """The village's cases of `kind` whose next step is `step` of `procedure`, in id order (a township's
-    or county's: of all its villages, by village, each case with its village's name)."""
+    """The village's cases of `kind` whose next step is `step` of `procedure`, in id order (a village's
+    households: a few hundred; a township's or county's list is read a page at a time, `waiting_page`)."""
+    return waiting_page(app, actor, code, kind, procedure, step, size=None)["cases"]
+
+
+LIST_PAGE = 50      # a township's or county's list, a page at a time: 50 households a phone can tick and send
+
+
+def waiting_page(app: App, actor: Actor, code: str, kind: str, procedure: str, step: str, after: int = 0,
+                 size: int | None = LIST_PAGE) -> dict[str, Any]:
+    """The cases of the village, township or county `code` waiting at the step, by village and then by
+    case, each with its village's name: the `size` after case `after` (None: every one), and how many
+    wait in all (`total`), how many come before the page (`before`), where the next page starts
+    (`next_after`, None on the last) and, for a township or county, how many wait in each of its
+    villages (`villages`: [{code, name, count}], each its own list). Read through the cases' pending
+    index a page at a time: a county of thousands waiting is never read whole."""
     list_region(app, actor, code)
     step_def(app, kind, procedure, step)
-    c = t.cases.c
+    c, r = t.cases.c, t.regions.c
+    waiting = _waiting_at(code, kind, procedure, step)
     with app.engine.connect() as conn:
-        rows = conn.execute(select(c.id, c.title, c.stage, c.version, c.region_code, t.regions.c.name.label("village"))
-                            .outerjoin(t.regions, t.regions.c.code == c.region_code).where(
-            _in_list(code), c.kind == kind, c.pending_procedure == procedure, c.pending_step == step)
-            .order_by(c.region_code, c.id)).all()
-    return [{"id": r.id, "title": r.title, "stage": r.stage, "version": r.version, "village": r.village,
-             "village_code": r.region_code} for r in rows]
+        start = conn.execute(select(c.region_code).where(c.id == after, waiting)).scalar() if after else None
+        page = waiting if start is None else \
+            and_(waiting, c.region_code >= start, or_(c.region_code > start, c.id > after))
+        query = select(c.id, c.title, c.stage, c.version, c.region_code, r.name.label("village")) \
+            .outerjoin(t.regions, r.code == c.region_code).where(page).order_by(c.region_code, c.id)
+        rows = conn.execute(query if size is None else query.limit(size + 1)).all()
+        more = size is not None and len(rows) > size
+        rows = rows[:size] if more else rows
+        counts = [] if level_of(code) == "village" else conn.execute(
+            select(c.region_code, r.name, func.count()).outerjoin(t.regions, r.code == c.region_code)
+            .where(waiting).group_by(c.region_code, r.name).order_by(c.region_code)).all()
+        total = sum(n for _, _, n in counts) if level_of(code) != "village" else len(rows) if size is None else \
+            conn.execute(select(func.count()).where(waiting)).scalar()
+        before = 0 if start is None else conn.execute(select(func.count()).where(
+            waiting, or_(c.region_code < start, and_(c.region_code == start, c.id <= after)))).scalar()
+    return {"cases": [{"id": row.id, "title": row.title, "stage": row.stage, "version": row.version,
+                       "village": row.village, "village_code": row.region_code} for row in rows],
+            "total": total, "before": before, "size": size, "after": after if start is not None else 0,
+            "next_after": rows[-1].id if more else None,
+            "villages": [{"code": v, "name": name or v, "count": n} for v, name, n in counts]}
 
 
 def waiting_ids(app: App, actor: Actor, code: str, procedure: str, step: str) -> list[int]:
     """The ids of the cases of the village, township or county `code` whose next step is `step` of
-    `procedure` (of the kind of case that has it), in id order: `step --region`'s list."""
+    `procedure` (of the kind of case that has it), in id order: `step --region`'s list, and a township
+    list's "all waiting" (the ids alone, whatever the number)."""
     kinds = [k for k, w in app.config.workflows.items() if procedure in w.procedures]
     if not kinds:
         step_def(app, "household", procedure, step)         # the unknown procedure, said with those known
     kind = "household" if "household" in kinds else kinds[0]
-    return sorted(c["id"] for c in waiting_cases(app, actor, code, kind, procedure, step))
+    list_region(app, actor, code)
+    step_def(app, kind, procedure, step)
+    with app.engine.connect() as conn:
+        return sorted(conn.execute(select(t.cases.c.id).where(_waiting_at(code, kind, procedure, step))).scalars())
 
 
 def cases_in_village(app: App, actor: Actor, code: str, case_ids: Iterable[int],

@@ -134,3 +134,18 @@ def perform_list_step(app: App, actor: Actor, procedure: str, step_key: str, cas
     except CaseChanged as exc:      # a case moved on under the list (another writer): nothing was written
         return ListResult(refused={c: [exc] for c in ids})
     return ListResult({o.case_id: o for o in done}, refused)
+
+
+def list_of_region(app: App, actor: Actor, region: str, procedure: str, step_key: str,
+                   case_ids: Sequence[int] = ()) -> list[int]:
+    """The list `step --region` and the API's `region` take: `case_ids`, then every case of the village,
+    township or county `region` (its 12-digit code, or its name as a cadre says it: the one region of
+    that name in the reader's jurisdiction) waiting at the step. A region outside the reader's
+    jurisdiction is refused for that (auth.jurisdiction, naming the region given), as `step --region`
+    refuses it."""
+    from engine.reads.oversight import region_codes_of
+    from engine.reads.village_lists import LIST_LEVELS, waiting_ids
+    code = region_codes_of(app, actor, [region], LIST_LEVELS).get(region) or region.strip()
+    if isinstance(code, JingzhunError):
+        raise code
+    return list(dict.fromkeys([*case_ids, *waiting_ids(app, actor, code, procedure, step_key)]))

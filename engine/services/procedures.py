@@ -280,6 +280,9 @@ def _refuse_bad_call(app: App, case_ids: list[int], inputs: StepInput) -> date:
         raise BadInput("step.no_cases")
     if inputs.expect_version is not None and len(case_ids) != 1:
         raise BadInput("step.expect_version_single")
+    if len(case_ids) > 1 and (inputs.votes_for is not None or inputs.votes_against is not None):
+        # one vote for a list gives every household the same numbers: a record that cannot be true
+        raise BadInput("step.shared_votes", count=len(case_ids))
     today = app.clock.today()
     if inputs.date is not None and inputs.date > today:
         raise RuleViolation("date.future", date=inputs.date, today=today)

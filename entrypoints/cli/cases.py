@@ -85,12 +85,12 @@ def step(ctx: Ctx, procedure, step_key, case_ids, each, region_code, **given):
     from engine.services.procedures import perform_step
     inputs = StepInput(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
     if region_code:        # every case of a village, township or county waiting at the step: one list, each told
-        from engine.reads.village_lists import waiting_ids
-        found = waiting_ids(ctx.app(), ctx.actor(), region_code, procedure, step_key)
-        if not found and not case_ids:
+        from engine.services.list_steps import list_of_region
+        listed = list_of_region(ctx.app(), ctx.actor(), region_code, procedure, step_key, case_ids)
+        if not listed:
             say(ctx.text("step_region_none", region=region_code))
             return 0
-        return _step_each(ctx, procedure, step_key, list(dict.fromkeys([*case_ids, *found])), inputs)
+        return _step_each(ctx, procedure, step_key, listed, inputs)
     if not case_ids:
         raise click.UsageError(ctx.text("step_no_cases"))
     if each:

@@ -112,7 +112,7 @@ def case_next(case_id: int, as_of: date | None = None, procedure: str | None = N
 def step_input(fields: m.StepFields, minutes: Path | None = None) -> StepInput:
     """The request's step fields as the service takes them (the CLI's `step` options); `minutes`: the
     file a multipart request sent in its part `minutes`."""
-    given = fields.model_dump(exclude={"procedure", "step", "case_ids"})
+    given = fields.model_dump(exclude={"procedure", "step", "case_ids", "region"})
     given["pairings"] = {p.case: (p.first, p.second) for p in fields.pairings}
     given["votes"] = {v.case: (v.votes_for, v.votes_against) for v in fields.votes}
     given["measures"] = tuple((x.category, x.description) for x in fields.measures)
@@ -137,7 +137,7 @@ def components(*models: type[BaseModel]) -> dict[str, Any]:
     return found
 
 
-STEP_SCHEMAS = components(m.StepRequest, m.ListStepRequest)
+STEP_SCHEMAS = components(m.StepRequest, m.ListStepRequest, m.EachStepRequest)
 
 
 def step_body(model: type[m.StepFields]) -> dict[str, Any]:
@@ -190,17 +190,23 @@ async def list_step(request: Request, reader: Reader = Depends(api_user)) -> lis
 
 
 @router.post("/steps/each", response_model=m.EachDone,
-             summary="Do a step on every case of a list that meets its rules; every other case refused with its "
-                     "reasons (`step --each`)", openapi_extra=step_body(m.ListStepRequest),
-             max_body_size=UPLOAD_BODY_MAX)
+             summary="Do a step on every case of a list (or of a region, waiting at the step) that meets its "
+                     "rules; every other case refused with its reasons (`step --each`, `step --region`)",
+             openapi_extra=step_body(m.EachStepRequest), max_body_size=UPLOAD_BODY_MAX)
 async def list_step_each(request: Request, reader: Reader = Depends(api_user)) -> m.EachDone:
-    from engine.services.list_steps import perform_list_step, unknown_out_of_reach
-    async with _step_posted(request, m.ListStepRequest) as (body, inputs):
+    from engine.services.list_steps import list_of_region, perform_list_step, unknown_out_of_reach
+    async with _step_posted(request, m.EachStepRequest) as (body, inputs):
+        case_ids = list(body.case_ids)
+        if body.region is not None:         # every case of it waiting at the step, after those listed
+            case_ids = await run_in_threadpool(list_of_region, reader.core, reader.actor, body.region,
+                                               body.procedure, body.step, case_ids)
+            if not case_ids:
+                return m.EachDone(done=[], refused=[], refused_groups=[])
         result = unknown_out_of_reach(await run_in_threadpool(perform_list_step, reader.core, reader.actor,
-                                                              body.procedure, body.step, body.case_ids, inputs))
-    return m.EachDone(done=steps_done(result.done[c] for c in body.case_ids if c in result.done),
-                      refused=m.refused_cases(reader.core, result, body.case_ids, reader.lang),
-                      refused_groups=m.refused_groups(reader.core, result, body.case_ids, reader.lang))
+                                                              body.procedure, body.step, case_ids, inputs))
+    return m.EachDone(done=steps_done(result.done[c] for c in case_ids if c in result.done),
+                      refused=m.refused_cases(reader.core, result, case_ids, reader.lang),
+                      refused_groups=m.refused_groups(reader.core, result, case_ids, reader.lang))
 
 
 EVIDENCE_BODY = {"requestBody": {"required": True, "content": {

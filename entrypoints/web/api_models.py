@@ -222,6 +222,14 @@ class ListStepRequest(StepRequest):
     case_ids: list[CaseId] = Field(min_length=1, description="The cases, all done or none.")
 
 
+class EachStepRequest(StepRequest):
+    case_ids: list[CaseId] = Field([], description="The cases of the list (with `region`, besides its own).")
+    region: str | None = Field(None, max_length=200, description=(
+        "A village, township or county of your jurisdiction, by its 12-digit code or its name (梅江镇): every "
+        "case of it waiting at the step is on the list, as `step --region` takes them (one list, one batch id, "
+        "every case told done or refused); none waiting: an empty answer."))
+
+
 class StepDone(BaseModel):
     case_id: int
     decision: str

@@ -88,6 +88,16 @@ def field_names(step_type: str, many_cases: bool = False) -> list[str]:
     return [*COMMON, *own, *LAST]
 
 
+PER_HOUSEHOLD = ("appraisal", "pairing")      # a list's step whose record differs household by household
+
+
+def one_record_for_all(step_type: str) -> bool:
+    """A list's form records one thing for every household (a decision, verifiers, a notice): it may be
+    sent for every household waiting at once; an appraisal's votes and a pairing's cadres are each
+    household's own, typed on the page beside it."""
+    return step_type not in PER_HOUSEHOLD
+
+
 def _values(raw: Any, many: bool) -> list[str]:
     items = raw if isinstance(raw, list) else [raw]
     texts = [str(v) for v in items if isinstance(v, str)]

@@ -87,9 +87,11 @@ def villages(request: Request, reader: Reader = Depends(needs("signed_in"))):
 
 @router.get("/villages/{code}/list")
 def village_list(request: Request, code: str, procedure: str = "", step: str = "", kind: str = DEFAULT_KIND,
-                 reader: Reader = Depends(needs("signed_in"))):
+                 after: int = Query(0, ge=0, le=2 ** 62), reader: Reader = Depends(needs("signed_in"))):
     """Without a step: the steps the village's cases wait at, with counts. With one: its households.
-    A township or county: the same over all its villages (its sign-off in one action)."""
+    A township or county: the same over all its villages (its sign-off in one action), its households
+    50 a page (`after`: the case the page follows) under how many wait in each village, and one button
+    for every household waiting, whichever page is shown."""
     with hidden_as(_no_village(code)):
         village = lists.list_region(reader.core, reader.actor, code)
         if not (procedure and step):
@@ -99,11 +101,13 @@ def village_list(request: Request, code: str, procedure: str = "", step: str = "
                         if village["level"] == "village" else [])
         step_def = lists.step_def(reader.core, kind, procedure, step)
         proc_def = reader.core.config.workflows[kind].procedures[procedure]
-        cases = lists.waiting_cases(reader.core, reader.actor, code, kind, procedure, step)
+        shown = lists.waiting_page(reader.core, reader.actor, code, kind, procedure, step, after,
+                                   size=None if village["level"] == "village" else lists.LIST_PAGE)
         choices = forms.candidates(reader.core, reader.actor, code, step_def,       # none who took part in any
-                                   lists.participants(reader.core, [c["id"] for c in cases]))   # of the list
+                                   lists.participants(reader.core, code, kind, procedure, step))   # of the list
     return page(request, "bulk_list.html", village=village, kind=kind, procedure=procedure, step=step,
-                step_type=step_def.type, cases=cases,
+                step_type=step_def.type, cases=shown["cases"], shown=shown,
+                every=forms.one_record_for_all(step_def.type) and shown["size"] is not None,
                 fields=forms.describe(step_def.type, many_cases=True, procedure=proc_def), choices=choices,
                 n=minimums(reader.core, code, step_def, reader.core.clock.today()),
                 mine=lists.may_do(reader.core, reader.actor, code, kind, procedure, step),
@@ -123,7 +127,11 @@ async def sign_list(request: Request, code: str, form: dict = Depends(form_of),
 def _sign_list(request: Request, code: str, form: dict, files: dict[str, Path], reader: Reader):
     kind, procedure, step_key = _text(form, "kind", DEFAULT_KIND), _text(form, "procedure"), _text(form, "step")
     with hidden_as(_no_village(code)):
-        chosen = lists.cases_in_village(reader.core, reader.actor, code, _ids(form.get("case")), kind)
+        # "all waiting": every case of the region at the step, as the server finds them now (a township's
+        # list is shown a page at a time; the list signed is the whole of it), else the boxes ticked
+        ids = lists.waiting_ids(reader.core, reader.actor, code, procedure, step_key) \
+            if _text(form, "all") == "1" else _ids(form.get("case"))
+        chosen = lists.cases_in_village(reader.core, reader.actor, code, ids, kind)
     step_type = lists.step_def(reader.core, kind, procedure, step_key).type
     inputs = forms.step_input(step_type, form, many_cases=True, files=files)
     result = perform_list_step(reader.core, reader.actor, procedure, step_key, list(chosen), inputs)

@@ -18,6 +18,7 @@ from engine.domain.cases import StepInput
 from engine.services.case_actions import EvidenceItem, attach_evidence_many, file_objection
 from engine.services.org import load_actor
 from engine.services.procedures import perform_step
+from demo.people import each_vote
 from tests.world import scan_file
 from workflows.household import HouseholdInput, MemberInput, register_households
 
@@ -74,8 +75,8 @@ def township_list(app: App, count: int, village: str = VILLAGE, not_ready: bool 
         EvidenceItem(c, "application", {"applicant": "户主", "applied_on": start.isoformat()}),
         EvidenceItem(c, "income_check", {"year": 2019, "net_income": 3000}))])
     _step(app, v("secretary"), "application", cases, date=start)
-    _step(app, v("director"), "appraisal", cases, date=start + timedelta(days=1), attendance=40, votes_for=35,
-          votes_against=2, minutes=scan_file(app.settings.home / f"minutes-{next(_serial)}.pdf", "会议记录"))
+    _step(app, v("director"), "appraisal", cases, date=start + timedelta(days=1), attendance=40,
+          votes=each_vote(cases, 35, 2), minutes=scan_file(app.settings.home / f"minutes-{next(_serial)}.pdf", "会议记录"))
     _step(app, v("leader"), "village_verification", cases, date=start + timedelta(days=2),
           verifiers=(v("member").code,))
     late = cases[-1:] if not_ready else []

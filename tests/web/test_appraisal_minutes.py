@@ -86,7 +86,7 @@ def test_the_api_takes_the_minutes_as_a_part_of_a_multipart_step(world, world_cl
     _page, api = world_clients
     cases = applied(world, 2)
     body = {"procedure": "identification", "step": "appraisal", "case_ids": cases, "attendance": 40,
-            "votes_for": 35, "votes_against": 2}
+            "votes": [{"case": c, "votes_for": 35, "votes_against": 2} for c in cases]}
     missing = api("vd", "en").post("/api/v1/steps", json=body)
     assert missing.status_code == 400 and missing.json()["error"] == "appraisal.minutes_required"
     assert "minutes" in missing.json()["message"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.web.bulk_world import VILLAGE, core, demo_home, live_server, township_list, web  # noqa: F401
+from tests.web.bulk_world import VILLAGE, actor, core, demo_home, live_server, township_list, web  # noqa: F401
 
 
 def test_a_township_cadre_signs_off_a_village_list_of_20_and_sees_18_done_2_refused(desktop, core, demo_home):
@@ -146,14 +146,9 @@ def test_a_list_refused_for_one_reason_on_a_phone_says_it_once_above_its_househo
     the answer a screen tall at 360 px, where a card a household had made it a page a household."""
     from engine.domain.cases import StepInput
     from engine.services.list_steps import perform_list_step
-    from tests.web.bulk_world import actor
     prepared = township_list(core, 30, not_ready=False)
-    code, password = demo_home[1]["township"]
-    page = phone.page
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
-    phone.sign_in(code, password)
-    phone.go(f"/villages/{VILLAGE}/list?kind=household&procedure=identification&step=township_review")
-    page.wait_for_selector("#bulk-form")
+    code = demo_home[1]["township"][0]
+    page = _review_list(phone, demo_home, VILLAGE)
     done = perform_list_step(core, actor(core, code), "identification", "township_review", prepared.ready,
                              StepInput(decision="approve", date=core.clock.today()))
     assert len(done.done) == 30
@@ -175,3 +170,37 @@ def test_a_list_refused_for_one_reason_on_a_phone_says_it_once_above_its_househo
     assert page.locator("#bulk-form tr.row-refused").count() == 30        # marked where they are in the form
     assert _fits(page)
     phone.shot("list-refused-grouped-phone")
+
+
+def test_a_township_cadre_does_every_household_waiting_from_the_first_page_of_its_list(desktop, core, demo_home,
+                                                                                     monkeypatch):
+    """A township's list is shown a page at a time; its "all waiting" button, pressed on the first page, does
+    every household of the township waiting at the step (those of the next pages too) in one action, each
+    told; the page sends it through htmx, the button's own name and value with the form."""
+    from engine.reads import village_lists
+    monkeypatch.setattr(village_lists, "LIST_PAGE", 5)
+    prepared = township_list(core, 8, not_ready=False)
+    township = VILLAGE[:9] + "000"
+    waiting = village_lists.waiting_ids(core, actor(core, "t1_staff1"), township, "identification", "township_review")
+    assert set(prepared.ready) <= set(waiting) and len(waiting) > 5
+    page = _review_list(desktop, demo_home, township)
+    assert page.locator('#bulk-form input[name="case"]').count() == 5
+    expect(page.locator("#list-page")).to_contain_text(f"共 {len(waiting)} 户")
+    expect(page.locator("#do-all")).to_contain_text(f"为全部 {len(waiting)} 户")
+    assert page.is_checked('input[name="decision"][value="approve"]')
+    page.click("#do-all")
+    summary = page.wait_for_selector("#bulk-summary")
+    assert summary.get_attribute("data-done") == str(len(waiting)) and summary.get_attribute("data-refused") == "0"
+    assert page.locator('#bulk-result li[data-result="done"]').count() == len(waiting)
+    assert page.url.endswith("step=township_review")          # the answer in place, the page not left
+
+
+def _review_list(browser, demo_home, region: str):
+    """The page of `region`'s list at the identification's township review, opened by the township cadre."""
+    code, password = demo_home[1]["township"]
+    page = browser.page
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    browser.sign_in(code, password)
+    browser.go(f"/villages/{region}/list?kind=household&procedure=identification&step=township_review")
+    page.wait_for_selector("#bulk-form")
+    return page

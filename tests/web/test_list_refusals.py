@@ -164,7 +164,8 @@ def test_a_case_refused_by_a_policy_check_is_recorded_with_the_conditions_it_fai
     world.step("vs", *APPLICATION, [poor, rich])
     minutes = str(world.minutes())
     code, _out, err = jingzhun(world, "vd", "step", "identification", "appraisal", str(poor), str(rich), "--each",
-                               "--attendance", "40", "--for", "35", "--against", "2", "--minutes", minutes,
+                               "--attendance", "40", "--vote", f"{poor}:35:2", "--vote", f"{rich}:35:2",
+                               "--minutes", minutes,
                                "--date", "2019-03-01")
     assert code == 1, (_out, err)
     [event] = _recorded(world)

@@ -127,7 +127,7 @@ def test_a_step_cut_off_from_its_server_is_told_it_may_be_recorded_and_how_to_fi
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))      # where its unanswered key is kept
     for server in (GoneWhileReceiving, _GoneWhileRunning):
         for argv in (("step", "identification", "application", "5"),
-                     ("step", "exit", "proposal", "12", "13", "--attendance", "38", "--for", "33", "--against", "1",
+                     ("step", "exit", "proposal", "12", "13", "--attendance", "38", "--vote", "12:33:1", "--vote", "13:31:2",
                       "--minutes", str(minutes))):
             code = as_client_of(server, monkeypatch, *argv)
             err = capsys.readouterr().err

@@ -21,6 +21,8 @@ from engine.services.procedures import StepOutcome, out_of_reach, perform_each
 class ListResult:
     done: dict[int, StepOutcome] = field(default_factory=dict)
     refused: dict[int, list[Any]] = field(default_factory=dict)    # case -> [Violation or JingzhunError]
+    # the region and person names its refusals named, looked up once for them all (queries.with_names)
+    names: dict = field(default_factory=dict, repr=False, compare=False)
 
     def reasons(self, app: App, case_id: int, lang: str = "zh", coded: bool = False) -> list[str]:
         """Why the case was refused, in the reader's language; `coded`: each rule's texts after its
@@ -33,8 +35,8 @@ class ListResult:
     def explained(self, app: App, case_id: int, lang: str = "zh", elided: bool = False) -> list[tuple[str, list[str]]]:
         """Each reason the case was refused: its code and its texts in the reader's language; `elided`:
         the case's own number in them said as … (the reason as it reads for every case it refused)."""
-        return [(why.code, [_named(app, why, lang)] if isinstance(why, JingzhunError) else
-                 render_violation(app, why, lang))
+        return [(why.code, [_named(app, why, lang, self.names)] if isinstance(why, JingzhunError) else
+                 render_violation(app, why, lang, self.names))
                 for why in (_elide(w, case_id) if elided else w for w in self.refused.get(case_id, []))]
 
     def grouped(self, app: App, case_ids: Sequence[int] | None = None, lang: str = "zh") -> list[RefusalGroup]:
@@ -90,10 +92,10 @@ def _elide(why: Any, case_id: int) -> Any:
     return elided
 
 
-def _named(app: App, why: JingzhunError, lang: str) -> str:
+def _named(app: App, why: JingzhunError, lang: str, names: dict | None = None) -> str:
     """A refusal in words, its region and person codes with their names (洋塘村（360730100202）)."""
     from engine.reads.queries import named_error
-    return named_error(app, why, lang).render(app.config, lang)
+    return named_error(app, why, lang, names).render(app.config, lang)
 
 
 def unknown_out_of_reach(result: ListResult) -> ListResult:

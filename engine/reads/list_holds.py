@@ -24,6 +24,9 @@ from engine.services.guards import can_proceed
 HOLDS_MOST = 1000
 # A condition's params that name the evidence type to enter (a stale check, a missing item)
 _TYPE_PARAMS = ("type", "evidence_type", "etype")
+# A condition's params that tell groups apart: the year an income is of (its line is that year's), so that
+# 2019's incomes and 2020's are each a readable line, not one whose every figure is …
+_APART_PARAMS = ("year",)
 
 
 def list_holds(app: App, actor: Actor, code: str, kind: str, procedure: str, step_key: str,
@@ -75,10 +78,14 @@ def _conditions(violations) -> list[tuple[tuple, dict[str, Any]]]:
     found = []
     for v in violations:
         if v.code.startswith("check.") and v.params.get("failures"):
-            found += [((f"fail.{code}", _type_of(params)), params) for code, params in v.params["failures"]]
+            found += [((f"fail.{code}", _type_of(params), *_apart(params)), params) for code, params in v.params["failures"]]
         else:
-            found.append(((f"msg.{v.code}", _type_of(v.params)), v.params))
+            found.append(((f"msg.{v.code}", _type_of(v.params), *_apart(v.params)), v.params))
     return found
+
+
+def _apart(params: dict[str, Any]) -> tuple:
+    return tuple(str(params.get(k)) for k in _APART_PARAMS)
 
 
 def _type_of(params: dict[str, Any]) -> Any:

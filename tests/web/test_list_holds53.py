@@ -46,7 +46,7 @@ def test_the_list_loads_its_summary_and_each_stale_check_is_said_once_with_its_e
     assert all(client.get(f"/villages/{EXIT_VILLAGE}/evidence?type={s}").status_code == 200 for s in set(sheets))
     assert any(text.startswith("1 户：人均纯收入") for _n, text in groups), groups
     english = _as(web, core, f"v{int(EXIT_VILLAGE[-2:]):02d}_secretary", "en").get(loads.group(1).replace("&amp;", "&"))
-    assert "what holds households back" in english.text and "households: 1" in english.text
+    assert "what holds households back" in english.text and "1 household(s)" in english.text
 
 
 def test_a_township_s_review_list_says_which_household_an_objection_or_a_running_notice_holds(web, core):  # noqa: F811

@@ -85,13 +85,15 @@ def my_work(request: Request, reader: Reader = Depends(needs("works"))):
 
 
 @router.get("/work/{case_id}/needs")
-def waiting_needs(request: Request, case_id: int, role_said: bool = False,
+def waiting_needs(request: Request, case_id: int, role_said: bool = False, brief: bool = False,
                   reader: Reader = Depends(needs("signed_in"))):
     """What one waiting case needs (loaded by each row of "my work", so the list shows at once);
-    `role_said`: the reader's want of the step's role left out, said once above a village's list."""
+    `role_said`: the reader's want of the step's role left out, said once above a village's list;
+    `brief`: folded to how many conditions it fails, a tap showing them (a village's list, whose summary
+    above says each condition once for all its households)."""
     with within_reach(case_id):
         nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
-    return page(request, "_needs.html", nxt=nxt, case_id=case_id, role_said=role_said)
+    return page(request, "_needs.html", nxt=nxt, case_id=case_id, role_said=role_said, brief=brief)
 
 
 @router.get("/cases/{case_id}")

@@ -26,6 +26,11 @@ def _needs_shown(page) -> list[dict]:
 def test_each_condition_a_case_fails_is_a_line_of_its_own_folded_to_two(phone, core, path):  # noqa: F811
     signed_in_as(phone, core, "v05_secretary")
     page = phone.go(path)
+    if path == EXIT_LIST:       # the list's summary says each condition once: a row says how many, a tap them
+        page.wait_for_selector("details.needs-brief")
+        assert "尚不能办理：4 项原因" in page.inner_text("details.needs-brief summary")
+        assert page.inner_text("#holds").count("早于本次退出认可的最早日期") == 3
+        page.click("details.needs-brief summary")
     shown = _needs_shown(page)
     assert len(shown) >= 4, shown               # the household's four conditions: each its own line
     assert all(item["height"] <= 2 * item["line"] + 2 for item in shown), shown[:3]

@@ -711,7 +711,7 @@ def test_a_list_not_yours_names_who_may_once_and_each_household_what_else_it_nee
     banner = re.sub(r"<[^>]+>", "", re.search(r'<p class="refusal" id="not-yours">(.*?)</p>', page.text, re.S).group(1))
     assert banner.startswith("您没有办理此步骤的角色（需由 ") and "乡镇" in banner and "之一办理）" in banner
     assert page.text.count("角色不符") == 0
-    assert f'hx-get="/work/{prepared.ready[0]}/needs?role_said=1"' in page.text
+    assert f'hx-get="/work/{prepared.ready[0]}/needs?brief=1&amp;role_said=1"' in page.text
     whole = client.get(f"/work/{prepared.ready[0]}/needs").text
     assert "角色不符" in whole                                 # the case's own needs, elsewhere, say it still
     ready = client.get(f"/work/{prepared.ready[0]}/needs?role_said=1").text
@@ -719,4 +719,4 @@ def test_a_list_not_yours_names_who_may_once_and_each_household_what_else_it_nee
     objected = client.get(f"/work/{prepared.objected}/needs?role_said=1").text
     assert "角色不符" not in objected and "未处理的异议" in objected
     mine = signed_in("township").get(LIST.format(VILLAGE)).text
-    assert 'id="not-yours"' not in mine and f'hx-get="/work/{prepared.ready[0]}/needs"' in mine
+    assert 'id="not-yours"' not in mine and f'hx-get="/work/{prepared.ready[0]}/needs?brief=1"' in mine

@@ -41,7 +41,7 @@ def test_a_village_s_stale_checks_are_replaced_from_the_sheet_in_one_save(world)
     rows = {r["id"]: r for r in shown["rows"]}
     assert shown["needed_only"] and set(cases) <= set(rows)           # the sheet opens on them
     assert all(rows[c]["needed"] and rows[c]["missing"] for c in cases)
-    assert rows[cases[0]]["checked_before"] == {"date": "2019-11-20", "since": "2020-04-20"}
+    assert rows[cases[0]]["checked_before"] == {"date": "2019-11-20", "since": "2020-04-20", "relied": None}
     assert shown["needed_missing"] >= 3
     items, problems = sheet_items(world.app, world["vs"], "two_assurances",
                                   [SheetRow(case=str(c), fields={"food": "yes", "clothing": "yes"}) for c in cases])
@@ -65,3 +65,20 @@ def test_a_village_s_stale_checks_are_replaced_from_the_sheet_in_one_save(world)
     items, problems = sheet_items(world.app, world["vs"], "two_assurances",
                                   [SheetRow(case=str(cases[0]), fields={"food": "yes", "clothing": "no"})])
     assert items == [None] and problems and problems[0][2].code == "sheets.has_evidence"
+
+
+def test_a_stale_check_a_step_relied_on_is_shown_and_left_to_the_household_s_page(world):
+    """A household the township approved on last year-end's checks waits for the county: its stale check
+    is shown with the step that relied on it, not offered as a row (the sheet voids no step)."""
+    case = world.household(members=2, income_2018=4000.0)
+    world.identify(case)
+    world.assist(case)
+    world.exit_evidence(case, income_2019=12000.0)
+    world.exit(case, through="township_review")
+    world.on(date(2020, 10, 20))
+    shown = sheet_page(world.app, world["vs"], VILLAGE, "household", "two_assurances", needed_only=None)
+    row = next(r for r in shown["rows"] if r["id"] == case)
+    assert row["checked_before"]["since"] == "2020-04-20" and row["checked_before"]["relied"] == "proposal"
+    items, problems = sheet_items(world.app, world["vs"], "two_assurances",
+                                  [SheetRow(case=str(case), fields={"food": "yes", "clothing": "yes"})])
+    assert items == [None] and problems[0][2].code == "sheets.relied_on", problems

@@ -13,6 +13,7 @@ from engine.adapters.repository import SqlCaseRepository
 from engine.domain.auth import Actor
 from engine.domain.cases import SIGNING_TYPES
 from engine.domain.guards import default_as_of
+from engine.services.case_actions import step_relying_on
 from engine.services.guards import can_proceed
 from engine.services.org import BATCH
 
@@ -23,7 +24,8 @@ STALE = "check_stale"
 def stale_for_next_step(app: App, conn, actor: Actor, etype: str, case_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Of the cases (those holding an item of `etype`), those whose next step's checks, judged today as
     the step would judge them, find that item older than they accept: case -> {date: when it was
-    recorded, since: the earliest day the step accepts}. Only cases waiting at a step of a procedure
+    recorded, since: the earliest day the step accepts, relied: the step of the open procedure that relied
+    on the item, if one did (replacing it voids that step and those after: the household's page)}. Only cases waiting at a step of a procedure
     that uses the type are judged (a few a village: those in its exit campaign)."""
     c = t.cases.c
     waiting: dict[tuple[str, str], list[int]] = {}
@@ -51,5 +53,7 @@ def stale_for_next_step(app: App, conn, actor: Actor, etype: str, case_ids: Sequ
             for v in verdict.violations:
                 for code, params in (v.params.get("failures") or []) if v.code.startswith("check.") else []:
                     if code == STALE and params.get("type") == etype:
-                        found[case_id] = {"date": params.get("date"), "since": params.get("since")}
+                        held = facts[case_id].evidence.get(etype)
+                        found[case_id] = {"date": params.get("date"), "since": params.get("since"),
+                                          "relied": step_relying_on(facts[case_id].open_proc, held.id) if held else None}
     return found

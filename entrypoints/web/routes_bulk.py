@@ -225,10 +225,16 @@ def evidence_sheet(request: Request, code: str, etype: str = Query("", alias="ty
     return page(request, "bulk_sheet.html", village=village, kind=kind, etype=etype, types=[], rows=rows,
                 fields=definition.fields, field_choices=forms.evidence_choices([definition]),
                 needed=shown["needed_only"], missing=bool(missing), sheet=shown,
-                fillable=any(r["current"] is None or r["checked_before"] for r in rows)
+                fillable=any(r["current"] is None or _revisit(r) for r in rows)
                 or (bool(rows) and "year" in definition.fields),
-                revisits=sum(1 for r in rows if r["checked_before"]),
+                revisits=sum(1 for r in rows if _revisit(r)),
                 since=next((r["checked_before"]["since"] for r in rows if r["checked_before"]), None))
+
+
+def _revisit(row: dict[str, Any]) -> bool:
+    """A row whose check its next step finds too old, which this visit's check replaces on the sheet (not one
+    a step of the open procedure relied on: replacing that voids steps, on the household's page)."""
+    return bool(row["checked_before"]) and not row["checked_before"]["relied"]
 
 
 def _sheet_values(form: dict[str, Any]) -> dict[int, dict[str, str]]:

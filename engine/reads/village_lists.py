@@ -25,6 +25,7 @@ from engine.domain.regions import LEVEL_RANK, ancestor, ascii_digits, check_code
 from engine.services.context import step_roles
 from engine.services.org import require_reader
 from engine.reads.case_lists import region_range, within
+from engine.reads.stale_checks import stale_for_next_step
 from engine.services.guards import ASSIGNEE_ONLY
 
 
@@ -377,6 +378,11 @@ def _sheet_all(app: App, actor: Actor, code: str, kind: str, etype: str) -> list
         # record, not this one's (a fresh exit's households are rows to fill)
         definition = workflow.evidence_types.get(etype)
         current = held_evidence(conn, etype, [r.id for r in cases], bool(definition and definition.per_procedure))
+        # a check without a year (两不愁, housing, water) too old for the case's next step (an exit
+        # accepts one recorded since a day it says): its step's checks judge it, as the list says it
+        old = stale_for_next_step(app, conn, actor, etype, [
+            r.id for r in cases if r.id in current and _year_of(current[r.id].fields) is None
+            and _uses(workflow, r.pending_procedure, etype)])
     rows, oldest = [], app.clock.today().year - 1
     for r in cases:
         have = current.get(r.id)
@@ -385,9 +391,10 @@ def _sheet_all(app: App, actor: Actor, code: str, kind: str, etype: str) -> list
         # appraisal); a consolidated household's is history
         year = _year_of(have.fields) if have else None
         stale = year is not None and year < oldest and _uses(workflow, r.pending_procedure, etype)
-        needed = _needs(workflow, r.pending_procedure, r.pending_step, etype) or stale
-        rows.append({"id": r.id, "title": r.title, "stage": r.stage, "needed": needed, "stale": stale,
-                     "missing": not have or stale,
+        needed = _needs(workflow, r.pending_procedure, r.pending_step, etype) or stale or r.id in old
+        rows.append({"id": r.id, "title": r.title, "stage": r.stage, "needed": needed, "stale": stale or r.id in old,
+                     "checked_before": old.get(r.id),      # {date, since}: a new visit's check replaces it here
+                     "missing": not have or stale or r.id in old,
                      "current": dict(have.fields) if have else None, "evidence_id": have.id if have else None,
                      "prefill": prefilled(definition.fields if definition else (), r.title)})
     return rows

@@ -21,6 +21,7 @@ from engine.domain.evidence import coerce_fields, field_problems, next_year, yea
 from engine.domain.regions import ascii_digits, covers, province_of
 from engine.domain.members import mask_id
 from engine.reads.imports import imported_before
+from engine.reads.stale_checks import stale_for_next_step
 from engine.services.case_actions import (EvidenceItem, attach_evidence_many, dated_out_of_order, follows_a_step,
                                           implausible_income, income_type, later_year_refused,
                                           step_relying_on)
@@ -73,7 +74,9 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
     `replace`: the reason (the person's own words) for which each row's item takes the place of the
     household's current one of the type, as `evidence add --replace` does on one household (a
     village's yearly re-check); a household holding none is then refused, as there. Without it a
-    sheet adds, but for a type kept year by year, where a later year's item takes the held one's place.
+    sheet adds, but for a type kept year by year, where a later year's item takes the held one's place,
+    and for a check its household's next step finds older than it accepts (an exit's food and clothing
+    check of last year-end: `stale_for_next_step`), which a new visit's item replaces, its reason said so.
     Either way an item a step of the open procedure relied on (a proposal, a sign-off) is not replaced
     by a sheet: that voids the step and those after it, done on the household's page.
 
@@ -86,7 +89,11 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
         cases = _cases_named(conn, rows)
         current = _holding(conn, etype, [c.id for c in cases.values()],
                            _any_definition(app, etype, cases, lambda d: d.per_procedure))
-        frozen = _relied_on(conn, rows, cases, current, replace is not None)
+        # a check without a year recorded before the earliest day the household's next step accepts (an
+        # exit's 两不愁 check of last year-end): a new visit's check takes its place, as a replacement
+        old = {} if replace is not None else stale_for_next_step(
+            app, conn, actor, etype, [case for case, held in current.items() if "year" not in held.fields])
+        frozen = _relied_on(conn, rows, cases, current, replace is not None, old)
         following = _following(app, conn, etype, cases)
         members = _members(conn, [c.id for c in cases.values()]) \
             if not confirm_figures and _any_definition(app, etype, cases, income_type) else {}
@@ -113,7 +120,7 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
         replaced, reason = None, None
         if not problems:
             held = current.get(case.id)
-            replaced, reason, refused = _in_place_of(etype, case, held, row.fields, replace)
+            replaced, reason, refused = _in_place_of(etype, case, held, row.fields, replace, old.get(case.id))
             problems += [(column, refused)] if refused is not None else []
             if replaced is not None and case.id in frozen:
                 problems.append((column, _frozen(etype, case.id, frozen[case.id], held, row.fields, replace,
@@ -214,16 +221,20 @@ def attach_sheet(app: App, actor: Actor, items: Sequence[EvidenceItem], source: 
         raise
 
 
-def _in_place_of(etype: str, case: "_Case", held: "_Held | None", fields: dict[str, Any], replace: str | None
-                 ) -> tuple["_Held | None", str | None, JingzhunError | None]:
+def _in_place_of(etype: str, case: "_Case", held: "_Held | None", fields: dict[str, Any], replace: str | None,
+                 old: dict[str, Any] | None = None) -> tuple["_Held | None", str | None, JingzhunError | None]:
     """(the item the row's takes the place of, and why; or why the row is refused): with `replace`,
-    the held one (none held: nothing to replace); else a held one of an earlier year (see next_year)."""
+    the held one (none held: nothing to replace); else a held one of an earlier year (see next_year), or
+    one older than the household's next step accepts (`old`: its day and the earliest day accepted), the
+    reason a new visit's (重新入户核实)."""
     if replace is not None:
         if held is None:
             return None, None, BadInput("sheets.nothing_to_replace", case=case.id, type=etype)
         return held, replace, None
     if held is None:
         return None, None, None
+    if old is not None:
+        return held, stored(Msg("sheets.revisit_reason", {"date": old["date"], "since": old["since"]})), None
     later = next_year(fields, held.fields)
     if later:
         return held, stored(Msg("evidence.next_year", {"year": later, "before": held.fields["year"]})), None
@@ -238,7 +249,7 @@ def _frozen(etype: str, case: int, proc, held: "_Held", fields: dict[str, Any], 
             kind: str = "household") -> JingzhunError:
     """A row refused as its item would take the place of one a step of the open procedure `proc` relied
     on: a later year's record told as `evidence add` tells it; a replacement as a sheet's."""
-    if replace is None:
+    if replace is None and "year" in held.fields:
         return later_year_refused(case, etype, proc, held.id, held.fields["year"], next_year(fields, held.fields))
     step = step_relying_on(proc, held.id)
     if "year" in held.fields:
@@ -252,12 +263,13 @@ def _worded(key: str, case: "_Case | str") -> str:
     return key if getattr(case, "kind", case) == "household" else f"{key}_case"
 
 
-def _relied_on(conn, rows: Sequence[SheetRow], cases: dict, current: dict, replace: bool) -> dict[int, Any]:
+def _relied_on(conn, rows: Sequence[SheetRow], cases: dict, current: dict, replace: bool,
+               old: dict[int, Any]) -> dict[int, Any]:
     """The households whose held item a row would replace (every held one with `replace`, else one of
-    an earlier year) but a step of their open procedure relied on: case -> that procedure
-    (replacing it voids that step and those after it: the household's page)."""
+    an earlier year or one too old for their next step, `old`) but a step of their open procedure relied
+    on: case -> that procedure (replacing it voids that step and those after it: the household's page)."""
     later = {c.id: c for r in rows if (c := cases.get((_keys(r) or [("case", "")])[0])) is not None
-             and c.id in current and (replace or next_year(r.fields, current[c.id].fields))
+             and c.id in current and (replace or c.id in old or next_year(r.fields, current[c.id].fields))
              and c.open_procedure_id is not None}
     if not later:
         return {}

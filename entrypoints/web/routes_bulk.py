@@ -225,7 +225,16 @@ def evidence_sheet(request: Request, code: str, etype: str = Query("", alias="ty
     return page(request, "bulk_sheet.html", village=village, kind=kind, etype=etype, types=[], rows=rows,
                 fields=definition.fields, field_choices=forms.evidence_choices([definition]),
                 needed=shown["needed_only"], missing=bool(missing), sheet=shown,
-                fillable=any(r["current"] is None for r in rows) or (bool(rows) and "year" in definition.fields))
+                fillable=any(r["current"] is None or _revisit(r) for r in rows)
+                or (bool(rows) and "year" in definition.fields),
+                revisits=sum(1 for r in rows if _revisit(r)),
+                since=next((r["checked_before"]["since"] for r in rows if r["checked_before"]), None))
+
+
+def _revisit(row: dict[str, Any]) -> bool:
+    """A row whose check its next step finds too old, which this visit's check replaces on the sheet (not one
+    a step of the open procedure relied on: replacing that voids steps, on the household's page)."""
+    return bool(row["checked_before"]) and not row["checked_before"]["relied"]
 
 
 def _sheet_values(form: dict[str, Any]) -> dict[int, dict[str, str]]:
@@ -255,7 +264,8 @@ def attach_sheet(request: Request, code: str, form: dict = Depends(form_of), rea
     chosen = {c: chosen[c] for c in values}
     items, refused = _sheet_problems(reader, etype, values, form.get("confirm_figures") == "1")
     written = {} if refused else _attach(reader, items, refused)
-    rows = [{**case, "evidence_id": written.get(cid), "reasons": refused.get(cid, []),     # a rate typed 0.5 said
+    replaced = {i.case_id for i in items if i.replace and i.case_id in written}   # a new visit's over a stale check
+    rows = [{**case, "evidence_id": written.get(cid), "reasons": refused.get(cid, []), "replaced": cid in replaced,
              "rates_read": rates_read(reader.core.config, etype, values[cid], reader.lang) if cid in written else []}
             for cid, case in chosen.items()]          # back as read (50%)
     # the sheet's count said again as it is now (the page above the result still said it before the save)
@@ -263,6 +273,7 @@ def attach_sheet(request: Request, code: str, form: dict = Depends(form_of), rea
     return _result(request, "_bulk_sheet_result.html", 200 if written else 409, "web.sheet.result_title",
                    f"/villages/{quote(code)}/evidence?" + urlencode({"type": etype, "kind": kind}),
                    rows=rows, written=len(written), refused=len(refused), etype=etype,   # 409: nothing saved (all or none)
+                   replaced=len(replaced),
                    counts=counts, needed_view=_text(form, "view") == "needed")
 
 

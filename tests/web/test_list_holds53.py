@@ -17,7 +17,7 @@ EXIT = "kind=household&procedure=exit&step=proposal"
 REVIEW = "kind=household&procedure=identification&step=township_review"
 
 
-def _as(web, core, code: str, lang: str = "zh") -> TestClient:  # noqa: F811
+def client_as(web, core, code: str, lang: str = "zh") -> TestClient:  # noqa: F811
     client = TestClient(web, follow_redirects=False)
     client.cookies.set("jz_session", open_session(core, actor(core, code))[0])
     client.cookies.set("lang", lang)
@@ -30,7 +30,7 @@ def _groups(html: str) -> list[tuple[int, str]]:
 
 
 def test_the_list_loads_its_summary_and_each_stale_check_is_said_once_with_its_evidence_sheet(web, core):  # noqa: F811
-    client = _as(web, core, f"v{int(EXIT_VILLAGE[-2:]):02d}_secretary")
+    client = client_as(web, core, f"v{int(EXIT_VILLAGE[-2:]):02d}_secretary")
     listed = client.get(f"/villages/{EXIT_VILLAGE}/list?{EXIT}")
     assert listed.status_code == 200
     loads = re.search(r'id="list-holds" hx-get="([^"]+)"', listed.text)
@@ -45,13 +45,13 @@ def test_the_list_loads_its_summary_and_each_stale_check_is_said_once_with_its_e
     assert len(set(sheets)) == 3, sheets                          # each its own sheet to enter the village's visits
     assert all(client.get(f"/villages/{EXIT_VILLAGE}/evidence?type={s}").status_code == 200 for s in set(sheets))
     assert any(text.startswith("1 户：人均纯收入") for _n, text in groups), groups
-    english = _as(web, core, f"v{int(EXIT_VILLAGE[-2:]):02d}_secretary", "en").get(loads.group(1).replace("&amp;", "&"))
+    english = client_as(web, core, f"v{int(EXIT_VILLAGE[-2:]):02d}_secretary", "en").get(loads.group(1).replace("&amp;", "&"))
     assert "what holds households back" in english.text and "1 household(s)" in english.text
 
 
 def test_a_township_s_review_list_says_which_household_an_objection_or_a_running_notice_holds(web, core):  # noqa: F811
     made = township_list(core, 4)                 # two ready, one objected, one whose notice still runs
-    client = _as(web, core, "t1_staff1")
+    client = client_as(web, core, "t1_staff1")
     holds = client.get(f"/villages/{VILLAGE}/list/holds?{REVIEW}")
     assert holds.status_code == 200, holds.text
     ready = int(re.search(r"现在可以办理 (\d+) 户", holds.text).group(1))
@@ -67,7 +67,7 @@ def test_a_township_s_review_list_says_which_household_an_objection_or_a_running
 
 
 def test_a_list_out_of_reach_or_of_no_such_step_is_refused(web, core):  # noqa: F811
-    client = _as(web, core, "v01_secretary")
+    client = client_as(web, core, "v01_secretary")
     assert client.get(f"/villages/{EXIT_VILLAGE}/list/holds?{EXIT}").status_code == 404     # another village
     wrong = client.get(f"/villages/{VILLAGE}/list/holds?kind=household&procedure=exit&step=nope")
     assert wrong.status_code == 400 and "nope" in wrong.text and "Traceback" not in wrong.text

@@ -58,6 +58,7 @@ REQUIRED_PARAMS = ("notice_days", "verifiers_min", "appraisal_quorum", "first_ca
                    "second_cadre_max_households", "transition_period_years",
                    "assistance_plan_due_days", "monitoring_identification_days",
                    "village_incidence_threshold", "education_ages", "exit_check_months",
+                   "exit_income_prior_year_months",
                    "village_identification_criteria", "village_exit_minimums", "village_exit_approver_level",
                    "village_team_min_members", "village_team_min_term_years")
 
@@ -364,6 +365,8 @@ PARAM_RULES = {
     "inpatient_reimbursement_target": (_fraction, "share"),
     "chronic_outpatient_reimbursement_target": (_fraction, "share"),
     "exit_check_months": (_positive_int, "positive_int"),
+    "exit_income_prior_year_months": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 11,
+                                      "months_in_year"),
     "education_ages": (lambda v: isinstance(v, list) and len(v) == 2 and all(_positive_int(x) for x in v)
                        and v[0] <= v[1], "two_ages"),
     # villages (workflows/village.py)

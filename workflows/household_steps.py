@@ -193,15 +193,35 @@ def income_current(ctx: StepContext) -> list[str]:
     return []
 
 
+def exit_income_years(ctx: StepContext) -> tuple[int, ...]:
+    """The income years an exit decided on the step's date is judged on: its own year's (the year it
+    exits in, held to that year's line); in the year's first `exit_income_prior_year_months` months
+    [LOCAL] also the year before's, whose full-year accounting is the newest there can be (a December
+    proposal approved by the county in January)."""
+    day = ctx.effective_date
+    prior = day.month <= int(ctx.params["exit_income_prior_year_months"])
+    return (day.year, day.year - 1) if prior else (day.year,)
+
+
 def exit_standard(ctx: StepContext) -> list[str]:
-    per_capita, year, members = _per_capita(ctx, "income_assessment")
-    line, source = ctx.income_line(year)
+    income = ctx.evidence.get("income_assessment")
+    if income is None:
+        raise RuleViolation("evidence.missing", case=ctx.case.id, step=ctx.step.key, types="income_assessment")
     facts = exit_facts(ctx)
-    ctx.data["exit_check"] = {"per_capita": round(per_capita, 2), "line": line, "line_source": source}
     ctx.data["exit_facts"] = facts          # what the decision saw besides the income (the trace shows it)
     failures = []
-    if per_capita <= line:
-        failures.append(("income_not_above", _income(per_capita, members, year, line, source)))
+    years = exit_income_years(ctx)
+    if int(income.fields["year"]) not in years:
+        # another year's income says nothing of this year's: the year's own accounting is asked for (a
+        # 2020 exit passed on 2019's income, against 2019's line: a9 finding 2)
+        failures.append(("income_year_missing", {"year": years[0], "recorded": int(income.fields["year"]),
+                                                 "type": "income_assessment"}))
+    else:
+        per_capita, year, members = _per_capita(ctx, "income_assessment")
+        line, source = ctx.income_line(year)
+        ctx.data["exit_check"] = {"per_capita": round(per_capita, 2), "line": line, "line_source": source}
+        if per_capita <= line:
+            failures.append(("income_not_above", _income(per_capita, members, year, line, source)))
     return failures + exit_fact_failures(facts, ctx.app.config.labels) + _planned_housing_failures(ctx, facts)
 
 

@@ -284,7 +284,7 @@ def _check_workflow(path: Path, wf: WorkflowDef, roles: dict[str, RoleDef], poli
             for shown in step.shows or ():
                 source, _, fname = shown.partition(".")
                 evidence = wf.evidence_types.get(source)
-                if step.type != "notice" or not fname or (
+                if step.type not in ("notice", "announcement") or not fname or (
                         fname not in evidence.fields if evidence is not None else source not in keys[:i]):
                     fail(f"{where}.shows", "notice_shows_source", name=shown, known=", ".join(keys[:i]) or "-")
             if step.wording is not None and (step.type != "notice" or step.wording not in NOTICE_WORDINGS):

@@ -95,7 +95,7 @@ def test_the_exit_announcement_is_a_document_too_and_notice_render_prints_it(wor
     shown = cli(world, "insp", "notice", "render", notice)
     assert shown.code == 0, shown.err
     assert shown.out.startswith("洋塘村脱贫退出公告")
-    assert "达到退出标准，退出建档立卡贫困户，现予公告" in shown.out and heads(world, [case])[0] in shown.out
+    assert "达到退出标准，于 2019 年度退出建档立卡贫困户，现予公告" in shown.out and heads(world, [case])[0] in shown.out
     assert "公告日期：2019-11-28" in shown.out
     printed = cli(world, "insp", "notice", "render", notice, "--html", str(world.app.settings.home / "公告.html"))
     assert printed.code == 0, printed.err

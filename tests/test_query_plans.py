@@ -111,6 +111,10 @@ def reads(w, ids: dict) -> dict:
         "households_by_stage": lambda: dashboard.households_by_stage(app, w["cd"]),
         "exits_by_month": lambda: dashboard.exits_by_month(app, w["cd"], 2019),
         "exit_years": lambda: dashboard.exit_years(app, w["cd"]),
+        "exit_campaign": lambda: dashboard.exit_campaign(app, w["cd"], 2019),
+        "exit_campaign township": lambda: dashboard.exit_campaign(app, w["th"], 2019),
+        "case_page waiting at a step": lambda: dashboard.case_page(app, w["cd"], dashboard.CaseFilter(
+            township=TOWNSHIP, waiting="exit.proposal")),
         "imported_exits": lambda: dashboard.imported_exits(app, w["th"], 2018),
         "case_page exited in a year": lambda: dashboard.case_page(app, w["cd"], dashboard.CaseFilter(exited="2018")),
         "a year's exits for its sample check": lambda: _year_exits(app),

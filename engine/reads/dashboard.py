@@ -266,6 +266,43 @@ def exits_by_month(app, actor, year: int) -> list[dict[str, Any]]:
             for r in rows]
 
 
+def exit_procedure(app) -> tuple[str, Any] | None:
+    """The household procedure that takes a household out of poverty (to `exited`: 贫困退出), as the
+    rules in force define it, with its name; None when they define none."""
+    workflow = app.config.workflows.get("household")
+    return next(((n, p) for n, p in workflow.procedures.items() if p.to == "exited"), None) if workflow else None
+
+
+def exit_campaign(app, actor, year: int) -> dict[str, Any]:
+    """The exit campaign (脱贫退出) as it runs, per township of the reader's jurisdiction: how many
+    households wait now at each step of the exit procedure (at its first step, the village's proposal:
+    those not proposed yet or proposed again) and how many exited in `year` (completed, as the exits
+    per month count them): {procedure, steps, year, rows: [{township, name, counts: {step: n}, exited}],
+    totals: {step: n, "exited": n}}. One GROUP BY through the cases' pending index (procedure, step,
+    region), one through the procedures as exits_by_month reads them."""
+    found = exit_procedure(app)
+    if found is None:
+        return {"procedure": None, "steps": [], "year": year, "rows": [], "totals": {}}
+    name, proc = found
+    steps = [s.key for s in proc.steps]
+    town = township_of(c.region_code).label("township")
+    q = (select(town, c.pending_step, func.count()).where(
+            c.pending_procedure == name, c.pending_step.in_(steps), c.kind == "household",
+            scope(actor, c.region_code)).group_by(town, c.pending_step))
+    rows: dict[str, dict[str, Any]] = {}
+    new = lambda code: {"township": code, "counts": dict.fromkeys(steps, 0), "exited": 0}  # noqa: E731
+    with app.engine.connect() as conn:
+        for code, step, n in conn.execute(q):
+            rows.setdefault(code, new(code))["counts"][step] = n
+    for r in exits_by_month(app, actor, year):
+        rows.setdefault(r["township"], new(r["township"]))["exited"] = sum(r["months"])
+    with app.engine.connect() as conn:
+        names = _region_names(conn, sorted(rows))
+    listed = [{**r, "name": names.get(code, code)} for code, r in sorted(rows.items())]
+    totals = {**{k: sum(r["counts"][k] for r in listed) for k in steps}, "exited": sum(r["exited"] for r in listed)}
+    return {"procedure": name, "steps": steps, "year": year, "rows": listed, "totals": totals}
+
+
 def imported_exits(app, actor, year: int) -> int:
     """How many households in the reader's jurisdiction were imported as exited in `year` (the year
     their registry noted: no month, so no month's bar holds them)."""
@@ -347,6 +384,7 @@ class CaseFilter:
     monitoring: str | None = None   # monitored now (防返贫监测): a type, or `any`
     transition_ends: str | None = None  # YYYY: the transition period (过渡期) ends in that year
     kind: str = "household"         # the cases' kind: household, village, project, problem
+    waiting: str | None = None      # PROCEDURE.STEP: waiting now at that step (exit.verification)
 
     def check(self, app, actor) -> None:
         """Refuses a township, kind or stage that names nothing (a typed address), rather than show no
@@ -359,7 +397,17 @@ class CaseFilter:
             own = f"stage.{self.kind}"     # a project's or a village's stages in its own words where it has them
             words = own if all(f"{own}.{k}" in app.config.labels for k in known) else "stage"
             raise BadInput("supervise.bad_stage", stage=self.stage[:40], known=Codes(words, tuple(known)))
+        if self.waiting and self._waiting(app) is None:
+            procedures = app.config.workflows[self.kind].procedures
+            raise BadInput("supervise.bad_waiting", waiting=self.waiting[:60], known=", ".join(
+                f"{name}.{s.key}" for name, proc in procedures.items() for s in proc.steps))
         self.where(app)      # a monitoring type or a year that names none is refused by its filter
+
+    def _waiting(self, app) -> tuple[str, str] | None:
+        """The waiting filter's (procedure, step), None when it names no step of the kind's procedures."""
+        name, _, step = (self.waiting or "").partition(".")
+        proc = app.config.workflows[self.kind].procedures.get(name)
+        return (name, step) if proc is not None and any(s.key == step for s in proc.steps) else None
 
     def where(self, app) -> list:
         found = [c.kind == self.kind]
@@ -369,6 +417,8 @@ class CaseFilter:
             found.extend(standing_filter(self.stage))
         if self.exited:
             found.append(_exited_in(app, self.exited))
+        if self.waiting and (pair := self._waiting(app)) is not None:      # the cases' pending index
+            found.extend([c.pending_procedure == pair[0], c.pending_step == pair[1]])
         return found + monitoring_filter(app, self.monitoring, _year(self.transition_ends))
 
 

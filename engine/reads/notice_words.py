@@ -17,7 +17,8 @@ from sqlalchemy.engine import Connection
 from engine.adapters import tables as t
 from engine.domain.errors import render_text
 from engine.reads.money_words import yuan
-from engine.reads.words import data_words, value_words
+from config import Policy
+from engine.reads.words import data_words, figure, value_words
 
 # A project's lines, in this order: (label key, fact).
 PROJECT_LINES = ("place", "category", "unit", "leader", "funds", "total", "documents", "allocated_on",
@@ -64,11 +65,13 @@ def project_facts(conn: Connection, rows: list, posted_at: Any) -> dict[int, dic
 
 def notice_words(config, view: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
     """The notice's view with, for each case, its `lines` ([label, value] in `lang`: a project's facts,
-    then what the step names beside it) and, for the notice, its opening (`intro`, a catalogue key) and
-    the labels of what its step names beside the cases (`labels`: a household list's extra columns)."""
+    then what the step names beside it) and, for the notice, its opening (`intro`, a catalogue key, said
+    with the notice's `year`) and the labels of what its step names beside the cases (`labels`: a
+    household list's extra columns: an exit's income per head and its year)."""
     wording = view.get("wording") if view.get("wording") in ("project", "village") else "household"
     project = wording == "project"
-    intro = "notice.intro"
+    # a household procedure's own opening where it has one (an exit's names the year of the exit)
+    intro = f"notice.intro.{view['procedure']}" if f"notice.intro.{view['procedure']}" in config.labels else "notice.intro"
     if wording != "household":          # a project's or a poor village's own opening, its step's if it has one
         own = (f"{wording}_notice.intro.{view['procedure']}.{view['step']}", f"{wording}_notice.intro.{view['step']}")
         intro = next((key for key in own if key in config.labels), f"{wording}_notice.intro")
@@ -82,7 +85,9 @@ def notice_words(config, view: dict[str, Any], lang: str = "zh") -> dict[str, An
         lines = (_project_lines(config, case["project"], lang) if project and case.get("project") else []) + shown
         labels += [label for label, _ in shown if label not in labels]
         cases.append({**case, "lines": lines, "shown_pairs": dict(shown)})
-    return {**view, "wording": wording, "cases": cases, "intro": intro, "labels": labels}
+    # the year the notice was posted in: an exit's year, as its opening says it
+    return {**view, "wording": wording, "cases": cases, "intro": intro, "labels": labels,
+            "year": int(str(view["start"])[:4])}
 
 
 def _head(label: str, lang: str) -> str:
@@ -91,12 +96,27 @@ def _head(label: str, lang: str) -> str:
 
 
 def _shown_words(config, item: dict[str, Any], lang: str) -> list[list[str]]:
+    if item["kind"] == "data" and (income := income_per_head(config, item["value"], lang)) is not None:
+        return [[config.label("notice_field.income_per_head", lang), income]]
     if item["kind"] == "data":           # what an earlier step recorded: as the trace says it
         return data_words(config, {item["field"]: item["value"]}, lang, item["source"])
     name = next((k for k in (f"notice_field.{item['field']}", f"field.{item['field']}") if k in config.labels),
                 item["field"])
     # money with its unit (52,000.00 元), as every other page says it (money_words.EVIDENCE_MONEY)
     return [[config.label(name, lang), value_words(config, item["field"], item["value"], lang)]]
+
+
+def income_per_head(config, check: Any, lang: str) -> str | None:
+    """An income check a decision recorded (per head against the line, `line_source` naming the income's
+    year) as a villager reads it on the board: "2020 年 8,223 元（当年标准线 4,000 元）"; None for anything
+    else. Never a member's data: the household's income per head only."""
+    if not (isinstance(check, dict) and {"per_capita", "line"} <= check.keys()):
+        return None
+    params = Policy.line_source(str(check.get("line_source") or ""))[1]
+    year = params.get("year")
+    return render_text(config, "notice.income_per_head" if year else "notice.income_per_head_no_year",
+                       {"year": year, "per_capita": figure(check["per_capita"]), "line": figure(check["line"])},
+                       lang) or ""
 
 
 def _project_lines(config, facts: dict[str, Any], lang: str) -> list[list[str]]:

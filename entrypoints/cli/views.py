@@ -249,6 +249,8 @@ def next_lines(ctx: Ctx, nxt: dict) -> list[str]:
     lines += [ctx.text("next_kept", who=joined(nobody["kept"], ctx.lang))] if nobody.get("kept") else []
     if nxt["type"] == "verification" and nxt.get("kept_for_later"):     # not to be named a verifier either
         lines.append(ctx.text("next_kept_verifier", who=joined(nxt["kept_for_later"], ctx.lang)))
+    if nxt.get("verifiers_min"):        # how many to name, said before who may not be named (a9 #6)
+        lines.append(ctx.text("next_verifiers_min", count=nxt["verifiers_min"]))
     lines += [ctx.text("next_kept_one_of", step=ctx.label("step." + k["step"]), who=joined(k["persons"], ctx.lang))
               for k in nxt.get("kept_one_of", ())]
     voided = nxt.get("voided")

@@ -68,8 +68,9 @@ def home(request: Request, reader: Reader = Depends(supervisor)):
     """Overdue work grouped four ways, each group a link to its deadlines."""
     from engine.reads.village_lists import my_townships
     summary = dashboard.overdue_summary(reader.core, reader.actor)
+    campaign = dashboard.exit_campaign(reader.core, reader.actor, reader.core.clock.today().year)
     return page(request, "supervise_home.html", shown=GROUP_SHOWN, townships=my_townships(reader.core, reader.actor),
-                **summary)
+                campaign=campaign, **summary)
 
 
 @router.get("/supervise/overdue")
@@ -219,16 +220,18 @@ def exit_chart(rows: list[dict[str, Any]], year: int, t) -> dict[str, Any]:
 @router.get("/supervise/cases")
 def cases(request: Request, township: str | None = None, stage: str | None = None, exited: str | None = None,
           monitoring: str | None = None, transition_ends: str | None = None, after: str | None = None,
-          kind: str | None = None, reader: Reader = Depends(supervisor)):
+          kind: str | None = None, waiting: str | None = None, reader: Reader = Depends(supervisor)):
     """The households (or the villages, projects, problem items: `kind`) behind a chart's bar or a figure,
     a page at a time; `monitoring`: monitored now, of a type or of any; `transition_ends`: whose
-    transition period ends in a year."""
+    transition period ends in a year; `waiting`: waiting now at a step (PROCEDURE.STEP, the exit campaign's
+    cells on /supervise)."""
     where = dashboard.CaseFilter(township or None, stage or None, exited or None, monitoring or None,
-                                 transition_ends or None, kind or "household")
+                                 transition_ends or None, kind or "household", waiting or None)
     with _hidden(township):
         found = dashboard.case_page(reader.core, reader.actor, where, _number(after, "after", 0))
     params = dict(township=where.township, stage=where.stage, exited=where.exited, monitoring=where.monitoring,
-                  transition_ends=where.transition_ends, kind=None if where.kind == "household" else where.kind)
+                  transition_ends=where.transition_ends, kind=None if where.kind == "household" else where.kind,
+                  waiting=where.waiting)
     return page(request, "supervise_cases.html", found=found, where=where,
                 kinds=list(reader.core.config.workflows),
                 monitoring_types=monitoring_types(reader.core.config.workflows["household"]),

@@ -762,6 +762,7 @@ RULES = WorkflowRules(
             "monitoring_measured": monitoring_measured, "new_plan_adopted": new_plan_adopted,
             "objection_answered": objection_answered, "evidence_on_file": evidence_on_file},
     who_checks=frozenset({"own_pairing_cadre"}),
+    evidence_free=frozenset({"exit_still_current"}),
     handlers={"pairing": pair_cadres, "plan": record_plan},
     effects={"record_assistance": record_assistance, "adopt_plan": adopt_plan, "record_exit": record_exit,
              "start_transition_period": start_transition_period,

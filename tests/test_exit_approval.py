@@ -45,6 +45,9 @@ def _refused_approvers_then_a_rejection_then_a_fresh_exit(w, a, tmp) -> None:
         assert _refused(w, who, "exit", "county_approval", a, decision="approve").startswith("auth.")
     assert _refused(w, "cs", "exit", "announcement", a) == "step.order"
     w.step("cd", "exit", "county_approval", a, decision="reject", reason="收入核算有误")
+    w.on(date(2019, 12, 1))         # the income the county questioned, assessed again (rejection_answered)
+    attach_evidence(w.app, w["vs"], a, "income_assessment", {"year": 2019, "net_income": 9800}, replace=True,
+                    reason="县级退回后重新核算")
     _up_to_county(w, a, date(2019, 12, 1), tmp)
     w.step("cd", "exit", "county_approval", a, decision="approve")
     w.step("cs", "exit", "announcement", a)

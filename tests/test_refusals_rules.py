@@ -337,11 +337,18 @@ def test_a_confirmation_signed_before_a_proposal_already_made_is_refused_as_it_c
     _confirmed_on(world, case, tmp_path, "2019-11-20")
 
 
+def income_assessed_again(world, case: int) -> None:
+    """The income the county questioned, assessed again after its rejection (a proposal again waits for it)."""
+    attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2019, "net_income": 9800.0},
+                    replace=True, reason="县级退回后重新核算")
+
+
 def test_a_fresh_exit_is_not_confirmed_by_the_confirmation_of_the_rejected_one(world, tmp_path):
     case = assisted_household(world, tmp_path)                      # confirmation signed 20 November
     walk(world, "exit", case, until="county_approval")
     world.step("cd", "exit", "county_approval", case, decision="reject", reason="收入核算有误")
     world.on(date(2019, 12, 2))
+    income_assessed_again(world, case)
     world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
     world.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))
     # the rejected exit's confirmation is that exit's record: the household signs again for this one
@@ -358,6 +365,7 @@ def test_a_fresh_exits_confirmation_is_an_item_of_its_own_beside_the_rejected_ex
     walk(world, "exit", case, until="county_approval")
     world.step("cd", "exit", "county_approval", case, decision="reject", reason="收入核算有误")
     world.on(date(2019, 12, 2))
+    income_assessed_again(world, case)
     world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
     world.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))
     # the village's confirmation sheet lists it among the households to fill: the first is that exit's

@@ -9,7 +9,7 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, true, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, true, update
 from stdnum.cn import ric
 
 from config import Policy
@@ -120,9 +120,7 @@ def exit_facts(ctx: StepContext) -> dict[str, Any]:
     # (`exit_check_months` before the step): a check of an earlier year-end does not vouch for this one
     items = [e for e in (two, housing, water) if e is not None]
     if items:
-        held = dict(ctx.conn.execute(_CHECKED_AT, {"ids": [e.id for e in items]}).all())
-        facts["checked_on"] = {e.type: wall_clock(ctx.app.config, held[e.id])[:10] for e in items if e.id in held}
-        facts["checks_since"] = add_months(ctx.effective_date, -int(ctx.params["exit_check_months"])).isoformat()
+        facts["checked_on"], facts["checks_since"] = _checks_dated(ctx, items), _checks_since(ctx)
     if housing is not None:
         given = housing.fields.get("grade", "")
         grade = read_code(given, code_words("grade", HOUSING_GRADES, ctx.app.config.labels))
@@ -133,6 +131,17 @@ def exit_facts(ctx: StepContext) -> dict[str, Any]:
     if two is not None:
         facts["food"], facts["clothing"] = two.fields.get("food"), two.fields.get("clothing")
     return facts
+
+
+def _checks_dated(ctx: StepContext, items: list) -> dict[str, str]:
+    """Each item's day, as recorded (on the office's clock), by its type."""
+    held = dict(ctx.conn.execute(_CHECKED_AT, {"ids": [e.id for e in items]}).all())
+    return {e.type: wall_clock(ctx.app.config, held[e.id])[:10] for e in items if e.id in held}
+
+
+def _checks_since(ctx: StepContext) -> str:
+    """The oldest day the exit accepts a check from: `exit_check_months` before the step's day."""
+    return add_months(ctx.effective_date, -int(ctx.params["exit_check_months"])).isoformat()
 
 
 def _member_failures(facts: dict[str, Any]) -> list:
@@ -223,6 +232,38 @@ def exit_standard(ctx: StepContext) -> list[str]:
         if per_capita <= line:
             failures.append(("income_not_above", _income(per_capita, members, year, line, source)))
     return failures + exit_fact_failures(facts, ctx.app.config.labels) + _planned_housing_failures(ctx, facts)
+
+
+# The checks of 两不愁三保障 and water the exit standard holds to their age (`exit_check_months`).
+AGED_CHECKS = ("two_assurances", "housing_safety", "drinking_water")
+
+
+def exit_still_current(ctx: StepContext) -> list:
+    """What time alone breaks of the exit standard the proposal met, judged at each later step of the exit
+    on its own day as the county's approval will judge it (`exit_standard`, on a day later still): a check
+    of 两不愁三保障 or water older than the exit accepts, an income of a year the exit is not judged on
+    (`exit_income_years`). Time
+    only makes them older, so the approval would refuse: the step is refused now, before the household
+    signs, the notice is posted and the township signs (a carried-over exit of 2019 went through all three
+    and the county refused it). What replacing the item voids is said: the proposal and the steps since."""
+    done = _steps_before(ctx)
+    failures = []
+    income = ctx.evidence.get("income_assessment")
+    if income is not None and int(income.fields["year"]) not in exit_income_years(ctx):    # as exit_standard holds it
+        failures.append(("exit_income_year", {"year": income.fields["year"], "date": ctx.effective_date.isoformat(),
+                                              "steps": done}))
+    items = [ctx.evidence[k] for k in AGED_CHECKS if k in ctx.evidence]
+    if items:
+        since, dated = _checks_since(ctx), _checks_dated(ctx, items)
+        failures += [("exit_check_stale", {"type": e.type, "date": dated[e.type], "since": since, "steps": done})
+                     for e in items if e.type in dated and dated[e.type] < since]
+    return failures
+
+
+def _steps_before(ctx: StepContext) -> int:
+    """How many steps of the procedure come before this one: done, all relying on the proposal's items."""
+    keys = [s.key for s in ctx.app.config.workflows[ctx.case.kind].procedures[ctx.procedure].steps]
+    return keys.index(ctx.step.key) if ctx.step.key in keys else 0
 
 
 # A housing measure of the plan in force and the housing record that says it is done: a household whose
@@ -683,6 +724,36 @@ def objection_answered(ctx: StepContext) -> list:
                                       "types": Codes("evidence", tuple(ctx.step.evidence))})]
 
 
+# The latest ended procedure of the kind and, if a step rejected it, that step (its last not voided).
+_LAST_ENDED = (select(t.procedures.c.status, t.steps.c.step_key, t.steps.c.role, t.steps.c.role_region,
+                      t.steps.c.reason, t.steps.c.effective_date, t.steps.c.recorded_at)
+               .select_from(t.procedures)
+               .outerjoin(t.steps, and_(t.steps.c.procedure_id == t.procedures.c.id, t.steps.c.decision == "rejected",
+                                        t.steps.c.voided_at.is_(None)))
+               .where(t.procedures.c.case_id == bindparam("b_case"), t.procedures.c.kind == bindparam("b_kind"),
+                      t.procedures.c.status != "open")
+               .order_by(t.procedures.c.id.desc(), t.steps.c.id.desc()).limit(1))
+
+
+def rejection_answered(ctx: StepContext) -> list:
+    """A household whose last such procedure a township's or county's step rejected (the county: 收入不实)
+    is proposed again only on facts checked afresh, as after an objection upheld: at least one of the
+    step's items (income, 两不愁, housing, water) recorded after the rejection. The rejection's words say
+    which fact it doubted, not a field: any one item checked again is asked for, and the refusal says
+    who rejected it, when and why, so that `case next`, the village's list and its work show it. A
+    village's own step that rejected (its vote) asks for nothing more: the village decides again."""
+    last = ctx.conn.execute(_LAST_ENDED, {"b_case": ctx.case.id, "b_kind": ctx.procedure}).first()
+    if (last is None or last.status != "rejected" or last.step_key is None or not ctx.step.evidence
+            or last.role_region == ctx.case.region_code):
+        return []
+    if ctx.conn.execute(_CHECKED_SINCE, {"b_case": ctx.case.id, "b_types": list(ctx.step.evidence),
+                                         "b_since": last.recorded_at}).first() is not None:
+        return []
+    return [("rejection_unanswered", {"step": last.step_key, "role": last.role,
+                                      "date": last.effective_date.isoformat(), "reason": (last.reason or "-")[:100],
+                                      "types": Codes("evidence", tuple(ctx.step.evidence))})]
+
+
 def evidence_on_file(ctx: StepContext) -> list:
     """The step's evidence of a type that needs its file (a wrong inclusion's written finding) has one: an
     item attached before its type needed it, a typed reason alone, is to be replaced with its scan."""
@@ -703,6 +774,7 @@ def offered(case, procedure: str, conn=None) -> bool:
 
 RULES = WorkflowRules(
     checks={"identification_standard": identification_standard, "exit_standard": exit_standard,
+            "exit_still_current": exit_still_current, "rejection_answered": rejection_answered,
             "income_current": income_current,
             "returned_to_poverty": returned_to_poverty, "risk_eliminated": risk_eliminated,
             "assistance_ready": assistance_ready, "pairing_kept": pairing_kept,
@@ -710,6 +782,7 @@ RULES = WorkflowRules(
             "monitoring_measured": monitoring_measured, "new_plan_adopted": new_plan_adopted,
             "objection_answered": objection_answered, "evidence_on_file": evidence_on_file},
     who_checks=frozenset({"own_pairing_cadre"}),
+    evidence_free=frozenset({"exit_still_current"}),
     handlers={"pairing": pair_cadres, "plan": record_plan},
     effects={"record_assistance": record_assistance, "adopt_plan": adopt_plan, "record_exit": record_exit,
              "start_transition_period": start_transition_period,

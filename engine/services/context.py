@@ -71,6 +71,10 @@ class WorkflowRules:
     # The checks that say who may take a step (the original approver, not the rectifier): they bind a
     # step that rejects as well; the others (standards an approval must meet) do not.
     who_checks: frozenset[str] = frozenset()
+    # The checks that read none of the step's own evidence: judged even while that evidence is missing,
+    # so that the step says at once what else holds it (an exit's aged checks at the acknowledgement,
+    # before the household is asked to sign its confirmation).
+    evidence_free: frozenset[str] = frozenset()
     # Who may register a problem item of a finding over a region: registrar(app, actor, region, finding,
     # found_by) -> the assignment it is registered under, else a refusal (a wrong exit: the exits' approvers,
     # or the system for a third-party evaluator); what a finding waiting to be registered is checked against.

@@ -101,13 +101,15 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
         verdict.effect, broken = steptypes.get(step.type).rules(ctx, verdict.taken)
         out += broken
     # The workflow's checks read the evidence and the case as the step expects them: not when the
-    # evidence is missing or the step is not the case's next. A step that rejects (a failed vote, a
-    # decision to reject) is held only to those that say who may take it (WorkflowRules.who_checks: the
-    # original approver, not the rectifier), not to the standards an approval must meet.
-    if not (missing or out_of_order):
+    # step is not the case's next, nor while its evidence is missing, but those that read none of it
+    # (WorkflowRules.evidence_free: an exit's aged checks at the acknowledgement, said before the
+    # household signs). A step that rejects (a failed vote, a decision to reject) is held only to those
+    # that say who may take it (WorkflowRules.who_checks: the original approver, not the rectifier),
+    # not to the standards an approval must meet.
+    if not out_of_order:
         rejecting = not (inputs is None or (verdict.effect and verdict.effect.decision != "rejected"))
         who = app.rules[case.kind].who_checks
-        for name, found in policy_checks_by_name(app, ctx):
+        for name, found in policy_checks_by_name(app, ctx, app.rules[case.kind].evidence_free if missing else None):
             if name in who:
                 out += found
             elif not rejecting:
@@ -359,12 +361,14 @@ def _role(app: App, actor: Actor, procedure: str, step: StepDef, case, on: date)
     return collect(require_role, app, actor, roles, case.region_code, f"{procedure}.{step.key}")
 
 
-def policy_checks_by_name(app: App, ctx: StepContext) -> list[tuple[str, list[Violation]]]:
-    """Each of the workflow's checks the step names, in the step's order, with what it found unmet
-    (`check.<name>` with its failures), as of ctx's date."""
+def policy_checks_by_name(app: App, ctx: StepContext, only: frozenset[str] | None = None) -> list[tuple[str, list[Violation]]]:
+    """Each of the workflow's checks the step names (`only`: of these), in the step's order, with what it
+    found unmet (`check.<name>` with its failures), as of ctx's date."""
     out = []
     checks = app.rules[ctx.case.kind].checks
     for name in ctx.step.checks:
+        if only is not None and name not in only:
+            continue
         failures, raised = collect(checks[name], ctx)
         found = list(raised)
         if failures:

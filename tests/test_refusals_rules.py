@@ -439,7 +439,7 @@ def test_an_exit_standard_refusal_says_what_the_cadre_can_do(world, tmp_path):
         world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
     zh, en = refused.value.render(world.app.config, "zh"), refused.value.render(world.app.config, "en")
     assert "未在校（请先劝返入学或办理因病免学，再在本户成员信息中把其在校情况改为在校生或因病免学，然后提出退出）" in zh, zh
-    assert "（收入稳定超过标准线前继续帮扶，暂不退出；若收入算错了，请核实后替换本户的收入核算明细表，再提出退出）" in zh
+    assert "（收入稳定超过标准线前继续帮扶，暂不退出；收入增加后，请登记本户当年新的收入核算明细表" in zh and "若是原来的收入算错了，请核实后替换本户的收入核算明细表" in zh
     assert "is not enrolled (get them back to school or arrange a medical exemption first" in en, en
     assert "(keep assisting the household until its income is steadily above the line;" in en
 

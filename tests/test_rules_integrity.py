@@ -28,7 +28,9 @@ def test_income_of_another_year_cannot_decide_an_exit(world, tmp_path):
     world.on(date(2019, 11, 20))
     with pytest.raises(RuleViolation) as refused:
         world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
-    assert refused.value.code == "income.wrong_year"
+    # judged on the exit's own year (2019): 2015's income is said to be no 2019 income, beside the other conditions
+    assert refused.value.code == "check.exit_standard"
+    assert [f[1]["recorded"] for f in refused.value.params["failures"] if f[0] == "income_year_missing"] == [2015]
     assert "2015" in refused.value.render(world.app.config, "en")
 
 

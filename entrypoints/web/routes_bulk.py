@@ -193,7 +193,7 @@ def _sheet_type(reader: Reader, kind: str, etype: str):
 
 
 @router.get("/villages/{code}/list/holds")
-def village_list_holds(request: Request, code: str, procedure: str, step: str, kind: str = DEFAULT_KIND,
+def village_list_holds(request: Request, code: str, procedure: str = "", step: str = "", kind: str = DEFAULT_KIND,
                        reader: Reader = Depends(needs("signed_in"))):
     """What holds the list's households back, each condition said once with its households (loaded by the
     list's page after it, as each household's own needs are)."""

@@ -241,11 +241,7 @@ def test_a_paper_procedure_entered_late_is_not_a_backdating_flag(world):
 def up_to_county_approval(world) -> int:
     """A household's identification, live, up to the county approval (second notice posted 8 March)."""
     case = world.household()
-    world.on(date(2019, 3, 1))
-    world.up_to_first_notice(case)
-    world.on(date(2019, 3, 8))
-    world.step("ts1", "identification", "township_review", case, decision="approve")
-    world.step("ts2", "identification", "second_notice", case)
+    world.up_to_county_approval(case)
     return case
 
 

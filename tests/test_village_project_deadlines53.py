@@ -196,11 +196,7 @@ def test_a_household_s_county_approval_after_its_second_notice_escalates_at_the_
     cannot press a county office."""
     reach_everyone(world)
     case = world.household()
-    world.on(date(2019, 3, 1))
-    world.up_to_first_notice(case)
-    world.on(date(2019, 3, 8))
-    world.step("ts1", "identification", "township_review", case, decision="approve")
-    world.step("ts2", "identification", "second_notice", case)
+    world.up_to_county_approval(case)
     d, = deadlines_of(world, case, rule="notice_expiry", status="open")
     assert (d.step_key, d.basis, d.owner_role) == ("county_approval", "level:county", "county_office_director")
     assert [e["to"] for e in d.ladder if e["level"] >= 1] == [["county_head", "county_secretary"], ["inspector"]]

@@ -155,14 +155,19 @@ class World:
         self.step("tl", "identification", "village_verification", case, verifiers=("tm",))
         self.step("fs", "identification", "first_notice", case)
 
-    def identify(self, case: int | list[int], applied: bool = False) -> None:
-        """Walk the identification procedure through, dates in order, notices run in full (from the
-        appraisal if `applied` already)."""
+    def up_to_county_approval(self, case: int | list[int], applied: bool = False) -> None:
+        """The identification, live, up to the county's approval: the first notice posted 1 March, the
+        township's review and the second notice on 8 March."""
         self.on(date(2019, 3, 1))
         self.up_to_first_notice(case, applied)
         self.on(date(2019, 3, 8))
         self.step("ts1", "identification", "township_review", case, decision="approve")
         self.step("ts2", "identification", "second_notice", case)
+
+    def identify(self, case: int | list[int], applied: bool = False) -> None:
+        """Walk the identification procedure through, dates in order, notices run in full (from the
+        appraisal if `applied` already)."""
+        self.up_to_county_approval(case, applied)
         self.on(date(2019, 3, 15))
         self.step("cd", "identification", "county_approval", case, decision="approve")
         self.step("cs", "identification", "announcement", case)

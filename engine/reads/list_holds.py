@@ -11,13 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from engine.adapters.app import App
-from engine.adapters.repository import SqlCaseRepository
 from engine.domain.auth import Actor
-from engine.domain.cases import SIGNING_TYPES
 from engine.domain.errors import render_known, render_stored
-from engine.domain.guards import default_as_of
+from engine.reads.queries import judged_at_step
 from engine.reads.village_lists import list_region, step_def, waiting_ids
-from engine.services.guards import can_proceed
 
 # At most this many waiting households are judged for the summary (a village has a few hundred; a county's
 # list over its villages is said per village, each village's list its own)
@@ -38,32 +35,24 @@ def list_holds(app: App, actor: Actor, code: str, kind: str, procedure: str, ste
     evidence sheet where the condition is one. The reader's own want of a role is left out (the list says it
     once). `more`: more households wait than were judged (HOLDS_MOST)."""
     region = list_region(app, actor, code)
-    step = step_def(app, kind, procedure, step_key)
+    step_def(app, kind, procedure, step_key)          # an unknown step said with those known
     ids = waiting_ids(app, actor, code, procedure, step_key)
     more, ids = len(ids) > HOLDS_MOST, ids[:HOLDS_MOST]
-    workflow = app.config.workflows[kind]
-    proc_def = workflow.procedures[procedure]
     groups: dict[tuple, dict[str, Any]] = {}
     ready = 0
     with app.engine.connect() as conn:
-        repo = SqlCaseRepository(conn)
-        cases = repo.cases(ids)
-        facts = repo.facts(list(cases.values()), proc_def.evidence_types(), actor.person_id,
-                           step.type in SIGNING_TYPES, kept=workflow.per_procedure_types()) if cases else {}
-        today = app.clock.today()
-        for case_id in ids:
-            verdict = can_proceed(app, conn, actor, facts[case_id], procedure, step,
-                                  default_as_of(facts[case_id], today))
+        for case_id, facts, verdict in judged_at_step(app, conn, actor, kind, procedure, step_key, ids):
             held = [v for v in verdict.violations if not v.personal]
             if not held:
                 ready += not verdict.violations
                 continue
-            title = render_stored(app.config, cases[case_id].title, lang)
+            title = render_stored(app.config, facts.case.title, lang)
             for key, params in _conditions(held):
                 group = groups.setdefault(key, {"key": key[0], "params": dict(params), "cases": []})
                 group["params"] = {k: v for k, v in group["params"].items() if params.get(k) == v}   # shared
                 if not group["cases"] or group["cases"][-1]["id"] != case_id:
                     group["cases"].append({"id": case_id, "title": title})
+    workflow = app.config.workflows[kind]
     shown = sorted(groups.values(), key=lambda g: -len(g["cases"]))
     village = region["level"] == "village"
     return {"waiting": len(ids), "ready": ready, "more": more, "groups": [{

@@ -427,6 +427,23 @@ def check_step(app: App, actor: Actor, case_id: int, procedure: str, step_key: s
         return can_proceed(app, conn, actor, facts, procedure, step, on, inputs).violations
 
 
+def judged_at_step(app: App, conn, actor: Actor, kind: str, procedure: str, step_key: str,
+                   case_ids: Sequence[int]):
+    """Each case of `case_ids` (of `kind`, waiting at `step_key` of `procedure`) with its facts and the verdict
+    of the step's rules for `actor`, judged as the step would judge it today: (case id, facts, verdict), the
+    facts read in one batch. What a village's list holds back and which checks its sheet replaces read it."""
+    workflow = app.config.workflows[kind]
+    proc_def = workflow.procedures[procedure]
+    step = proc_def.step(step_key)
+    repo, today = SqlCaseRepository(conn), app.clock.today()
+    cases = repo.cases(list(case_ids))
+    facts = repo.facts(list(cases.values()), proc_def.evidence_types(), actor.person_id, step.type in SIGNING_TYPES,
+                       kept=workflow.per_procedure_types()) if cases else {}
+    for case_id in case_ids:
+        yield case_id, facts[case_id], can_proceed(app, conn, actor, facts[case_id], procedure, step,
+                                                   default_as_of(facts[case_id], today))
+
+
 def _step_of(proc_def, procedure: str, step_key: str):
     try:
         return proc_def.step(step_key)

@@ -9,12 +9,9 @@ from sqlalchemy import select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
-from engine.adapters.repository import SqlCaseRepository
 from engine.domain.auth import Actor
-from engine.domain.cases import SIGNING_TYPES
-from engine.domain.guards import default_as_of
+from engine.reads.queries import judged_at_step
 from engine.services.case_actions import step_relying_on
-from engine.services.guards import can_proceed
 from engine.services.org import BATCH
 
 # The failure a step's check reports for an item older than it accepts (its params: type, date, since)
@@ -40,20 +37,12 @@ def stale_for_next_step(app: App, conn, actor: Actor, etype: str, case_ids: Sequ
     found: dict[int, dict[str, Any]] = {}
     if not waiting:
         return found
-    repo, today = SqlCaseRepository(conn), app.clock.today()
     for (kind, procedure, step_key), group in waiting.items():
-        workflow = app.config.workflows[kind]
-        proc = workflow.procedures[procedure]
-        step = proc.step(step_key)
-        cases = repo.cases(group)
-        facts = repo.facts(list(cases.values()), proc.evidence_types(), actor.person_id,
-                           step.type in SIGNING_TYPES, kept=workflow.per_procedure_types())
-        for case_id in group:
-            verdict = can_proceed(app, conn, actor, facts[case_id], procedure, step, default_as_of(facts[case_id], today))
+        for case_id, facts, verdict in judged_at_step(app, conn, actor, kind, procedure, step_key, group):
             for v in verdict.violations:
                 for code, params in (v.params.get("failures") or []) if v.code.startswith("check.") else []:
                     if code == STALE and params.get("type") == etype:
-                        held = facts[case_id].evidence.get(etype)
+                        held = facts.evidence.get(etype)
                         found[case_id] = {"date": params.get("date"), "since": params.get("since"),
-                                          "relied": step_relying_on(facts[case_id].open_proc, held.id) if held else None}
+                                          "relied": step_relying_on(facts.open_proc, held.id) if held else None}
     return found

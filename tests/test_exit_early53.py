@@ -34,6 +34,16 @@ def carried_over(world, tmp_path) -> int:
     return case
 
 
+def walked(world, tmp_path, through: str) -> int:
+    """Proposed in November 2019 on that year-end's checks and income, walked up to `through`."""
+    case = world.household(members=2, income_2018=4000.0)
+    world.identify(case)
+    world.assist(case)
+    world.exit_evidence(case, income_2019=12000.0, tmp=tmp_path)
+    world.exit(case, through=through)
+    return case
+
+
 def confirmed(world, case: int, tmp_path) -> None:
     attach_evidence(world.app, world["pc1"], case, "household_confirmation", {"signed_on": "2020-10-28"},
                     scan_file(tmp_path / "confirmation-2020.pdf", "2020 年脱贫确认书"))
@@ -77,11 +87,7 @@ def test_a_carried_over_exit_on_last_years_checks_is_refused_at_the_acknowledgem
 def test_an_income_of_a_year_the_exit_no_longer_accepts_is_refused_at_the_township_review(world, tmp_path):
     """Proposed in late 2019 on the 2019 income, reviewed in April 2020: past the year's first months
     (exit_income_prior_year_months) an exit is judged on 2020's income, so 2019's no longer serves."""
-    case = world.household(members=2, income_2018=4000.0)
-    world.identify(case)
-    world.assist(case)
-    world.exit_evidence(case, income_2019=12000.0, tmp=tmp_path)
-    world.exit(case, through="village_notice")
+    case = walked(world, tmp_path, "village_notice")
     world.on(date(2020, 4, 6))
     with pytest.raises(RuleViolation) as refused:
         world.step("ts1", "exit", "township_review", case, decision="approve")
@@ -93,11 +99,7 @@ def test_an_income_of_a_year_the_exit_no_longer_accepts_is_refused_at_the_townsh
 
 
 def test_an_exit_on_this_years_checks_goes_through_every_step_as_before(world, tmp_path):
-    case = world.household(members=2, income_2018=4000.0)
-    world.identify(case)
-    world.assist(case)
-    world.exit_evidence(case, income_2019=12000.0, tmp=tmp_path)
-    world.exit(case)
+    walked(world, tmp_path, "announcement")
 
 
 def rejected_by_the_county(world, tmp_path) -> int:

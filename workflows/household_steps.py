@@ -218,20 +218,25 @@ def exit_standard(ctx: StepContext) -> list[str]:
         raise RuleViolation("evidence.missing", case=ctx.case.id, step=ctx.step.key, types="income_assessment")
     facts = exit_facts(ctx)
     ctx.data["exit_facts"] = facts          # what the decision saw besides the income (the trace shows it)
-    failures = []
+    # after the proposal (the county's approval), what time broke since is said as each step since said it
+    # (exit_still_current): with how many steps putting it right voids, not as if the proposal were to come
+    after = _steps_before(ctx) > 0
+    failures = exit_still_current(ctx) if after else []
     years = exit_income_years(ctx)
     if int(income.fields["year"]) not in years:
         # another year's income says nothing of this year's: the year's own accounting is asked for (a
         # 2020 exit passed on 2019's income, against 2019's line: a9 finding 2)
-        failures.append(("income_year_missing", {"year": years[0], "recorded": int(income.fields["year"]),
-                                                 "type": "income_assessment"}))
+        if not after:
+            failures.append(("income_year_missing", {"year": years[0], "recorded": int(income.fields["year"]),
+                                                     "type": "income_assessment"}))
     else:
         per_capita, year, members = _per_capita(ctx, "income_assessment")
         line, source = ctx.income_line(year)
         ctx.data["exit_check"] = {"per_capita": round(per_capita, 2), "line": line, "line_source": source}
         if per_capita <= line:
             failures.append(("income_not_above", _income(per_capita, members, year, line, source)))
-    return failures + exit_fact_failures(facts, ctx.app.config.labels) + _planned_housing_failures(ctx, facts)
+    failures += [f for f in exit_fact_failures(facts, ctx.app.config.labels) if not (after and f[0] == "check_stale")]
+    return put_right_by(ctx, failures + _planned_housing_failures(ctx, facts))
 
 
 # The checks of 两不愁三保障 and water the exit standard holds to their age (`exit_check_months`).
@@ -257,7 +262,25 @@ def exit_still_current(ctx: StepContext) -> list:
         since, dated = _checks_since(ctx), _checks_dated(ctx, items)
         failures += [("exit_check_stale", {"type": e.type, "date": dated[e.type], "since": since, "steps": done})
                      for e in items if e.type in dated and dated[e.type] < since]
-    return failures
+    return put_right_by(ctx, failures)
+
+
+def put_right_by(ctx: StepContext, failures: list) -> list:
+    """An exit's failures after its proposal as the reader can act on them. Only the village's cadres put
+    them right (a check visited again, an item replaced, the exit proposed again: the proposal's posts);
+    a reader holding no post in the household's village (the county at its approval, the township) is told
+    who must, by their posts and village (`roles`, `region`), and what they themselves can do (`can`): at a
+    sign-off or a verification of theirs, reject with a reason or wait; else wait and tell them. The
+    village's own cadres read the advice addressed to them (fail_next.<code>); the others fail_others.<code>."""
+    if not failures or _steps_before(ctx) == 0 or any(a.region_code == ctx.case.region_code
+                                                      for a in ctx.actor.assignments):
+        return failures
+    first = ctx.app.config.workflows[ctx.case.kind].procedures[ctx.procedure].steps[0]
+    deciding = ctx.step.type in ("signoff", "verification") and ctx.actor.first_role(ctx.step.roles, ctx.case.region_code)
+    can = Msg("others_can.reject" if deciding else "others_can.wait")
+    said = {"region": ctx.case.region_code, "roles": ",".join(first.roles), "can": can,
+            "steps": _steps_before(ctx)}
+    return [(code, {**said, **params}) for code, params in failures]
 
 
 def _steps_before(ctx: StepContext) -> int:

@@ -294,13 +294,23 @@ class SchemaOutdated(JingzhunError):
 def render_failure(labels: Any, failure: tuple[str, dict], lang: str = "zh", advised: bool = False) -> str:
     """One unmet condition of a policy check, e.g. ("income_not_above", {...}), in the user's language;
     `advised`: with what the cadre can do about it (`fail_next.<code>`, where the catalogue has it), as a
-    refusal says it (an inspector's lead about a past decision says the condition alone)."""
+    refusal says it (an inspector's lead about a past decision says the condition alone). A failure the
+    reader cannot put right themselves (`can`: what they can do, beside who must) is advised as
+    `fail_others.<code>` (or `fail_others.any`), not with the advice addressed to whoever must."""
     code, params = failure
     text = render_text(labels, f"fail.{code}", params, lang)
     if text is None:
         return f"{code} {params}"
-    advice = render_text(labels, f"fail_next.{code}", params, lang) if advised else None
-    return text + (advice or "")
+    return text + (advice_for(labels, failure, lang) or "" if advised else "")
+
+
+def advice_for(labels: Any, failure: tuple[str, dict], lang: str = "zh") -> str | None:
+    """What the reader can do about one unmet condition (see render_failure); None when nothing is said."""
+    code, params = failure
+    if "can" in params:
+        return render_text(labels, f"fail_others.{code}", params, lang) or render_text(
+            labels, "fail_others.any", params, lang)
+    return render_text(labels, f"fail_next.{code}", params, lang)
 
 
 def translator(labels: Any, lang: str = "zh") -> Callable[..., str]:

@@ -13,7 +13,7 @@ from typing import Any
 from engine.adapters.app import App
 from engine.domain.auth import Actor
 from engine.domain.errors import render_known, render_stored
-from engine.reads.queries import judged_at_step
+from engine.reads.queries import judged_at_step, with_names
 from engine.reads.village_lists import list_region, step_def, waiting_ids
 
 # At most this many waiting households are judged for the summary (a village has a few hundred; a county's
@@ -55,8 +55,10 @@ def list_holds(app: App, actor: Actor, code: str, kind: str, procedure: str, ste
     workflow = app.config.workflows[kind]
     shown = sorted(groups.values(), key=lambda g: -len(g["cases"]))
     village = region["level"] == "village"
+    names: dict = {}
     return {"waiting": len(ids), "ready": ready, "more": more, "groups": [{
-        "text": render_known(app.config, g["key"], _said(g["params"]), lang) or g["key"].split(".", 1)[-1],
+        "text": (render_known(app.config, g["key"], _said(g["params"]), lang) or g["key"].split(".", 1)[-1])
+        + _others(app, g, lang, names),
         "cases": g["cases"], "count": len(g["cases"]),
         "sheet": _sheet_type(g["params"], workflow) if village else None} for g in shown]}
 
@@ -71,6 +73,17 @@ def _conditions(violations) -> list[tuple[tuple, dict[str, Any]]]:
         else:
             found.append(((f"msg.{v.code}", _type_of(v.params), *_apart(v.params)), v.params))
     return found
+
+
+def _others(app: App, group: dict[str, Any], lang: str, names: dict) -> str:
+    """A condition the reader cannot put right (`can`, put_right_by in the workflow): who must and what the
+    reader can do, said with it, as each household's needs say it (the village's own advice is its sheet)."""
+    params = group["params"]
+    if not group["key"].startswith("fail.") or "can" not in params:
+        return ""
+    shown = with_names(app, _said(params), lang, names=names)       # what differs between them as …
+    return next((text for key in (f"fail_others.{group['key'].split('.', 1)[1]}", "fail_others.any")
+                 if (text := render_known(app.config, key, shown, lang)) is not None), "")
 
 
 def _apart(params: dict[str, Any]) -> tuple:

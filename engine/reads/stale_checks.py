@@ -14,8 +14,10 @@ from engine.reads.queries import judged_at_step
 from engine.services.case_actions import step_relying_on
 from engine.services.org import BATCH
 
-# The failure a step's check reports for an item older than it accepts (its params: type, date, since)
-STALE = "check_stale"
+# The failures a step's check reports for an item older than it accepts (its params: type, date, since): the
+# proposal's, and every step's after it, the county's approval too (exit_still_current's words, with the steps
+# replacing it voids)
+STALE = ("check_stale", "exit_check_stale")
 
 
 def stale_for_next_step(app: App, conn, actor: Actor, etype: str, case_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -41,7 +43,7 @@ def stale_for_next_step(app: App, conn, actor: Actor, etype: str, case_ids: Sequ
         for case_id, facts, verdict in judged_at_step(app, conn, actor, kind, procedure, step_key, group):
             for v in verdict.violations:
                 for code, params in (v.params.get("failures") or []) if v.code.startswith("check.") else []:
-                    if code == STALE and params.get("type") == etype:
+                    if code in STALE and params.get("type") == etype:
                         held = facts.evidence.get(etype)
                         found[case_id] = {"date": params.get("date"), "since": params.get("since"),
                                           "relied": step_relying_on(facts.open_proc, held.id) if held else None}

@@ -96,6 +96,7 @@ def reads(w, ids: dict) -> dict:
         "next_for": lambda: queries.next_for(app, w["vs"], ids["cases"][3]),
         "a village's handbooks": lambda: list(handbook.village_handbooks(app, w["vs"], VILLAGE)[1]),
         "a step's reads of one case": lambda: _step_reads(app, ids["cases"][1]),
+        "a long list's reads": lambda: _long_list_reads(app, ids["cases"]),
         "deadline_rows": lambda: deadlines.deadline_rows(app, w["th"]),
         "deadline_rows mine overdue": lambda: deadlines.deadline_rows(app, w["fs"], mine=True, overdue=True),
         "deadline_rows region": lambda: deadlines.deadline_rows(app, w["cd"], region=TOWNSHIP, status=None),
@@ -260,6 +261,21 @@ def _step_reads(app, case: int) -> None:
         open_rows(conn, [case])
 
 
+def _long_list_reads(app, cases: list[int]) -> None:
+    """What a list step reads of a list longer than SQLite binds key by key (engine.adapters.one_of:
+    bound as one JSON text read with json_each): its cases, their steps, evidence and open deadlines."""
+    from engine.adapters.one_of import LONG_LIST
+    from engine.adapters.repository import held_evidence, load_cases, load_current_evidence, load_open_procedures
+    from engine.services.deadlines import open_rows
+    listed = (cases * LONG_LIST)[:LONG_LIST + 1]       # the same few cases again and again: as long as a list
+    with app.transaction() as conn:
+        rows = load_cases(conn, listed)
+        load_open_procedures(conn, [rows[c] for c in listed])
+        load_current_evidence(conn, listed, ["income_check"], kept=("income_check",))
+        held_evidence(conn, "income_check", listed, True)
+        open_rows(conn, listed)
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def captured(request, tmp_path_factory):
     """{read name: [(sql, parameters)]} of every SELECT each read issued, and the app to explain them on."""
@@ -323,6 +339,8 @@ def test_every_read_was_captured(captured):
     assert sum(len(s) for s in seen.values()) >= 60
     step = " ".join(s for s, _ in seen["a step's reads of one case"])      # run on the driver, seen too
     assert "FROM cases" in step and "FROM evidence" in step and "open_procedure_id" in step and "FROM deadlines" in step
+    long = [s for s, _ in seen["a long list's reads"]]
+    assert len([s for s in long if backend != "sqlite" or "json_each" in s]) >= 4, long     # cases, evidence x2, deadlines
 
 
 def test_every_list_worklist_and_report_query_uses_an_index(captured):

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError
 
 from engine.adapters.input_guard import guard
+from engine.adapters.one_of import lists_of_any_length
 from engine.adapters.private_files import FILE_MODE, create_private, private_dir, private_tree, tighten
 from engine.domain.errors import BadInput, SchemaOutdated
 from engine.domain.json_text import dumps, loads
@@ -156,6 +157,7 @@ def make_engine(settings: Settings, create: bool = False) -> Engine:
             create_private(path)        # 0600 from the start; SQLite gives -wal and -shm this mode
         engine = create_engine(settings.db_url, connect_args={"timeout": 30}, hide_parameters=True, **_JSON, **POOL)
         event.listen(engine, "connect", _sqlite_pragmas)
+        lists_of_any_length(engine)
     else:
         # No hstore column here: its type not looked up at each process's first connection (3 round trips)
         hstore = {"use_native_hstore": False} if make_url(settings.db_url).get_driver_name() in (

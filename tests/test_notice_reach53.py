@@ -18,7 +18,7 @@ from engine.services.notices import notice_printed
 from engine.services.org import NewPerson, add_persons, authenticate
 from tests.helpers.villages import identified_village
 from tests.test_accountability import cli
-from tests.world import COUNTY, TOWNSHIP, TOWNSHIP2, VILLAGE, VILLAGE2
+from tests.world import COUNTY, TOWNSHIP, TOWNSHIP2, VILLAGE2
 
 # the second village's cadres (the world has its secretary alone), who take its household to the county
 THERE = {"vd2": ("village_director", VILLAGE2), "tl2": ("resident_team_leader", VILLAGE2),

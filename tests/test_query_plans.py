@@ -190,6 +190,7 @@ def reads(w, ids: dict) -> dict:
         "visit_page of a township": lambda: visits.visit_page(app, w["th"], visits.VisitFilter(TOWNSHIP)),
         "visit_page overdue, a later page": lambda: visits.visit_page(
             app, w["cd"], visits.VisitFilter(COUNTY, True), after="2019-01-01~1"),
+        "a pairing cadre's households held up above them": lambda: deadlines.stalled_elsewhere(app, w["pc1"], ids["cases"]),
         "numbers to confirm on my work": lambda: queries.ids_to_confirm(app, w["vs"], ("village_secretary",)),
         "numbers to confirm of a township": lambda: queries.ids_to_confirm(app, w["ts1"], ("township_staff",)),
         "list_cases id to confirm": lambda: list(case_lists.list_cases(app, w["th"], region=TOWNSHIP,

@@ -45,3 +45,18 @@ def test_the_township_head_sees_who_has_not_visited_and_downloads_it(world, worl
     assert head.get(f"/supervise/visits?region={TOWNSHIP2}").status_code == 404
     assert page("vs").get("/supervise/visits").status_code == 403
     assert head.get("/supervise/visits?after=nonsense").status_code == 400
+
+
+def test_the_demo_has_its_pairing_cadres_visits_and_one_of_them_signs_in(web, signed_in, demo_home):
+    """a10 #13: the demo's year holds pairing cadres' visits (the first village's, each quarter), shown on the
+    township head's page; a pairing cadre signs in (the sign-in summary's kind, a token in demo-tokens.csv)
+    and finds their households on /work."""
+    settings, sign_ins = demo_home
+    code = sign_ins["pairing"][0]
+    assert code == "v01_pc001"
+    assert code in (settings.home / "demo-tokens.csv").read_text(encoding="utf-8")
+    page = signed_in("supervisor").get("/supervise/visits").text
+    visited = re.findall(r'<span class="date">(2020-0[69]-\d\d)</span> · ', page)
+    assert visited, page
+    work = signed_in("pairing").get("/work").text
+    assert 'id="paired"' in work and "第一帮扶责任人" in work

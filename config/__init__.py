@@ -60,7 +60,7 @@ REQUIRED_PARAMS = ("notice_days", "verifiers_min", "appraisal_quorum", "first_ca
                    "village_incidence_threshold", "education_ages", "exit_check_months",
                    "exit_income_prior_year_months",
                    "village_identification_criteria", "village_exit_minimums", "village_exit_approver_level",
-                   "village_team_min_members", "village_team_min_term_years")
+                   "village_team_min_members", "village_team_min_term_years", "visit_interval_days")
 
 
 @dataclass(frozen=True)
@@ -356,6 +356,7 @@ PARAM_RULES = {
     "first_cadre_max_households": (_positive_int, "positive_int"),
     "second_cadre_max_households": (_positive_int, "positive_int"),
     "transition_period_years": (_positive_int, "positive_int"),
+    "visit_interval_days": (_positive_int, "positive_int"),
     "assistance_plan_due_days": (_positive_int, "positive_int"),
     "monitoring_identification_days": (_positive_int, "positive_int"),
     "village_incidence_threshold": (_fraction, "share"),

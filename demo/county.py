@@ -165,8 +165,12 @@ class Demo:
             # Pairing cadres act through the village; they get a login when they need one.
             v.first_cadres = [f"{p}_pc{i:03d}" for i in range(1, per_village + 1)]
             v.second_cadres = [f"{p}_pc2_{i:02d}" for i in range(1, per_village // 5 + 2)]
-            cadres += [NewPerson(c, f"{v.name}帮扶干部{c[-3:]}", (("pairing_cadre", v.code),), False)
-                       for c in v.first_cadres + v.second_cadres]
+            made = [NewPerson(c, f"{v.name}帮扶干部{c[-3:]}", (("pairing_cadre", v.code),), False)
+                    for c in v.first_cadres + v.second_cadres]
+            if vi == 0:     # the first village's first pairing cadre signs in (its token, the sign-in summary)
+                people.append(NewPerson(made[0].code, made[0].name, made[0].roles))
+                made = made[1:]
+            cadres += made
         self.tokens = activate_all(self.app, add_persons(self.app, admin, people))
         add_persons(self.app, admin, cadres)
         self.actors = {c: authenticate(self.app, c, token) for c, token in self.tokens.items()}
@@ -352,6 +356,33 @@ class Demo:
             v.cases = self.batch_step(self.who("county_staff"), "consolidation", "county_filing", v.cases,
                                       decision="approve")
 
+    def visits(self) -> None:
+        """The first village's pairing cadres visit their households each quarter (四个不摘), each first cadre
+        in June and in September 2020; a few stopped after June and a few were never visited, overdue by
+        October on /supervise/visits (`household visits --overdue`). A rhythm of its own (the year's draws
+        untouched)."""
+        from engine.services.case_actions import record_visit
+        from engine.services.org import load_actor
+        v, rng, p, c = self.villages[0], random.Random(2020), t.pairings.c, t.cases.c
+        with self.app.engine.connect() as conn:
+            paired = conn.execute(select(p.case_id, p.person_id).join(t.cases, c.id == p.case_id).where(
+                c.region_code == v.code, p.kind == "first", p.end_date.is_(None),
+                c.stage.in_(("assisted", "exited", "consolidated"))).order_by(p.case_id)).all()
+            people = {r.id: load_actor(conn, r) for r in conn.execute(select(t.persons).where(
+                t.persons.c.id.in_(sorted({r.person_id for r in paired}))))}
+        self.on(date(2020, 9, 10))
+        findings = ("户主在家，了解务工收入和脐橙长势，家庭情况稳定", "宣讲教育资助和医保政策，核对帮扶措施落实情况",
+                    "查看住房和饮水情况，无异常", "户主外出务工，与家人交谈，收入稳定")
+        for case, person in paired:
+            fate = rng.random()
+            days = [] if fate < 0.05 else [date(2020, 6, rng.randint(5, 25))] if fate < 0.15 else \
+                [date(2020, 6, rng.randint(5, 25)), date(2020, 9, rng.randint(1, 9))]
+            for day in days:
+                try:
+                    record_visit(self.app, people[person], case, day, rng.choice(findings))
+                except RuleViolation as exc:
+                    self.refused(exc)
+
     def accountability(self) -> None:
         """The next summer: a third-party evaluation finds wrong exits; the township rectifies; outcomes."""
         from engine.services.accountability import OutcomeInput, record_outcome
@@ -502,4 +533,5 @@ def _year(demo: Demo, admin: Actor, households: int, home: Path) -> list[tuple[s
                                   lambda: tour.approve_backdated(demo))),
             ("consolidation", each(demo.consolidate, lambda: tour.consolidate_village(demo))),
             ("accountability", each(demo.wrong_approval_attempts, demo.accountability,
-                                    lambda: tour.reveal_relative(demo)))]
+                                    lambda: tour.reveal_relative(demo))),
+            ("visits", demo.visits)]

@@ -19,7 +19,8 @@ from entrypoints.bootstrap import make_app
 
 ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"   # easy to read off a screen and type
 # (who, role): the first holder of each role, in the order they are printed
-KINDS = (("cadre", "village_secretary"), ("township", "township_staff"), ("supervisor", "township_head"),
+KINDS = (("cadre", "village_secretary"), ("pairing", "pairing_cadre"), ("township", "township_staff"),
+         ("supervisor", "township_head"),
          ("county", "county_office_director"), ("inspector", "inspector"), ("admin", "admin"))
 
 

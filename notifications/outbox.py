@@ -93,7 +93,43 @@ def days_past_due(rules, d, now: datetime) -> int:
     return rules.calendar.days_between(d.due_on, today, d.counting)[0]
 
 
-def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, regions: dict) -> dict[str, Any]:
+HOLDS_SHOWN = 3      # the other conditions an owner's alert names (the rest counted, `case next` naming them all)
+
+
+def holds_for_owners(app, conn: Connection, messages: Sequence[AlertMessage]):
+    """holds(message, lang): what else holds the case at the step an alert tells its owner to do (an income
+    too old, a check to redo: `case next`'s blockers), so that the owner does not go for a signature the
+    step cannot use; [] for an alert above the owner, or about another step. Judged once a case."""
+    from engine.reads.queries import holds_at_step
+    from engine.services.org import load_actor
+    wanted: dict[int, dict[int, Any]] = {}          # owner -> {case id: case}, as that owner would do its step
+    for m in messages:
+        if m.entry.get("to") == "owner" and m.deadline.owner_id and m.deadline.step_key == m.case.pending_step:
+            wanted.setdefault(m.deadline.owner_id, {})[m.case.id] = m.case
+    said: dict[tuple[int, int, str], list[str]] = {}
+    actors: dict[int, Any] = {}
+
+    def holds(m: AlertMessage, lang: str) -> list[str]:
+        owner = m.deadline.owner_id
+        if m.entry.get("to") != "owner" or m.case.id not in wanted.get(owner, {}):
+            return []
+        if (owner, m.case.id, lang) not in said:
+            if owner not in actors:
+                actors[owner] = load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.id == owner)).first())
+            said.update({(owner, case, lang): found for case, found in
+                         holds_at_step(app, conn, actors[owner], list(wanted[owner].values()), lang).items()})
+        return said.get((owner, m.case.id, lang), [])
+    return holds
+
+
+def _brief(text: str) -> str:
+    """A hold without its advice (what follows its first bracket): a line of an alert."""
+    cut = min((i for i in (text.find("（"), text.find(" (")) if i > 0), default=len(text))
+    return text[:cut].rstrip("，, ")
+
+
+def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, regions: dict,
+                  holds=None) -> dict[str, Any]:
     from engine.domain.deadline_rules import aware, compiled
     config = app.config
     L = lambda key: config.label(key, lang)  # noqa: E731
@@ -116,6 +152,7 @@ def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, 
     else:
         needs = (f"{L('procedure.' + case.pending_procedure)} / {L('step.' + case.pending_step)}"
                  if case.pending_procedure else L("deadline.nothing_pending"))
+    found_holds = holds(m, lang) if holds is not None and not to_start else []
     rules = compiled(config)
     unknown = sorted({y for y in range(d.start_on.year, d.due_on.year + 2) if not rules.calendar.knows(y)})
     return {
@@ -133,6 +170,8 @@ def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, 
         "provisional_years": joined(map(str, unknown), lang),
         "owner": noted(owner[1], owner[0], lang) if owner else "",
         "needs": needs,
+        # what else holds the step the owner is told to do, shortly; the rest counted
+        "holds": [_brief(h) for h in found_holds[:HOLDS_SHOWN]], "holds_more": max(0, len(found_holds) - HOLDS_SHOWN),
         "next_level": later[0]["level"] if later else None,
         "next_level_on": _local(app, datetime.fromisoformat(later[0]["at"])) if later else "",
         "next_level_to": who(later[0]["to"]) if later else "",
@@ -173,6 +212,7 @@ def enqueue_alerts(app, conn: Connection, messages: Sequence[AlertMessage], now:
     if channels is None:
         channels = channels_of(conn, [p[0] for m in messages for p in m.recipients])
     owners, regions = _owners_regions(conn, messages)
+    holds = holds_for_owners(app, conn, messages)
     per_channel: dict[int, list] = {}        # channel id -> [(channel, message)]
     for m in messages:
         for pid, _code, _name in m.recipients:
@@ -188,7 +228,7 @@ def enqueue_alerts(app, conn: Connection, messages: Sequence[AlertMessage], now:
         for _, m in items:
             key = (m.alert_id, ch.lang, fmt)
             if key not in cache:
-                context = alert_context(app, m, ch.lang, now, owners, regions)
+                context = alert_context(app, m, ch.lang, now, owners, regions, holds)
                 if ch.channel in GROUP_CHANNELS:     # a group reads the case by number and village only
                     context["title"] = ""
                 cache[key] = render("alert", ch.lang, fmt, context)

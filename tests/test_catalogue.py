@@ -189,7 +189,7 @@ def _alert_context(config, lang: str, level: int, overdue: int) -> dict:
                 subject_label="", due_on="2019-01-01", overdue_since="2019-01-01 00:00", days_overdue=overdue,
                 days_left=2, days_unit=t("deadline.days.working"), days_unit_one=t("deadline.day.working"),
                 counting=t("deadline.counting.working"), provisional=True, provisional_years="2019", owner="",
-                needs=t("deadline.nothing_pending"), next_level=2, next_level_on="2019-01-09 08:00",
+                needs=t("deadline.nothing_pending"), holds=[t("rule.assistance_plan")], holds_more=2, next_level=2, next_level_on="2019-01-09 08:00",
                 next_level_to=config.role_label("county_head", lang), next_level_due=False,
                 case_url="http://127.0.0.1:8000/cases/7")
 

@@ -20,7 +20,7 @@ from engine.adapters.direct import WATCHERS
 from engine.adapters.repository import SqlCaseRepository
 from engine.reads import audit_seal, audit_verify, dashboard, deadlines, exports, funds, indicators, listings, oversight
 from engine.reads import backup_status, case_lists, find, handbook, queries, sample_waits, trace, village_lists
-from engine.reads import case_deadlines
+from engine.reads import case_deadlines, visits
 from engine.reads.inspection import flags
 from engine.services.evidence_sheet import SheetRow, sheet_items
 from engine.services.sweep import sweep
@@ -187,6 +187,11 @@ def reads(w, ids: dict) -> dict:
         "a seal refused, on the inspector's home": lambda: audit_seal.seal_refusal(app),
         "case_trace": lambda: trace.case_trace(app, w["insp"], case),
         "case_trace of a household moved in from a file": lambda: trace.case_trace(app, w["insp"], ids["moved_in"]),
+        # who has not visited: a township's pairings, each household's last visit by the visits' (case, day) index
+        "visit_page of a township": lambda: visits.visit_page(app, w["th"], visits.VisitFilter(TOWNSHIP)),
+        "visit_page overdue, a later page": lambda: visits.visit_page(
+            app, w["cd"], visits.VisitFilter(COUNTY, True), after="2019-01-01~1"),
+        "a pairing cadre's households held up above them": lambda: deadlines.stalled_elsewhere(app, w["pc1"], ids["cases"]),
         "numbers to confirm on my work": lambda: queries.ids_to_confirm(app, w["vs"], ("village_secretary",)),
         "numbers to confirm of a township": lambda: queries.ids_to_confirm(app, w["ts1"], ("township_staff",)),
         "list_cases id to confirm": lambda: list(case_lists.list_cases(app, w["th"], region=TOWNSHIP,

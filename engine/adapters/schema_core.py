@@ -255,6 +255,7 @@ monitoring_visits = Table(
     Column("visit_date", Date, nullable=False),
     Column("findings", Text, nullable=False),
     Column("risk", Boolean, nullable=False),
+    Index("ix_monitoring_visits_case_date", "case_id", "visit_date"),     # a household's last visit (0039)
 )
 
 policy_versions = Table(

@@ -44,12 +44,13 @@ def within(codes, column=t.cases.c.region_code):
 def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | None = None,
                region: str | None = None, waiting_for_me: bool = False, limit: int | None = None,
                batch: int = 1000, after: int = 0, id_to_confirm: bool = False, monitoring: str | None = None,
-               transition_ends: int | None = None) -> Iterator[dict[str, Any]]:
+               transition_ends: int | None = None, mine: bool = False) -> Iterator[dict[str, Any]]:
     """Cases in the actor's jurisdiction, streamed in id order (from the first id above `after`),
     `batch` rows per query; `id_to_confirm`: only households with a member's ID number awaiting the
     cadre's check against the card; `monitoring`: only households monitored now (防返贫监测), of that
     type or of any (`any`); `transition_ends`: only households whose transition period (过渡期) ends in
-    that year. Each case has its `stage` and its `standing`, the stage as the
+    that year; `mine`: the households `actor` is pairing cadre of now and the cases waiting for a step they
+    may do (a pairing cadre's own list). Each case has its `stage` and its `standing`, the stage as the
     figures count it (a household whose identification was rejected, with nothing open, is not
     identified: 未通过识别); the `stage` a list is filtered by is a standing.
 
@@ -76,34 +77,44 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
         if not scopes:
             return iter(())
         conditions.append(within(scopes))
-    if waiting_for_me:
-        from engine.services.guards import ASSIGNEE_ONLY
-        steps = [(name, step) for wf in app.config.workflows.values() for name, proc in wf.procedures.items()
-                 for step in proc.steps if any(a.role in step.roles for a in actor.assignments)]
-        if not steps:
+    if waiting_for_me or mine:
+        waiting = _waiting_for(app, actor)
+        if waiting is None and not mine:
             return iter(())
-        pending = tuple_(t.cases.c.pending_procedure, t.cases.c.pending_step)
-        own = [(name, s) for name, s in steps if _as_cadre(actor, s)]
-        anyone = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY not in s.checks and not _as_cadre(actor, s)]
-        assigned = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY in s.checks]   # a problem item's receipt
-        # a pairing cadre's step: their own households, and wherever another post of theirs does it
-        cadres = [and_(pending == (name, s.key), or_(paired_with(actor), within(other_posts(actor, s))))
-                  for name, s in own]
-        conditions.append(or_(pending.in_(anyone) if anyone else false(),                 # and report: its
-                              and_(pending.in_(assigned),                                  # assignee's alone
-                                   t.cases.c.attrs["assignee_id"].as_integer() == actor.person_id)
-                              if assigned else false(), *cadres))
-        # Not the cases where I already signed a step of the open procedure (separation of duties).
-        conditions.append(~exists().where(t.steps.c.procedure_id == t.cases.c.open_procedure_id,
-                                          t.steps.c.person_id == actor.person_id, t.steps.c.voided_at.is_(None)))
-        conditions.append(~not_yet_in_campaign(app.clock.today().year))
+        conditions.append(or_(paired_with(actor), and_(*waiting) if waiting else false()) if mine else and_(*waiting))
     if id_to_confirm:
         conditions.append(ids_to_confirm())
     conditions += monitoring_filter(app, monitoring, transition_ends)
     if limit is not None and limit <= 0:
         return iter(())
     narrow = all(level_of(code) in ("village", "township") for code in ([region] if region else scopes))
-    return _stream(app, actor, conditions, waiting_for_me, limit, batch, narrow, after)
+    return _stream(app, actor, conditions, waiting_for_me or mine, limit, batch, narrow, after, paired_too=mine)
+
+
+def _waiting_for(app: App, actor: Actor) -> list | None:
+    """The conditions (on t.cases) of a case waiting for a step `actor` may do; None: no step is theirs."""
+    from engine.services.guards import ASSIGNEE_ONLY
+    steps = [(name, step) for wf in app.config.workflows.values() for name, proc in wf.procedures.items()
+             for step in proc.steps if any(a.role in step.roles for a in actor.assignments)]
+    if not steps:
+        return None
+    conditions = []
+    pending = tuple_(t.cases.c.pending_procedure, t.cases.c.pending_step)
+    own = [(name, s) for name, s in steps if _as_cadre(actor, s)]
+    anyone = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY not in s.checks and not _as_cadre(actor, s)]
+    assigned = [(name, s.key) for name, s in steps if ASSIGNEE_ONLY in s.checks]   # a problem item's receipt
+    # a pairing cadre's step: their own households, and wherever another post of theirs does it
+    cadres = [and_(pending == (name, s.key), or_(paired_with(actor), within(other_posts(actor, s))))
+              for name, s in own]
+    conditions.append(or_(pending.in_(anyone) if anyone else false(),                 # and report: its
+                          and_(pending.in_(assigned),                                  # assignee's alone
+                               t.cases.c.attrs["assignee_id"].as_integer() == actor.person_id)
+                          if assigned else false(), *cadres))
+    # Not the cases where I already signed a step of the open procedure (separation of duties).
+    conditions.append(~exists().where(t.steps.c.procedure_id == t.cases.c.open_procedure_id,
+                                      t.steps.c.person_id == actor.person_id, t.steps.c.voided_at.is_(None)))
+    conditions.append(~not_yet_in_campaign(app.clock.today().year))
+    return conditions
 
 
 # Work of the year's campaign, not due at once (DOMAIN §4: the exit is the year-end campaign's, after
@@ -176,7 +187,7 @@ _STANDING = case_standing().label("standing")
 
 
 def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limit: int | None,
-            batch: int, narrow: bool = False, after: int = 0) -> Iterator[dict[str, Any]]:
+            batch: int, narrow: bool = False, after: int = 0, paired_too: bool = False) -> Iterator[dict[str, Any]]:
     # A village's or township's cases are found through the region index and sorted (`id + 0` keeps
     # SQLite from walking the whole table in id order instead); a county's are most of the table.
     order = t.cases.c.id + 0 if narrow else t.cases.c.id
@@ -186,17 +197,19 @@ def _stream(app: App, actor: Actor, conditions: list, waiting_for_me: bool, limi
         with app.engine.connect() as conn:
             rows = conn.execute(
                 select(t.cases.c.id, t.cases.c.kind, t.cases.c.title, t.cases.c.region_code, t.cases.c.stage,
-                       _STANDING, t.cases.c.version, t.cases.c.pending_procedure, t.cases.c.pending_step)
+                       _STANDING, t.cases.c.version, t.cases.c.pending_procedure, t.cases.c.pending_step,
+                       (paired_with(actor) if paired_too else false()).label("paired"))
                 .where(t.cases.c.id > last_id, *conditions).order_by(order).limit(batch)).all()
         if not rows:
             return
         ended = why_not_identified(app, [r.id for r in rows if r.standing == NOT_IDENTIFIED])
         for r in rows:
-            if mine is not None and not mine(r):
+            if mine is not None and not r.paired and not mine(r):
                 continue
             yield {"id": r.id, "kind": r.kind, "title": r.title, "region": r.region_code, "stage": r.stage,
                    "standing": r.standing, "version": r.version, "pending_procedure": r.pending_procedure,
-                   "pending_step": r.pending_step, **({"ended": ended[r.id]} if r.id in ended else {})}
+                   "pending_step": r.pending_step, **({"ended": ended[r.id]} if r.id in ended else {}),
+                   **({"paired": True} if r.paired else {})}
             sent += 1
             if limit is not None and sent >= limit:
                 return

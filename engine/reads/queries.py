@@ -444,6 +444,23 @@ def judged_at_step(app: App, conn, actor: Actor, kind: str, procedure: str, step
                                                    default_as_of(facts[case_id], today))
 
 
+def holds_at_step(app: App, conn, actor: Actor, cases: Sequence[Any], lang: str) -> dict[int, list[str]]:
+    """What holds each case at the step it waits for, `actor` doing it (`case next`'s blockers: an income too
+    old, a check to redo), in words, as the step would judge it today; not the actor's own want of a post or
+    duty. `cases`: rows with id, kind, pending_procedure and pending_step; the facts of those waiting at one
+    step read at once."""
+    by_step: dict[tuple, list[int]] = {}
+    for c in cases:
+        if c.pending_procedure and c.pending_step:
+            by_step.setdefault((c.kind, c.pending_procedure, c.pending_step), []).append(c.id)
+    found: dict[int, list[str]] = {}
+    for (kind, procedure, step), ids in by_step.items():
+        for case_id, facts, verdict in judged_at_step(app, conn, actor, kind, procedure, step, ids):
+            found[case_id] = [said for v in verdict.violations if not v.personal
+                              for said in render_violation(app, v, lang)]
+    return found
+
+
 def _step_of(proc_def, procedure: str, step_key: str):
     try:
         return proc_def.step(step_key)

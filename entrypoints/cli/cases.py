@@ -242,6 +242,7 @@ def case_show(ctx: Ctx, case_id, full_ids, as_json):
               shell_complete=parsing.completion(parsing.stages_of))
 @click.option("--region", "region_code", callback=parsing.region_named())
 @click.option("--waiting", is_flag=True)
+@click.option("--mine", is_flag=True)
 @click.option("--id-to-confirm", "id_to_confirm", is_flag=True)
 @click.option("--monitoring", callback=parsing.coded("monitoring", lambda config: monitoring_words(config)),
               metavar="TYPE|any")
@@ -249,10 +250,11 @@ def case_show(ctx: Ctx, case_id, full_ids, as_json):
 @click.option("--limit", type=click.IntRange(1, None), default=None)
 @json_option
 @pass_ctx
-def case_list(ctx: Ctx, kind, stage, region_code, waiting, id_to_confirm, monitoring, transition_ends, limit, as_json):
+def case_list(ctx: Ctx, kind, stage, region_code, waiting, mine, id_to_confirm, monitoring, transition_ends, limit,
+              as_json):
     from engine.reads.case_lists import list_cases
     rows = list_cases(ctx.app(), ctx.actor(), kind, stage, region_code, waiting, limit, id_to_confirm=id_to_confirm,
-                      monitoring=monitoring, transition_ends=transition_ends)
+                      monitoring=monitoring, transition_ends=transition_ends, mine=mine)
     due = _registrations_due(ctx) if waiting and not (kind or stage or region_code or id_to_confirm or monitoring
                                                       or transition_ends or limit) else iter(())
     if as_json:     # why a household is not identified in the reader's words, as the API says it

@@ -13,7 +13,7 @@ from engine.domain.errors import BadInput, Msg, joined
 from . import parsing
 from .context import CASE_ID, Ctx, cli_text, pass_ctx
 from .options import BesideOption, case_arg, csv_file, date_option, json_option, member_change
-from .printing import dash, emit, err, progress, say, tsv, visible
+from .printing import dash, emit, err, footer, progress, say, stream_json, tsv, visible
 from .sheet_rows import not_read
 from .helptext import group
 
@@ -567,6 +567,28 @@ def household_visit(ctx: Ctx, case_id, visit_date, findings, risk):
     app = ctx.app()
     vid = record_visit(app, ctx.actor(), case_id, visit_date or app.clock.today(), findings, risk)
     say(ctx.text("visit_recorded", visit=vid, case=case_id))
+
+
+@household.command("visits")
+@click.option("--region", "region_code", callback=parsing.region_named())
+@click.option("--overdue", is_flag=True)
+@json_option
+@pass_ctx
+def household_visits(ctx: Ctx, region_code, overdue, as_json):
+    from engine.reads.visits import VisitFilter, visit_rows
+    actor = ctx.actor()
+    region = region_code or (actor.assignments[0].region_code if actor.assignments else "")
+    rows = visit_rows(ctx.app(), actor, VisitFilter(region, overdue), ctx.lang)
+    if as_json:
+        return stream_json(rows)
+    tsv(*ctx.text("visits_header").split("\t"))
+    count = 0
+    for r in rows:      # printed row by row, read a batch at a time
+        tsv(r["cadre_name"], ctx.code_label("cli.pairing_kind", r["kind"]), r["case"], r["title"],
+            r["last_visit"] or "-", r["visitor_name"] or "-", r["days"],
+            ctx.text("visits_overdue") if r["overdue"] else "")
+        count += 1
+    footer(ctx.text("visits_count", n=count))
 
 
 @group()

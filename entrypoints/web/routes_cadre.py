@@ -74,11 +74,13 @@ def my_work(request: Request, reader: Reader = Depends(needs("works"))):
     due |= earliest_due(reader.core, [h["id"] for h in risks])    # a risk seen: the monitoring's days run
     from engine.reads.sample_waits import registrations_due
     from engine.reads.case_deadlines import cases_pressed
+    from engine.reads.deadlines import stalled_elsewhere
+    paired = paired_households(reader.core, reader.actor)      # each with what holds it up above the cadre, overdue
     return page(request, "work.html", cases=rows, more=more, due=due, as_of=reader.core.clock.today(),
                 pressed=cases_pressed(reader.core, [r["id"] for r in rows]),    # 督办 by a supervisor: said here too
                 sample_waits=registrations_due(reader.core, reader.actor),
                 rejected=last_rejections(reader.core, listed, reader.lang), returned=returned,
-                paired=paired_households(reader.core, reader.actor),
+                paired=paired, stalled=stalled_elsewhere(reader.core, reader.actor, [h["id"] for h in paired]),
                 ids=ids_to_confirm(reader.core, reader.actor, REGISTRAR_ROLES),
                 risks=risks,
                 risk_procedure=RISK_PROCEDURE)

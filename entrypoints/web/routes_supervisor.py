@@ -106,6 +106,49 @@ def overdue_download(fmt: str, township: str | None = None, unit: str | None = N
     return table_download(reader, title, where.township or reader.actor.code, fmt, header, cells, record)
 
 
+def _visit_filter(reader: Reader, region: str | None, overdue: str | None):
+    from engine.reads.visits import VisitFilter
+    code = (region or "").strip()[:12] or (reader.actor.assignments[0].region_code if reader.actor.assignments else "")
+    return VisitFilter(code, overdue not in (None, "", "0"))
+
+
+@router.get("/supervise/visits")
+def visits(request: Request, region: str | None = None, overdue: str | None = None, after: str | None = None,
+           reader: Reader = Depends(supervisor)):
+    """Who has not visited: each pairing cadre of the region with their households, each household's last
+    visit and whether it is overdue (the policy's `visit_interval_days`), the longest unvisited first."""
+    from engine.reads.visits import visit_page
+    where = _visit_filter(reader, region, overdue)
+    with _hidden(where.region):
+        found = visit_page(reader.core, reader.actor, where, after or None, lang=reader.lang)
+    params = dict(region=region or None, overdue="1" if where.overdue else None)
+    return page(request, "supervise_visits.html", found=found, where=where,
+                region_name=dashboard.region_name(reader.core, where.region),
+                download_query=query_string(**params),
+                next_query=query_string(**params, after=found["next"]) if found["next"] else None,
+                first_query=query_string(**params) if after else None)
+
+
+@router.get("/supervise/visits.{fmt}")
+def visits_download(fmt: str, region: str | None = None, overdue: str | None = None,
+                    reader: Reader = Depends(downloads("supervises"))):
+    """What /supervise/visits lists, every page of it, as CSV or a workbook."""
+    from engine.reads.visits import visit_rows
+    if fmt not in FORMATS:
+        raise NotFound("web.export.bad_format", name=f"visits.{fmt}"[:40])
+    where = _visit_filter(reader, region, overdue)
+    with _hidden(where.region):
+        rows = visit_rows(reader.core, reader.actor, where, reader.lang)
+    from engine.domain.errors import translator
+    L = translator(reader.core.config, reader.lang)
+    header = L("cli.visits_header").split("\t")
+    kind = {k: L(f"web.work.pairing_kind.{k}") for k in ("first", "second")}
+    late = L("cli.visits_overdue")
+    cells = ((r["cadre_name"], kind.get(r["kind"], r["kind"]), r["case"], r["title"], r["last_visit"],
+              r["visitor_name"], r["days"], late if r["overdue"] else "") for r in rows)
+    return table_download(reader, L("visits.title"), where.region, fmt, header, cells)
+
+
 @router.post("/supervise/deadlines/{deadline_id}/press")
 def press(request: Request, deadline_id: int, form: dict = Depends(form_of), reader: Reader = Depends(needs("presses"))):
     """督办: press the owner of an overdue deadline, with an optional note; answers in place of the

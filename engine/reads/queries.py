@@ -14,7 +14,7 @@ from engine.adapters.repository import SqlCaseRepository
 from engine.domain.cases import SIGNING_TYPES, next_step, participants
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import BadInput, Codes, RuleViolation, noted, render_failure, render_stored, render_value
-from engine.domain.facts import CaseFacts
+from engine.domain.facts import CaseFacts, beside, runs_beside
 from engine.domain.guards import Violation, default_as_of
 from engine.services.context import needed_first, step_roles
 from engine.services.guards import (ASSIGNEE_ONLY, CADRE_ROLE, LEADER_ONLY, ORIGINAL_APPROVER, OWN_CADRE, can_proceed,
@@ -134,14 +134,18 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
                                   "procedures_available": available}
         if procedure is not None:
             _startable(workflow, case, open_proc, available, procedure)
+            if runs_beside(case, procedure, workflow.procedures[procedure]):
+                open_proc = None        # judged beside the open one (a pairing change), which stays as it was
         needed = None if open_proc or procedure else needed_first(app, case, conn)
         if needed is not None:     # needed before the main path (a reopened household's new plan), and why
             result["needed"] = {"procedure": needed[0], "why": render_value(app.config, "why", needed[1], lang)}
         name = open_proc.kind if open_proc else procedure or (needed and needed[0]) or workflow.main_path.get(case.stage)
         # what else may start from the stage while no procedure is open (removals, monitoring, reopening…)
         offered = _offered(app, case.kind)
-        result["others"] = [] if open_proc else [_first_step(app, conn, case, workflow, p) for p in available
-                                                 if p != name and offered(case, p, conn)]
+        # (and, while one is open, those that run beside it: a pairing change)
+        result["others"] = [_first_step(app, conn, case, workflow, p) for p in available
+                            if p != name and offered(case, p, conn) and (
+                                case.open_procedure_id is None or runs_beside(case, p, workflow.procedures[p]))]
         if name is None:
             on = as_of or default_as_of(CaseFacts(case, open_proc, last_recorded_on=repo.last_recorded_on(case_id)),
                                         app.clock.today())
@@ -150,8 +154,8 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
             return result
         proc_def = workflow.procedures[name]
         step = next_step(proc_def, open_proc)
-        facts = repo.facts([case], proc_def.evidence_types(), actor.person_id, step.type in SIGNING_TYPES,
-                           kept=app.config.workflows[case.kind].per_procedure_types())[case_id]
+        facts = beside(repo.facts([case], proc_def.evidence_types(), actor.person_id, step.type in SIGNING_TYPES,
+                                  kept=app.config.workflows[case.kind].per_procedure_types())[case_id], name, proc_def)
         facts.last_recorded_on = repo.last_recorded_on(case_id)
         on = as_of or default_as_of(facts, app.clock.today())
         _add_figures(app, conn, case, lang, as_of, on, result)
@@ -182,7 +186,8 @@ def _startable(workflow, case, open_proc, available: list[str], procedure: str) 
     """A procedure asked for by name must be the open one, or one that may start from the case's stage."""
     if procedure not in workflow.procedures:
         raise BadInput("procedure.unknown", procedure=procedure[:40], known=Codes("procedure", tuple(workflow.procedures)))
-    if open_proc is not None and open_proc.kind != procedure:
+    if open_proc is not None and open_proc.kind != procedure and not runs_beside(case, procedure,
+                                                                                 workflow.procedures[procedure]):
         raise RuleViolation("procedure.other_open", case=case.id, open=open_proc.kind, wanted=procedure)
     if open_proc is None and procedure not in available:
         raise RuleViolation("stage.not_allowed", case=case.id, procedure=procedure, stage=case.stage,
@@ -419,8 +424,9 @@ def check_step(app: App, actor: Actor, case_id: int, procedure: str, step_key: s
             raise BadInput("procedure.unknown", procedure=procedure, known=", ".join(
                 app.config.workflows[case.kind].procedures))
         step = _step_of(proc_def, procedure, step_key)
-        facts = repo.facts([case], proc_def.evidence_types(), actor.person_id, step.type in SIGNING_TYPES,
-                           kept=app.config.workflows[case.kind].per_procedure_types())[case_id]
+        facts = beside(repo.facts([case], proc_def.evidence_types(), actor.person_id, step.type in SIGNING_TYPES,
+                                  kept=app.config.workflows[case.kind].per_procedure_types())[case_id],
+                       procedure, proc_def)
         facts.last_recorded_on = repo.last_recorded_on(case_id)
         on = as_of or (inputs.date if inputs is not None and inputs.date else None) \
             or default_as_of(facts, app.clock.today())

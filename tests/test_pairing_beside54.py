@@ -30,6 +30,9 @@ def _waiting(world, case: int) -> list[tuple]:
 
 
 def test_a_pairing_change_runs_beside_an_open_exit_and_hands_the_signature_to_the_new_cadre(world):
+    from notifications.contacts import set_channels
+    set_channels(world.app, world["admin"], "pc1", [("file", "pc1-inbox", "zh")])
+    set_channels(world.app, world["admin"], "pc3", [("file", "pc3-inbox", "en")])
     case = world.household()
     world.identify(case)
     world.assist(case, first="pc1", second=None)
@@ -49,6 +52,12 @@ def test_a_pairing_change_runs_beside_an_open_exit_and_hands_the_signature_to_th
         before.open_procedure_id, "exit", "acknowledgement")                 # the exit left as it was
     assert ("step_waiting", "acknowledgement", "pc3") in _waiting(world, case)    # its deadline is the new cadre's
     assert not [w for w in _waiting(world, case) if w[2] == "pc1"]
+    # each cadre is told, in their language, whom they hand over to or take over from (a10 #9)
+    with world.app.engine.connect() as conn:
+        told = dict(conn.execute(select(t.outbox.c.address, t.outbox.c.body).where(
+            t.outbox.c.kind.in_(("pairing", "unpairing"))).order_by(t.outbox.c.id)).all())     # the last of each
+    assert "接替您的帮扶责任人：pairing_cadre-pc3。" in told["pc1-inbox"]
+    assert "Until now pairing_cadre-pc1 held it" in told["pc3-inbox"]
     with pytest.raises(RuleViolation):
         world.step("pc1", "exit", "acknowledgement", case)                  # the cadre who left may no longer
     world.step("pc3", "exit", "acknowledgement", case)

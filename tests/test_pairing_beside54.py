@@ -78,3 +78,22 @@ def test_a_procedure_of_more_steps_or_a_stage_change_may_not_run_beside(tmp_path
         load_config(folder)
     assert f"procedures.{procedure}.beside_open" in str(bad.value) and "只有一个步骤" in str(bad.value)
     assert "only for a procedure of one step" in bad.value.render(lang="en")
+
+
+def test_a_procedure_refused_while_another_is_open_says_what_it_waits_for_and_who_may_do_it(world):
+    """a10 #2: "已有进行中的程序 调整帮扶计划，不能开始 …" said nothing of what to do: the refusal names
+    the step the open procedure waits for and the posts that may do it, on the command line and in `case next`."""
+    from tests.helpers.notifications import cli
+    case = world.household()
+    world.identify(case)
+    world.assist(case)
+    world.on(date(2019, 6, 1))
+    world.step("fs", "plan_revision", "plan", case, measures=(("industry", "养鸡"),))
+    with pytest.raises(RuleViolation) as refused:
+        world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
+    said = refused.value.render(world.app.config)
+    assert refused.value.code == "procedure.other_open"
+    assert "调整帮扶计划，正等待「帮扶计划审核」（可由 乡镇干部、乡镇长、乡镇党委书记 办理）" in said, said
+    assert 'waiting for "plan approval" (done by ' in refused.value.render(world.app.config, "en")
+    told = cli(world, "vd", "case", "next", str(case), "--procedure", "exit")
+    assert told.code != 0 and "正等待「帮扶计划审核」" in told.err, told

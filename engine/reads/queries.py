@@ -15,7 +15,7 @@ from engine.domain.cases import SIGNING_TYPES, next_step, participants
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import BadInput, Codes, RuleViolation, noted, render_failure, render_stored, render_value
 from engine.domain.facts import CaseFacts, beside, runs_beside
-from engine.domain.guards import Violation, default_as_of
+from engine.domain.guards import Violation, default_as_of, other_open
 from engine.services.context import needed_first, step_roles
 from engine.services.guards import (ASSIGNEE_ONLY, CADRE_ROLE, LEADER_ONLY, ORIGINAL_APPROVER, OWN_CADRE, can_proceed,
                                    later_pools, stranding)
@@ -64,7 +64,8 @@ def risks_unanswered(app: App, actor: Actor, kind: str, procedure: str, limit: i
     if not (full or own) or not stages:
         return []
     v, c, p = t.monitoring_visits.c, t.cases.c, t.procedures.c
-    q = (select(c.id, c.title, c.region_code, c.stage, c.attrs, func.max(v.visit_date).label("visited"))
+    q = (select(c.id, c.title, c.region_code, c.stage, c.attrs, c.open_procedure_id, c.pending_procedure,
+                c.pending_step, func.max(v.visit_date).label("visited"))
          .select_from(t.cases).join(t.monitoring_visits, v.case_id == c.id)
          .where(c.kind == kind, c.stage.in_(stages), or_(within(full), and_(within(own), paired_with(actor))),
                 v.risk.is_(True))
@@ -81,7 +82,11 @@ def risks_unanswered(app: App, actor: Actor, kind: str, procedure: str, limit: i
                 p.case_id.in_([r.id for r in chunk]), p.kind == procedure).group_by(p.case_id)).all())
             found += [r for r in chunk        # followed: started on or after the visit's day, in office time
                       if r.id not in started or aware(started[r.id]).astimezone(zone).date() < r.visited]
-    return [{"id": r.id, "title": r.title, "region": r.region_code, "stage": r.stage, "visited": r.visited}
+    # another procedure open (a plan revision awaiting approval): the monitoring cannot start before it
+    # ends; said with what it waits for, not offered as a link that would be refused (procedure.other_open)
+    return [{"id": r.id, "title": r.title, "region": r.region_code, "stage": r.stage, "visited": r.visited,
+             "open": {"procedure": r.pending_procedure, "step": r.pending_step}
+             if r.open_procedure_id is not None and r.pending_procedure != procedure else None}
             for r in found[:limit]]
 
 
@@ -188,7 +193,9 @@ def _startable(workflow, case, open_proc, available: list[str], procedure: str) 
         raise BadInput("procedure.unknown", procedure=procedure[:40], known=Codes("procedure", tuple(workflow.procedures)))
     if open_proc is not None and open_proc.kind != procedure and not runs_beside(case, procedure,
                                                                                  workflow.procedures[procedure]):
-        raise RuleViolation("procedure.other_open", case=case.id, open=open_proc.kind, wanted=procedure)
+        open_def = workflow.procedures.get(open_proc.kind)
+        raise other_open(case.id, open_proc.kind, next_step(open_def, open_proc) if open_def else None,
+                         procedure).error()
     if open_proc is None and procedure not in available:
         raise RuleViolation("stage.not_allowed", case=case.id, procedure=procedure, stage=case.stage,
                             stage_kind=case.kind)

@@ -71,7 +71,8 @@ def my_work(request: Request, reader: Reader = Depends(needs("works"))):
     from engine.reads.queries import ids_to_confirm, paired_households, risks_unanswered
     from workflows.household import REGISTRAR_ROLES
     risks = risks_unanswered(reader.core, reader.actor, "household", RISK_PROCEDURE)
-    due |= earliest_due(reader.core, [h["id"] for h in risks])    # a risk seen: the monitoring's days run
+    # a risk seen: the monitoring's days run, the reader's own (not another post's on the case)
+    risk_due = earliest_due(reader.core, [h["id"] for h in risks], owner=reader.actor.person_id)
     from engine.reads.sample_waits import registrations_due
     from engine.reads.case_deadlines import cases_pressed
     return page(request, "work.html", cases=rows, more=more, due=due, as_of=reader.core.clock.today(),
@@ -80,7 +81,7 @@ def my_work(request: Request, reader: Reader = Depends(needs("works"))):
                 rejected=last_rejections(reader.core, listed, reader.lang), returned=returned,
                 paired=paired_households(reader.core, reader.actor),
                 ids=ids_to_confirm(reader.core, reader.actor, REGISTRAR_ROLES),
-                risks=risks,
+                risks=risks, risk_due=risk_due,
                 risk_procedure=RISK_PROCEDURE)
 
 

@@ -96,24 +96,32 @@ def after_cursor(cursor: str | None) -> list:
     return [or_(d.due_at > due, and_(d.due_at == due, d.id > last))]
 
 
-def earliest_due(app, case_ids: Sequence[int], owner: int | None = None) -> dict[int, tuple[date, str, int, str]]:
+def earliest_due(app, case_ids: Sequence[int], rules: Sequence[str] | None = None) -> dict[int, tuple[date, str, int, str]]:
     """The earliest due date of each case's open deadlines, with that deadline's rule (a page of "my
     work": its cases' index; the rule says which time limit it is), the days it is overdue (0: not yet)
     and their kind (`counting`: calendar or working days, the deadline's own, as its mail says them).
-    `owner`: that person's own deadlines only (a risk found on their visit: their 15 days, not the
-    township's approval of a plan open meanwhile)."""
+    `rules`: those rules' deadlines only (`risk_due`)."""
     if not case_ids:
         return {}
     d = t.deadlines.c
     today = app.clock.today()
     found: dict[int, tuple[date, str, int, str]] = {}
-    mine = [d.owner_id == owner] if owner is not None else []
+    mine = [d.rule.in_(list(rules))] if rules is not None else []
     with app.engine.connect() as conn:       # a page's cases' few open deadlines, the earliest kept
         for case_id, due_on, rule, counting in conn.execute(select(d.case_id, d.due_on, d.rule, d.counting).where(
                 d.case_id.in_(list(case_ids)), d.status == "open", *mine).order_by(d.case_id, d.due_on, d.id)):
             if case_id not in found:
                 found[case_id] = (due_on, rule, overdue_by(app.config, due_on, today, counting), counting)
     return found
+
+
+def risk_due(app, case_ids: Sequence[int], procedure: str) -> dict[int, tuple[date, str, int, str]]:
+    """`earliest_due` of the deadlines that lead to `procedure` (a risk found on a visit: the 15 days to
+    identify a monitored household), not another procedure's open meanwhile (the township's approval of
+    a revised plan), which the risk's row had shown as its date."""
+    rules = compiled(app.config)
+    names = sorted(n for n, r in rules.rules.items() if r.started_procedure == procedure) if rules else []
+    return earliest_due(app, case_ids, names) if names else {}
 
 
 def _deadline_filters(actor, now, *, mine, status, overdue, region, rule, case_id) -> list:

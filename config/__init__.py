@@ -256,6 +256,8 @@ def _check_workflow(path: Path, wf: WorkflowDef, roles: dict[str, RoleDef], poli
             fail(f"procedures.{name}.to", "unknown_stage", name=proc.to)
         if proc.reject_to is not None and proc.reject_to not in wf.stages:
             fail(f"procedures.{name}.reject_to", "unknown_stage", name=proc.reject_to)
+        if proc.beside_open and (len(proc.steps) != 1 or proc.to is not None or proc.reject_to is not None):
+            fail(f"procedures.{name}.beside_open", "beside_open_one_step")
         for rtype, who in proc.responsibility.items():
             if rtype not in RESPONSIBILITY_TYPES:
                 fail(f"procedures.{name}.responsibility.{rtype}",

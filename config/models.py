@@ -80,6 +80,9 @@ class ProcedureDef(_Strict):
     on_complete: tuple[str, ...] = ()
     on_reject: tuple[str, ...] = ()
     reject_to: Optional[str] = None     # a rejection sends the case back to this stage
+    # An administrative procedure of one step that changes no stage (调整帮扶责任人) may run while another
+    # procedure is open: done and completed at once, the open one left as it was (config check: one step, `to: null`).
+    beside_open: bool = False
     # responsibility type -> who carries it: `signers`, `pairing_cadres`, or holders of a role
     # over the case's region when the transition completes.
     responsibility: dict[str, tuple[str, ...]] = {}
@@ -94,6 +97,14 @@ class ProcedureDef(_Strict):
 
     def evidence_types(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(t for s in self.steps for t in s.evidence))
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler) -> dict[str, Any]:
+        """As recorded in the rules version: a procedure that runs only alone, as before it could run beside."""
+        data = handler(self)
+        if not self.beside_open:
+            data.pop("beside_open", None)
+        return data
 
 
 class EvidenceTypeDef(_Strict):

@@ -516,7 +516,8 @@ def enqueue_pairing(app, conn: Connection, m, channels: list, now: datetime) -> 
                    "case_kind": config.label(f"kind.{case.kind}", ch.lang), "place": _place(conn, case.region_code, ch.lang),
                    "slot": config.label(f"cli.pairing_kind.{m.slot}", ch.lang), "by": m.by, "day": str(m.day),
                    "case_url": case_url(case.id),
-                   "procedure": config.label(f"procedure.{m.reopened}", ch.lang) if m.reopened else ""}
+                   "procedure": config.label(f"procedure.{m.reopened}", ch.lang) if m.reopened else "",
+                   "other": getattr(m, "other", None)}
         # paired with it, no longer, or back under assistance (a new plan due)
         said = "reopened" if m.reopened else "unpairing" if m.ended else "pairing"
         subject, body = render(said, ch.lang, body_format(ch), context)

@@ -455,27 +455,34 @@ def pair_cadres(ctx: StepContext) -> None:
     kept: set[tuple[int, str]] = set()      # (person, slot) paired before and again: filled as it writes
     ended: set[tuple[int, str]] = set()     # (person, slot) paired before and no longer
     ctx.writes.append(_pairing_writer(ctx.case.id, ctx.effective_date, ctx.actor.person_id, pairs, kept, ended))
-    ctx.writes.append(lambda conn: _tell_paired(ctx, conn, [(pid, kind) for kind, _, pid, _ in pairs
-                                                            if (pid, kind) not in kept]))
-    ctx.writes.append(lambda conn: _tell_paired(ctx, conn, sorted(ended), ended=True))
+    fresh = lambda: [(pid, kind) for kind, _, pid, _ in pairs if (pid, kind) not in kept]     # noqa: E731
+    # each told whom they take over from, or hand over to
+    ctx.writes.append(lambda conn: _tell_paired(ctx, conn, fresh(), counterpart=sorted(ended)))
+    ctx.writes.append(lambda conn: _tell_paired(ctx, conn, sorted(ended), ended=True, counterpart=fresh()))
     ctx.data["cadres"] = {kind: code for kind, code in wanted}
 
 
 def _tell_paired(ctx: StepContext, conn, cadres: list[tuple[int, str]], ended: bool = False,
-                 reopened: str | None = None) -> None:
+                 reopened: str | None = None, counterpart: list[tuple[int, str]] = ()) -> None:
     """Each cadre of `cadres` (person, slot) newly paired, with `ended` no longer, or with `reopened`
     (the procedure) paired with a household back under assistance, hears of it at once over their
-    channels (same transaction); one who keeps their slot through a change is not told."""
+    channels (same transaction); one who keeps their slot through a change is not told. `counterpart`:
+    the cadres (person, slot) the change ended, or paired anew: each is told who took their slot over
+    (else who was newly paired), or whom they took it over from, by name, to hand the household over."""
     from engine.services.plugins import PairingMessage
     if not cadres:
         return
     app = ctx.app
     channels = app.plugins.channels_of(conn, [pid for pid, _ in cadres])
+    names = dict(conn.execute(select(t.persons.c.id, t.persons.c.name).where(
+        t.persons.c.id.in_(sorted({pid for pid, _ in counterpart})))).all()) if counterpart else {}
     for pid, kind in cadres:
         if channels.get(pid):
+            other = [names[o] for o, slot in counterpart if slot == kind and o in names] or \
+                ([names[o] for o, _ in counterpart if o in names] if ended else [])
             app.plugins.enqueue_pairing(app, conn, PairingMessage(ctx.case, kind, pid, ctx.actor.name,
                                                                   ctx.effective_date, ctx.procedure_id, ended,
-                                                                  reopened),
+                                                                  reopened, other="、".join(other) or None),
                                         channels[pid], app.clock.now())
 
 

@@ -31,6 +31,7 @@ from engine.domain.record_digests import attrs_digest
 from engine.services.org import require_role
 from engine.services.problems import FoundBy, ProblemInput
 from engine.domain.cases import CaseRow
+from engine.domain.guards import other_open
 from engine.services.context import StepContext, WorkflowRules
 from engine.services.deadlines import after_recorded, after_sampled_linked
 from engine.services.procedures import StepOutcome, evidence_ref, pending_for_case, pending_for_stage
@@ -265,7 +266,7 @@ def _chain_of_wrong_exit(app: App, conn, actor: Actor, assignment, problem_id: i
 def _reopen_for_wrong_exit(app: App, conn, actor: Actor, assignment, problem_id: int, case: CaseRow,
                            source: str, description: str | Msg) -> list[dict[str, Any]]:
     """Put a wrongly exited household back to `assisted`; returns its exit chain as it stood."""
-    _require_reopenable(case)
+    _require_reopenable(app, conn, case)
     stages = app.lifecycles["household"].complete(CaseModel(case.id, case.stage), _REOPEN)
     chain = _exit_chain(conn, case.id)
     now, today = app.clock.now(), app.clock.today()
@@ -301,10 +302,14 @@ class _Reopening:
     today: date
 
 
-def _require_reopenable(case: CaseRow) -> None:
-    """A household (_chain_of_wrong_exit checked its kind) with no procedure under way."""
+def _require_reopenable(app: App, conn, case: CaseRow) -> None:
+    """A household (_chain_of_wrong_exit checked its kind) with no procedure under way: else refused
+    saying which, the step it waits for and who may do it."""
     if case.open_procedure_id is not None:
-        raise RuleViolation("procedure.other_open", case=case.id, open=case.pending_procedure, wanted=_REOPEN)
+        waiting = conn.execute(select(t.cases.c.pending_step).where(t.cases.c.id == case.id)).scalar()
+        proc = app.config.workflows[case.kind].procedures.get(case.pending_procedure)
+        step = next((s for s in proc.steps if s.key == waiting), None) if proc is not None else None
+        raise other_open(case.id, case.pending_procedure, step, _REOPEN).error()
 
 
 def _exit_chain(conn, case_id: int) -> list[dict[str, Any]]:

@@ -73,3 +73,19 @@ class CaseRepository(Protocol):
 
     def facts(self, cases: Sequence[CaseRow], evidence_types: Sequence[str], person_id: int,
               signing: bool, *, kept: Collection[str]) -> dict[int, CaseFacts]: ...
+
+
+def runs_beside(case: CaseRow, procedure: str, proc_def: Any) -> bool:
+    """Whether `procedure` runs beside the case's open procedure (`beside_open`: one step, no stage
+    change, such as a pairing change while the exit waits for the pairing cadre's signature)."""
+    return bool(getattr(proc_def, "beside_open", False)) and case.open_procedure_id is not None \
+        and case.pending_procedure != procedure
+
+
+def beside(facts: CaseFacts, procedure: str, proc_def: Any) -> CaseFacts:
+    """The facts `procedure` is judged on: a procedure that runs beside the open one sees none open
+    (neither its steps, its signers nor its notice); the open one is left as it was."""
+    if not runs_beside(facts.case, procedure, proc_def):
+        return facts
+    return CaseFacts(facts.case, None, facts.evidence, facts.earlier, facts.relation, facts.paired,
+                     last_recorded_on=facts.last_recorded_on)

@@ -54,11 +54,21 @@ def collect(rule: Callable[..., Any], *args: Any) -> tuple[Any, list[Violation]]
         return None, [Violation.of(exc)]
 
 
-def order(facts: CaseFacts, procedure: str, proc_def: Any, step: Any, available: Iterable[str]) -> list[Violation]:
-    """Which procedure may run on the case now, and which of its steps is next."""
+def other_open(case_id: int, open_kind: str, waiting: Any, wanted: str) -> Violation:
+    """Another procedure is open: which, the step it waits for and the posts that may do it (whose
+    work it is to finish it, or to send it back), so that the refusal says what to do."""
+    return Violation("procedure.other_open", {"case": case_id, "open": open_kind, "wanted": wanted,
+                                              "step": waiting.key if waiting is not None else "-",
+                                              "roles": ",".join(waiting.roles) if waiting is not None else "-"})
+
+
+def order(facts: CaseFacts, procedure: str, proc_def: Any, step: Any, available: Iterable[str],
+          open_def: Any = None) -> list[Violation]:
+    """Which procedure may run on the case now, and which of its steps is next (`open_def`: the open
+    procedure's definition, to say what it waits for)."""
     case, open_proc = facts.case, facts.open_proc
     if open_proc is not None and open_proc.kind != procedure:
-        return [Violation("procedure.other_open", {"case": case.id, "open": open_proc.kind, "wanted": procedure})]
+        return [other_open(case.id, open_proc.kind, next_step(open_def, open_proc) if open_def else None, procedure)]
     if open_proc is None and procedure not in available:
         return [Violation("stage.not_allowed", {"case": case.id, "procedure": procedure, "stage": case.stage,
                                                         "stage_kind": case.kind})]

@@ -96,18 +96,20 @@ def after_cursor(cursor: str | None) -> list:
     return [or_(d.due_at > due, and_(d.due_at == due, d.id > last))]
 
 
-def earliest_due(app, case_ids: Sequence[int]) -> dict[int, tuple[date, str, int, str]]:
+def earliest_due(app, case_ids: Sequence[int], rules: Sequence[str] | None = None) -> dict[int, tuple[date, str, int, str]]:
     """The earliest due date of each case's open deadlines, with that deadline's rule (a page of "my
     work": its cases' index; the rule says which time limit it is), the days it is overdue (0: not yet)
-    and their kind (`counting`: calendar or working days, the deadline's own, as its mail says them)."""
+    and their kind (`counting`: calendar or working days, the deadline's own, as its mail says them).
+    `rules`: those rules' deadlines only (`risk_due`)."""
     if not case_ids:
         return {}
     d = t.deadlines.c
     today = app.clock.today()
     found: dict[int, tuple[date, str, int, str]] = {}
+    mine = [d.rule.in_(list(rules))] if rules is not None else []
     with app.engine.connect() as conn:       # a page's cases' few open deadlines, the earliest kept
         for case_id, due_on, rule, counting in conn.execute(select(d.case_id, d.due_on, d.rule, d.counting).where(
-                d.case_id.in_(list(case_ids)), d.status == "open").order_by(d.case_id, d.due_on, d.id)):
+                d.case_id.in_(list(case_ids)), d.status == "open", *mine).order_by(d.case_id, d.due_on, d.id)):
             if case_id not in found:
                 found[case_id] = (due_on, rule, overdue_by(app.config, due_on, today, counting), counting)
     return found
@@ -135,6 +137,15 @@ def stalled_elsewhere(app, actor, case_ids: Sequence[int]) -> dict[int, list[dic
             "owner_role": r.owner_role, "region": r.region_code, "due_on": r.due_on,
             "days": overdue_by(app.config, r.due_on, today, r.counting), "counting": r.counting})
     return found
+
+
+def risk_due(app, case_ids: Sequence[int], procedure: str) -> dict[int, tuple[date, str, int, str]]:
+    """`earliest_due` of the deadlines that lead to `procedure` (a risk found on a visit: the 15 days to
+    identify a monitored household), not another procedure's open meanwhile (the township's approval of
+    a revised plan), which the risk's row had shown as its date."""
+    rules = compiled(app.config)
+    names = sorted(n for n, r in rules.rules.items() if r.started_procedure == procedure) if rules else []
+    return earliest_due(app, case_ids, names) if names else {}
 
 
 def _deadline_filters(actor, now, *, mine, status, overdue, region, rule, case_id) -> list:

@@ -14,8 +14,8 @@ from engine.adapters.repository import SqlCaseRepository
 from engine.domain.cases import SIGNING_TYPES, next_step, participants
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import BadInput, Codes, RuleViolation, noted, render_failure, render_stored, render_value
-from engine.domain.facts import CaseFacts
-from engine.domain.guards import Violation, default_as_of
+from engine.domain.facts import CaseFacts, beside, runs_beside
+from engine.domain.guards import Violation, default_as_of, other_open
 from engine.services.context import needed_first, step_roles
 from engine.services.guards import (ASSIGNEE_ONLY, CADRE_ROLE, LEADER_ONLY, ORIGINAL_APPROVER, OWN_CADRE, can_proceed,
                                    later_pools, stranding)
@@ -64,7 +64,8 @@ def risks_unanswered(app: App, actor: Actor, kind: str, procedure: str, limit: i
     if not (full or own) or not stages:
         return []
     v, c, p = t.monitoring_visits.c, t.cases.c, t.procedures.c
-    q = (select(c.id, c.title, c.region_code, c.stage, c.attrs, func.max(v.visit_date).label("visited"))
+    q = (select(c.id, c.title, c.region_code, c.stage, c.attrs, c.open_procedure_id, c.pending_procedure,
+                c.pending_step, func.max(v.visit_date).label("visited"))
          .select_from(t.cases).join(t.monitoring_visits, v.case_id == c.id)
          .where(c.kind == kind, c.stage.in_(stages), or_(within(full), and_(within(own), paired_with(actor))),
                 v.risk.is_(True))
@@ -81,7 +82,11 @@ def risks_unanswered(app: App, actor: Actor, kind: str, procedure: str, limit: i
                 p.case_id.in_([r.id for r in chunk]), p.kind == procedure).group_by(p.case_id)).all())
             found += [r for r in chunk        # followed: started on or after the visit's day, in office time
                       if r.id not in started or aware(started[r.id]).astimezone(zone).date() < r.visited]
-    return [{"id": r.id, "title": r.title, "region": r.region_code, "stage": r.stage, "visited": r.visited}
+    # another procedure open (a plan revision awaiting approval): the monitoring cannot start before it
+    # ends; said with what it waits for, not offered as a link that would be refused (procedure.other_open)
+    return [{"id": r.id, "title": r.title, "region": r.region_code, "stage": r.stage, "visited": r.visited,
+             "open": {"procedure": r.pending_procedure, "step": r.pending_step}
+             if r.open_procedure_id is not None and r.pending_procedure != procedure else None}
             for r in found[:limit]]
 
 
@@ -134,14 +139,18 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
                                   "procedures_available": available}
         if procedure is not None:
             _startable(workflow, case, open_proc, available, procedure)
+            if runs_beside(case, procedure, workflow.procedures[procedure]):
+                open_proc = None        # judged beside the open one (a pairing change), which stays as it was
         needed = None if open_proc or procedure else needed_first(app, case, conn)
         if needed is not None:     # needed before the main path (a reopened household's new plan), and why
             result["needed"] = {"procedure": needed[0], "why": render_value(app.config, "why", needed[1], lang)}
         name = open_proc.kind if open_proc else procedure or (needed and needed[0]) or workflow.main_path.get(case.stage)
         # what else may start from the stage while no procedure is open (removals, monitoring, reopening…)
         offered = _offered(app, case.kind)
-        result["others"] = [] if open_proc else [_first_step(app, conn, case, workflow, p) for p in available
-                                                 if p != name and offered(case, p, conn)]
+        # (and, while one is open, those that run beside it: a pairing change)
+        result["others"] = [_first_step(app, conn, case, workflow, p) for p in available
+                            if p != name and offered(case, p, conn) and (
+                                case.open_procedure_id is None or runs_beside(case, p, workflow.procedures[p]))]
         if name is None:
             on = as_of or default_as_of(CaseFacts(case, open_proc, last_recorded_on=repo.last_recorded_on(case_id)),
                                         app.clock.today())
@@ -150,8 +159,8 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
             return result
         proc_def = workflow.procedures[name]
         step = next_step(proc_def, open_proc)
-        facts = repo.facts([case], proc_def.evidence_types(), actor.person_id, step.type in SIGNING_TYPES,
-                           kept=app.config.workflows[case.kind].per_procedure_types())[case_id]
+        facts = beside(repo.facts([case], proc_def.evidence_types(), actor.person_id, step.type in SIGNING_TYPES,
+                                  kept=app.config.workflows[case.kind].per_procedure_types())[case_id], name, proc_def)
         facts.last_recorded_on = repo.last_recorded_on(case_id)
         on = as_of or default_as_of(facts, app.clock.today())
         _add_figures(app, conn, case, lang, as_of, on, result)
@@ -182,8 +191,11 @@ def _startable(workflow, case, open_proc, available: list[str], procedure: str) 
     """A procedure asked for by name must be the open one, or one that may start from the case's stage."""
     if procedure not in workflow.procedures:
         raise BadInput("procedure.unknown", procedure=procedure[:40], known=Codes("procedure", tuple(workflow.procedures)))
-    if open_proc is not None and open_proc.kind != procedure:
-        raise RuleViolation("procedure.other_open", case=case.id, open=open_proc.kind, wanted=procedure)
+    if open_proc is not None and open_proc.kind != procedure and not runs_beside(case, procedure,
+                                                                                 workflow.procedures[procedure]):
+        open_def = workflow.procedures.get(open_proc.kind)
+        raise other_open(case.id, open_proc.kind, next_step(open_def, open_proc) if open_def else None,
+                         procedure).error()
     if open_proc is None and procedure not in available:
         raise RuleViolation("stage.not_allowed", case=case.id, procedure=procedure, stage=case.stage,
                             stage_kind=case.kind)
@@ -419,8 +431,9 @@ def check_step(app: App, actor: Actor, case_id: int, procedure: str, step_key: s
             raise BadInput("procedure.unknown", procedure=procedure, known=", ".join(
                 app.config.workflows[case.kind].procedures))
         step = _step_of(proc_def, procedure, step_key)
-        facts = repo.facts([case], proc_def.evidence_types(), actor.person_id, step.type in SIGNING_TYPES,
-                           kept=app.config.workflows[case.kind].per_procedure_types())[case_id]
+        facts = beside(repo.facts([case], proc_def.evidence_types(), actor.person_id, step.type in SIGNING_TYPES,
+                                  kept=app.config.workflows[case.kind].per_procedure_types())[case_id],
+                       procedure, proc_def)
         facts.last_recorded_on = repo.last_recorded_on(case_id)
         on = as_of or (inputs.date if inputs is not None and inputs.date else None) \
             or default_as_of(facts, app.clock.today())

@@ -247,6 +247,8 @@ def _sample_waits(conn: Connection, kind_rules: dict[str, RuleDef], work: _Work,
         return []
     ended: dict[int, Any] = {}
     for p, o in zip(plans, outcomes):
+        if getattr(p, "beside", False):
+            continue            # run beside the open procedure, which has not ended
         if o.procedure_status != "open":
             # a completed 错退纠正 registers its own item, the finding's too (workflows/problem.py); after any
             # other end the household's wrong exit is registered, reopening it if it is still exited
@@ -476,7 +478,7 @@ def _close_by_type(work: _Work, d, rule: RuleDef | None, m: _Moment) -> None:
     if d.type == "waiting":
         if d.procedure_id == o.procedure_id and d.step_key == key:
             work.close(d, "done", f"step:{key}")
-        else:   # the case now waits for something else (a step voided, another procedure)
+        elif not getattr(m.p, "beside", False):   # the case now waits for something else (a step voided, another procedure)
             work.close(d, "cancelled", "no longer waiting")
     elif d.type == "procedure" and d.procedure_id == o.procedure_id and o.procedure_status != "open":
         work.close(d, "done" if o.procedure_status == "completed" else "cancelled", f"procedure:{o.procedure_status}")

@@ -338,9 +338,10 @@ def _voided_before(app: App, conn: Connection, facts: CaseFacts, found: list[Vio
 
 
 def _order(app: App, facts: CaseFacts, procedure: str, step: StepDef) -> list[Violation]:
-    proc_def = app.config.workflows[facts.case.kind].procedures[procedure]
+    procedures = app.config.workflows[facts.case.kind].procedures
     available = [] if facts.open_proc else list(_procedures_from(app.lifecycles[facts.case.kind], facts.case.stage))
-    return guards.order(facts, procedure, proc_def, step, available)
+    return guards.order(facts, procedure, procedures[procedure], step, available,
+                        procedures.get(facts.open_proc.kind) if facts.open_proc else None)
 
 
 @lru_cache(maxsize=256)

@@ -116,15 +116,17 @@ def posts_filled(app, uow, actor, role: str | None, posts: Sequence[tuple[str, s
 
 
 def pairing_named(app, conn, case_ids: Sequence[int], now: datetime) -> None:
-    """Pairing cadres named (调整帮扶责任人 after a cadre left): the open deadlines a household's pairing
-    cadre owns go at once to the one now in force, not at their next alert (which, all sent, never
+    """Pairing cadres named (调整帮扶责任人 after a cadre left or moved): the open deadlines a household's
+    pairing cadre owns (by their rule, or a step of an open procedure theirs to do) go at once to the one now in force, not at their next alert (which, all sent, never
     comes). The step is the audit event; each deadline records the change in `owner_changes`."""
     rules = compiled(app.config)
     if rules is None or not case_ids:
         return
     rows = [_plain(r) for r in conn.execute(select(t.deadlines).where(
         _d.case_id.in_(sorted(set(case_ids))), _d.status == "open", _d.owner_role == "pairing_cadre"))]
-    mine = [r for r in rows if (rule := rules.rules.get(r.rule)) is not None and rule.owner == "pairing_cadre"]
+    mine = [r for r in rows if (rule := rules.rules.get(r.rule)) is not None and rule.owner in ("pairing_cadre", "step_roles")]
+    for r in mine:      # a step the pairing cadre owned (an open exit's acknowledgement): the new cadre's now
+        r.follows_pairing = True
     if mine:
         cases = {c.id: c for c in conn.execute(CASES, {"ids": sorted({r.case_id for r in mine})})}
         refind_owners(app, conn, rules, mine, cases, aware(now))

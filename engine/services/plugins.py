@@ -55,6 +55,7 @@ class PairingMessage:
     ended: bool = False              # the cadre is no longer paired with it (a change of pairing cadres)
     reopened: str | None = None      # the household they are paired with is back under assistance, by this
                                      # procedure (返贫, 错退): a new plan is due
+    other: str | None = None         # by name: who took their slot over (ended), or whom they took it over from
 
 
 @dataclass

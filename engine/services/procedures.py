@@ -30,7 +30,7 @@ from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure, StepInput
 from engine.domain.errors import (AuthError, BadInput, CaseChanged, JingzhunError, Msg, NotFound, RuleViolation,
                                   own_words, stored)
 from engine.domain.evidence import content_hash
-from engine.domain.facts import CaseFacts
+from engine.domain.facts import CaseFacts, beside, runs_beside
 from engine.domain.guards import raise_first
 from engine.domain.lifecycle import CaseModel
 from engine.domain.monitoring import columns as monitoring_columns, period_years
@@ -91,6 +91,7 @@ class _Plan:
     proc_status: str
     notice_days: int | None = None
     notice_end: date | None = None      # the day after the notice's last, once it is posted
+    beside: bool = False                # run beside the case's open procedure, which stays as it was
 
 
 def perform_step(app: App, actor: Actor, procedure: str, step_key: str, case_ids: Sequence[int],
@@ -149,6 +150,7 @@ def _perform_in(app: App, actor: Actor, procedure: str, step_key: str, case_ids:
         wanted = proc_def.evidence_types() if step.type in SIGNING_TYPES or step.checks else step.evidence
         facts = repo.facts(list(cases.values()), wanted, actor.person_id, step.type in SIGNING_TYPES,
                            kept=workflow.per_procedure_types())
+        facts = {cid: beside(f, procedure, proc_def) for cid, f in facts.items()}     # (a pairing change)
         batch: dict[Any, Any] = {}
         plans = []
         for cid in cases:
@@ -391,7 +393,8 @@ def _plan(app: App, conn: Connection, actor: Actor, procedure: str, proc_def: Pr
     new_stage, status = _move(app, ctx, proc_def, effect.decision, verdict)
     reason = own_words((inputs.reason or "").strip()) or data.get("outcome")
     return _Plan(case, facts.open_proc, verdict.assignment.role, verdict.assignment.region_code, effect.decision,
-                 reason, data, refs, ctx, new_stage, status, effect.notice_days)
+                 reason, data, refs, ctx, new_stage, status, effect.notice_days,
+                 beside=runs_beside(case, procedure, proc_def))
 
 
 def _move(app: App, ctx: StepContext, proc_def: ProcedureDef, decision: str, verdict: Verdict) -> tuple[str, str]:
@@ -432,7 +435,7 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
     batch = {"batch": uuid.uuid4().hex[:16], "batch_size": len(plans)} if len(plans) > 1 or refused else {}
     for p, proc_id in zip(plans, proc_ids):
         case = p.case
-        pending = _pending(app, conn, workflow, proc_def, procedure, p, step)
+        pending = (None, None) if p.beside else _pending(app, conn, workflow, proc_def, procedure, p, step)
         detail = {"procedure": procedure, "procedure_status": p.proc_status, "effective_date": effective,
                   "data": {k: v for k, v in p.data.items() if k != "verifier_ids"}, "notice_id": notice_id,
                   **batch, "attrs_digest": attrs_digest(case.attrs)}   # a list step: one batch id on every case's event
@@ -440,14 +443,15 @@ def _write_all(app, conn, actor, workflow, procedure, proc_def, step, plans: lis
             detail["responsibility"] = for_event(responsible[proc_id])
         if posted is not None:
             detail["notice_digest"] = posted      # the notice's dates and days as posted (audit verify)
+        values = {"stage": p.new_stage, "attrs": case.attrs, "updated_at": now}
+        if not p.beside:        # beside the open procedure: the case still waits for its step
+            values.update({"open_procedure_id": proc_id if p.proc_status == "open" else None,
+                           "pending_procedure": pending[0], "pending_step": pending[1]})
         changes.append(CaseEvent(case, {
             "action": "step", "role": p.role, "from_stage": case.stage,
             "to_stage": p.new_stage if p.new_stage != case.stage else None, "procedure_id": proc_id,
             "step_key": step.key, "decision": p.decision, "reason": p.reason, "evidence_hashes": p.evidence_refs,
-            "detail": detail}, {
-            "stage": p.new_stage, "attrs": case.attrs, "updated_at": now,
-            "open_procedure_id": proc_id if p.proc_status == "open" else None,
-            "pending_procedure": pending[0], "pending_step": pending[1]}))
+            "detail": detail}, values))
         step_rows.append({
             "procedure_id": proc_id, "case_id": case.id, "step_key": step.key, "step_type": step.type,
             "person_id": actor.person_id, "role": p.role, "role_region": p.role_region, "decision": p.decision,

@@ -306,8 +306,10 @@ def _first_cadres(conn: Connection, case_ids: list[int]) -> dict[int, int]:
 
 
 def _by_pairing(rules: Rules, r) -> bool:
+    """Owned by the household's first pairing cadre in force: by its rule, or (`follows_pairing`, set by a
+    pairing change) a step's deadline the pairing cadre owned (the exit's acknowledgement), which the new one takes."""
     rule = rules.rules.get(r.rule)
-    return rule is not None and rule.owner == "pairing_cadre"
+    return rule is not None and (rule.owner == "pairing_cadre" or getattr(r, "follows_pairing", False))
 
 
 def _why_not(rules: Rules, r, held: _Holding) -> str | None:

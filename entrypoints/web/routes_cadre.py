@@ -61,7 +61,7 @@ def my_work(request: Request, reader: Reader = Depends(needs("works"))):
     """Cases waiting for me, each with what it needs (the same answer as `case next`) and, handed back
     by a rejection, who rejected it, when and why; for a post above a village, the cases its office
     rejected that nobody has taken up since (waiting below, on nobody's list here)."""
-    from engine.reads.deadlines import earliest_due
+    from engine.reads.deadlines import earliest_due, risk_due
     from engine.reads.rejected import last_rejections, returned_by_my_posts
     rows = list(islice(list_cases(reader.core, reader.actor, waiting_for_me=True), WORK_LIMIT + 1))
     more, rows = len(rows) > WORK_LIMIT, rows[:WORK_LIMIT]
@@ -71,7 +71,8 @@ def my_work(request: Request, reader: Reader = Depends(needs("works"))):
     from engine.reads.queries import ids_to_confirm, paired_households, risks_unanswered
     from workflows.household import REGISTRAR_ROLES
     risks = risks_unanswered(reader.core, reader.actor, "household", RISK_PROCEDURE)
-    due |= earliest_due(reader.core, [h["id"] for h in risks])    # a risk seen: the monitoring's days run
+    # a risk seen: the monitoring's days run (not another procedure's deadline on the case)
+    risk_dues = risk_due(reader.core, [h["id"] for h in risks], RISK_PROCEDURE)
     from engine.reads.sample_waits import registrations_due
     from engine.reads.case_deadlines import cases_pressed
     from engine.reads.deadlines import stalled_elsewhere
@@ -82,7 +83,7 @@ def my_work(request: Request, reader: Reader = Depends(needs("works"))):
                 rejected=last_rejections(reader.core, listed, reader.lang), returned=returned,
                 paired=paired, stalled=stalled_elsewhere(reader.core, reader.actor, [h["id"] for h in paired]),
                 ids=ids_to_confirm(reader.core, reader.actor, REGISTRAR_ROLES),
-                risks=risks,
+                risks=risks, risk_due=risk_dues,
                 risk_procedure=RISK_PROCEDURE)
 
 

@@ -255,6 +255,12 @@ monitoring_visits = Table(
     Column("visit_date", Date, nullable=False),
     Column("findings", Text, nullable=False),
     Column("risk", Boolean, nullable=False),
+    Column("measure_id", ForeignKey("measures.id")),     # the measure of the plan it concerns (optional)
+    Column("result", Text),                              # what was done and what it brought
+    # a mistaken visit is kept: corrected by a new one (superseded_by, with the reason) or withdrawn
+    # (the reason alone, superseded_by NULL); in force: neither
+    Column("superseded_by", ForeignKey("monitoring_visits.id")),
+    Column("supersede_reason", Text),
 )
 
 policy_versions = Table(

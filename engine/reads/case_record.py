@@ -168,7 +168,7 @@ def _visits(visits, measures, who: Callable, name_of: Callable) -> list[dict[str
              "person_name": name_of(v.person_id), "findings": v.findings, "risk": bool(v.risk),
              "measure": measure.get(v.measure_id), "result": v.result,
              "in_force": v.supersede_reason is None, "superseded_by": v.superseded_by,
-             "supersede_reason": v.supersede_reason, "person_id": v.person_id}
+             "supersede_reason": v.supersede_reason}
             for v in sorted(visits, key=lambda v: (v.visit_date, v.id))]
 
 

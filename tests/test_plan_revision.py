@@ -88,7 +88,7 @@ def test_while_a_revision_waits_the_record_shows_the_plan_in_force_and_the_one_p
     assert (nxt["procedure"], nxt["step"], nxt["procedure_open"]) == ("plan_revision", "plan_approval", True)
     # The same on the command line, in both languages.
     shown = cli(world, "insp", "case", "show", str(case))
-    assert "帮扶措施 产业帮扶：种植脐橙\n" in shown.out and "帮扶措施 产业帮扶：养牛两头（待审批）" in shown.out
+    assert "帮扶措施 产业帮扶：种植脐橙［措施 " in shown.out and "帮扶措施 产业帮扶：养牛两头（待审批）" in shown.out
     english = cli(world, "insp", "--lang", "en", "case", "show", str(case)).out
     assert "养牛两头 (awaiting approval)" in english
 

@@ -255,7 +255,13 @@ monitoring_visits = Table(
     Column("visit_date", Date, nullable=False),
     Column("findings", Text, nullable=False),
     Column("risk", Boolean, nullable=False),
-    Index("ix_monitoring_visits_case_date", "case_id", "visit_date"),     # a household's last visit (0039)
+    Column("measure_id", ForeignKey("measures.id")),     # the measure of the plan it concerns (optional)
+    Column("result", Text),                              # what was done and what it brought
+    # a mistaken visit is kept: corrected by a new one (superseded_by, with the reason) or withdrawn
+    # (the reason alone, superseded_by NULL); in force: neither
+    Column("superseded_by", ForeignKey("monitoring_visits.id")),
+    Column("supersede_reason", Text),
+    Index("ix_monitoring_visits_case_date", "case_id", "visit_date"),     # a household's last visit (0038)
 )
 
 policy_versions = Table(

@@ -135,10 +135,7 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
                      "days_required": n.days_required, "procedure_id": n.procedure_id} for n in rows["notices"]],
         "objections": [{**_objection(o, who), "resolved_by_name": name_of(o.resolved_by) if o.resolved_by else None,
                         "file": ruling_file(o, rows["evidence"])} for o in rows["objections"]],
-        "visits": [{"id": v.id, "date": v.visit_date.isoformat(), "person": who(v.person_id),
-                    "person_name": name_of(v.person_id), "findings": v.findings,
-                    "risk": bool(v.risk)}            # by their date (one may be recorded late)
-                   for v in sorted(rows["monitoring_visits"], key=lambda v: (v.visit_date, v.id))],
+        "visits": _visits(rows["monitoring_visits"], rows["measures"], who, name_of),
     }
 
 
@@ -163,11 +160,23 @@ def _registered(app: App, registered, lang: str) -> dict[str, Any] | None:
             if event.action == "case_registered" else []}
 
 
+def _visits(visits, measures, who: Callable, name_of: Callable) -> list[dict[str, Any]]:
+    """The household's visits by their date (one may be recorded late): each with the measure it concerns
+    (its category and words), what it brought, and, corrected or withdrawn, by which and why (kept)."""
+    measure = {m.id: {"id": m.id, "category": m.category, "description": m.description} for m in measures}
+    return [{"id": v.id, "date": v.visit_date.isoformat(), "person": who(v.person_id),
+             "person_name": name_of(v.person_id), "findings": v.findings, "risk": bool(v.risk),
+             "measure": measure.get(v.measure_id), "result": v.result,
+             "in_force": v.supersede_reason is None, "superseded_by": v.superseded_by,
+             "supersede_reason": v.supersede_reason}
+            for v in sorted(visits, key=lambda v: (v.visit_date, v.id))]
+
+
 def _measures(measures, procedures) -> list[dict[str, Any]]:
     """Every measure ever planned, each with where it stands (in force, proposed, ended, rejected), the
     procedure that proposed it and the day it ended."""
     status_of = {p.id: p.status for p in procedures}
-    return [{"category": m.category, "description": m.description, "start": m.start_date.isoformat(),
+    return [{"id": m.id, "category": m.category, "description": m.description, "start": m.start_date.isoformat(),
              "status": measure_status(status_of.get(m.procedure_id), m.end_date),
              "procedure": m.procedure_id, "end": m.end_date.isoformat() if m.end_date else None} for m in measures]
 

@@ -85,6 +85,8 @@ def shaped(app: App, case: dict[str, Any], places: str | None = None) -> dict[st
             "exits": [{"on": _decided_on(p), "status": p["status"]}
                       for p in case["procedures"] if p["kind"] == "exit" and p["status"] == "completed"],
             "reopened": reopened,
+            # the work record (帮扶工作记录): each visit in force, newest first, with the measure it concerns
+            "visits": [v for v in reversed(case.get("visits") or ()) if v["in_force"]],
         },
     }
 

@@ -317,10 +317,13 @@ def _act_lines(config, event, items: dict, visits: dict, lang: str) -> list[str]
             line for e in new for line in replaced_words(config, old.fields, e.fields, e.type, lang)] + notes
     if new:
         return [evidence(e) for e in new] + notes
-    if event.action == "visit_recorded" and detail.get("visit") in visits:
+    if event.action in ("visit_recorded", "visit_corrected", "visit_withdrawn") and detail.get("visit") in visits:
         visit = visits[detail["visit"]]
         risk = [config.label("web.case.visit_risk", lang)] if visit.risk else []
-        return [pair(visit.visit_date.isoformat(), visit.findings)] + risk
+        replaced = [render_text(config, "visit.replaces", {"visit": detail["replaces"]}, lang) or ""] \
+            if detail.get("replaces") else []
+        return replaced + [pair(visit.visit_date.isoformat(), visit.findings)] + risk + \
+            ([pair(config.label("visit.result", lang), visit.result)] if visit.result else [])
     if event.action == "sample_finding":
         return sample_finding_lines(config, detail, lang)
     if event.action == "disbursement_recorded":

@@ -22,7 +22,7 @@ from engine.domain.record_digests import attrs_digest
 from engine.domain.regions import common_ancestor
 from engine.reads.words import figure
 from engine.services.org import person_ids, persons_holding, refuse_read_only, require_role
-from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure
+from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure, measure_status
 from engine.domain.guards import dated_before_followed, raise_first
 from engine.adapters.repository import held_evidence, load_cases, load_members, load_open_procedures
 from engine.adapters.uow import judged_again, judged_again_when_lost
@@ -588,25 +588,148 @@ _RELATIVE = select(t.relatives).where(t.relatives.c.case_id == bindparam("case_i
                                       t.relatives.c.person_id == bindparam("person_id"))
 
 
-@judged_again_when_lost
+@dataclass(frozen=True)
+class VisitRecorded:
+    """A visit recorded (or corrected): its id; `again` when the same visit was on record already (typed
+    or sent twice: stored once); `paired` whether the visitor is one of the household's pairing cadres."""
+    id: int
+    case_id: int
+    again: bool = False
+    paired: bool = True
+
+
+@dataclass(frozen=True)
+class VisitInput:
+    """What a visit says: its day, what was found, whether the household is at risk of poverty, the
+    measure of the plan in force it concerns (optional) and what was done and what it brought."""
+    visit_date: date
+    findings: str
+    risk: bool = False
+    measure_id: int | None = None
+    result: str | None = None
+
+
+def _visit_judged(app: App, conn: Connection, actor: Actor, case: CaseRow, visit: VisitInput) -> tuple[str, bool]:
+    """The role `actor` records a visit on `case` in, and whether they are one of its pairing cadres: a
+    pairing cadre visits their own households (帮扶责任人); the village's and township's cadres (first
+    secretary, resident team, staff) any in their reach. A measure named must be of this household's plan in force."""
+    from engine.services.guards import CADRE_ROLE
+    if visit.visit_date > app.clock.today():
+        raise RuleViolation("date.future", date=visit.visit_date, today=app.clock.today())
+    if case.stage not in ("assisted", "exited", "consolidated"):
+        raise RuleViolation("visit.stage", case=case.id, stage=case.stage)
+    since = case.attrs.get("assisted_since")
+    if since and visit.visit_date < date.fromisoformat(since):
+        raise RuleViolation("visit.before_assistance", case=case.id, date=visit.visit_date, since=since)
+    assignment = require_role(app, actor, signing_roles(app), case.region_code, "visit add")
+    paired = conn.execute(select(t.pairings.c.id).where(
+        t.pairings.c.case_id == case.id, t.pairings.c.person_id == actor.person_id,
+        t.pairings.c.end_date.is_(None))).first() is not None
+    if not paired:
+        other = actor.first_role([r for r in signing_roles(app) if r != CADRE_ROLE], case.region_code)
+        if other is None:
+            raise RuleViolation("visit.not_paired", case=case.id)
+        assignment = other
+    if visit.measure_id is not None:
+        m = conn.execute(select(t.measures.c.case_id, t.measures.c.end_date, t.procedures.c.status)
+                         .select_from(t.measures).outerjoin(t.procedures, t.procedures.c.id == t.measures.c.procedure_id)
+                         .where(t.measures.c.id == visit.measure_id)).first()
+        if m is None or m.case_id != case.id or measure_status(m.status, m.end_date) != "in_force":
+            raise BadInput("visit.bad_measure", measure=visit.measure_id, case=case.id)
+    return assignment.role, paired
+
+
+def _visit_values(case_id: int, actor: Actor, visit: VisitInput) -> dict[str, Any]:
+    return {"case_id": case_id, "person_id": actor.person_id, "visit_date": visit.visit_date,
+            "findings": visit.findings.strip(), "risk": visit.risk, "measure_id": visit.measure_id,
+            "result": (visit.result or "").strip() or None}
+
+
 def record_visit(app: App, actor: Actor, case_id: int, visit_date: date, findings: str, risk: bool = False) -> int:
-    """A monitoring or assistance visit to the household (四个不摘: assistance continues)."""
-    own_words(findings, "visit.no_findings")
-    if visit_date > app.clock.today():
-        raise RuleViolation("date.future", date=visit_date, today=app.clock.today())
+    """A monitoring or assistance visit to the household (四个不摘: assistance continues): its id."""
+    return visit_recorded(app, actor, case_id, VisitInput(visit_date, findings, risk)).id
+
+
+@judged_again_when_lost
+def visit_recorded(app: App, actor: Actor, case_id: int, visit: VisitInput) -> VisitRecorded:
+    """A visit to the household recorded: the same visit by the same person (day, findings, risk, measure,
+    result) on record already is not stored again (a form sent twice, a command typed twice)."""
+    own_words(visit.findings, "visit.no_findings")
+    own_words(visit.result)
+    visit_date, risk = visit.visit_date, visit.risk
     with app.transaction() as conn:
         case = load_cases(conn, [case_id])[case_id]
-        if case.stage not in ("assisted", "exited", "consolidated"):
-            raise RuleViolation("visit.stage", case=case_id, stage=case.stage)
-        since = case.attrs.get("assisted_since")
-        if since and visit_date < date.fromisoformat(since):
-            raise RuleViolation("visit.before_assistance", case=case_id, date=visit_date, since=since)
-        assignment = require_role(app, actor, signing_roles(app), case.region_code, "visit add")
-        vid = conn.execute(insert(t.monitoring_visits).values(
-            case_id=case_id, person_id=actor.person_id, visit_date=visit_date, findings=findings.strip(),
-            risk=risk)).inserted_primary_key[0]
-        append_case_event(app, conn, actor, case, "visit_recorded", assignment.role, visit=vid,
+        role, paired = _visit_judged(app, conn, actor, case, visit)
+        values = _visit_values(case_id, actor, visit)
+        v = t.monitoring_visits.c
+        same = conn.execute(select(v.id).where(*(getattr(v, k) == x if x is not None else getattr(v, k).is_(None)
+                                                 for k, x in values.items()),
+                                               v.supersede_reason.is_(None))).first()
+        if same is not None:
+            return VisitRecorded(same.id, case_id, again=True, paired=paired)
+        vid = conn.execute(insert(t.monitoring_visits).values(**values)).inserted_primary_key[0]
+        append_case_event(app, conn, actor, case, "visit_recorded", role, visit=vid,
                           visit_date=visit_date.isoformat(), risk=risk)
         if risk:    # the first clue: the days to identify a monitored household run from it (DOMAIN §3, §6)
             after_risk_visit(app, conn, case, visit_date, app.clock.now())
-    return vid
+    return VisitRecorded(vid, case_id, paired=paired)
+
+
+def _visit_in_force(conn: Connection, actor: Actor, visit_id: int, case_id: int | None):
+    """The visit `visit_id` (of the case `case_id`, when given), in force (neither corrected nor
+    withdrawn) and recorded by `actor`."""
+    row = conn.execute(select(t.monitoring_visits).where(t.monitoring_visits.c.id == visit_id)).first()
+    if row is None or case_id is not None and row.case_id != case_id:
+        raise NotFound("visit.not_found", visit=visit_id)
+    if row.supersede_reason is not None:
+        raise RuleViolation("visit.not_in_force", visit=visit_id)
+    if row.person_id != actor.person_id:
+        raise RuleViolation("visit.not_yours", visit=visit_id)
+    return row
+
+
+@judged_again_when_lost
+def correct_visit(app: App, actor: Actor, visit_id: int, reason: str, visit_date: date | None = None,
+                  findings: str | None = None, measure_id: int | None = None, result: str | None = None,
+                  keep_measure: bool = True, case_id: int | None = None) -> VisitRecorded:
+    """A mistaken visit corrected by the one who recorded it (DOMAIN §11: a new version with a reason,
+    the old kept): what is not given stays as it was. Whether it found a risk stays: a risk found is a
+    clue whose days run (monitoring decides it)."""
+    own_words(reason, "visit.reason_required")
+    own_words(findings)
+    own_words(result)
+    with app.transaction() as conn:
+        old = _visit_in_force(conn, actor, visit_id, case_id)
+        case = load_cases(conn, [old.case_id])[old.case_id]
+        visit = VisitInput(visit_date or old.visit_date, findings if findings and findings.strip() else old.findings,
+                           old.risk, old.measure_id if keep_measure and measure_id is None else measure_id,
+                           result if result is not None else old.result)
+        role, paired = _visit_judged(app, conn, actor, case, visit)
+        values = _visit_values(case.id, actor, visit)
+        if all(getattr(old, k) == x for k, x in values.items()):
+            raise BadInput("visit.same_as_before", visit=visit_id)
+        vid = conn.execute(insert(t.monitoring_visits).values(**values)).inserted_primary_key[0]
+        conn.execute(update(t.monitoring_visits).where(t.monitoring_visits.c.id == visit_id)
+                     .values(superseded_by=vid, supersede_reason=reason.strip()))
+        append_case_event(app, conn, actor, case, "visit_corrected", role, reason=reason.strip(), visit=vid,
+                          replaces=visit_id, visit_date=visit.visit_date.isoformat(), risk=visit.risk)
+    return VisitRecorded(vid, case.id, paired=paired)
+
+
+@judged_again_when_lost
+def withdraw_visit(app: App, actor: Actor, visit_id: int, reason: str, case_id: int | None = None) -> int:
+    """A visit recorded by mistake (another household's, never made) withdrawn by the one who recorded
+    it, with the reason; kept on record as withdrawn. A visit that found a risk is not withdrawn: its
+    clue's days run (correct its words instead). Returns the case's id."""
+    own_words(reason, "visit.reason_required")
+    with app.transaction() as conn:
+        old = _visit_in_force(conn, actor, visit_id, case_id)
+        if old.risk:
+            raise RuleViolation("visit.risk_kept", visit=visit_id)
+        case = load_cases(conn, [old.case_id])[old.case_id]
+        assignment = require_role(app, actor, signing_roles(app), case.region_code, "visit add")
+        conn.execute(update(t.monitoring_visits).where(t.monitoring_visits.c.id == visit_id)
+                     .values(supersede_reason=reason.strip()))
+        append_case_event(app, conn, actor, case, "visit_withdrawn", assignment.role, reason=reason.strip(),
+                          visit=visit_id)
+    return case.id

@@ -561,12 +561,49 @@ def household_relative_remove(ctx: Ctx, case_id, person_code, reason):
 @date_option("--date", "visit_date")
 @click.option("--findings", required=True)
 @click.option("--risk", is_flag=True)
+@click.option("--measure", "measure_id", type=int)
+@click.option("--result")
 @pass_ctx
-def household_visit(ctx: Ctx, case_id, visit_date, findings, risk):
-    from engine.services.case_actions import record_visit
+def household_visit(ctx: Ctx, case_id, visit_date, findings, risk, measure_id, result):
+    from engine.services.case_actions import VisitInput, visit_recorded
     app = ctx.app()
-    vid = record_visit(app, ctx.actor(), case_id, visit_date or app.clock.today(), findings, risk)
-    say(ctx.text("visit_recorded", visit=vid, case=case_id))
+    done = visit_recorded(app, ctx.actor(), case_id,
+                          VisitInput(visit_date or app.clock.today(), findings, risk, measure_id, result))
+    _visit_said(ctx, done)
+
+
+@household.command("visit-correct")
+@click.argument("visit_id", type=int)
+@click.option("--reason", required=True)
+@date_option("--date", "visit_date")
+@click.option("--findings")
+@click.option("--measure", "measure_id", type=int)
+@click.option("--no-measure", is_flag=True)
+@click.option("--result")
+@pass_ctx
+def household_visit_correct(ctx: Ctx, visit_id, reason, visit_date, findings, measure_id, no_measure, result):
+    from engine.services.case_actions import correct_visit
+    done = correct_visit(ctx.app(), ctx.actor(), visit_id, reason, visit_date, findings, measure_id, result,
+                         keep_measure=not no_measure)
+    say(ctx.text("visit_corrected", visit=done.id, old=visit_id, case=done.case_id))
+
+
+@household.command("visit-withdraw")
+@click.argument("visit_id", type=int)
+@click.option("--reason", required=True)
+@pass_ctx
+def household_visit_withdraw(ctx: Ctx, visit_id, reason):
+    from engine.services.case_actions import withdraw_visit
+    case_id = withdraw_visit(ctx.app(), ctx.actor(), visit_id, reason)
+    say(ctx.text("visit_withdrawn", visit=visit_id, case=case_id))
+
+
+def _visit_said(ctx: Ctx, done) -> None:
+    """A visit's confirmation: recorded, or on record already (sent twice); and, recorded by a cadre
+    who is not the household's pairing cadre, said so."""
+    say(ctx.text("visit_again" if done.again else "visit_recorded", visit=done.id, case=done.case_id))
+    if not done.paired:
+        say(ctx.text("visit_not_paired", case=done.case_id))
 
 
 @household.command("visits")

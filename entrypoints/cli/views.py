@@ -161,8 +161,18 @@ def evidence_fields(ctx: Ctx, fields: dict) -> str:
 
 
 def visit_line(ctx: Ctx, v: dict) -> str:
-    return ctx.text("visit_line", date=v["date"], person=v["person"], findings=v["findings"]) + \
-        (ctx.text("visit_risk") if v["risk"] else "")
+    """A visit: its number (what `household visit-correct` takes), the measure it concerns and what it
+    brought, and, corrected or withdrawn, by which visit and why."""
+    measure, reason = v.get("measure"), v.get("supersede_reason")
+    parts = [ctx.text("visit_line", date=v["date"], person=v["person"], findings=v["findings"]),
+             ctx.text("visit_risk") if v["risk"] else "",
+             ctx.text("visit_number", visit=v["id"]) if "id" in v else "",
+             ctx.text("visit_measure", measure=measure["id"], category=ctx.label("measure." + measure["category"]))
+             if measure else "",
+             ctx.text("visit_result", result=v["result"]) if v.get("result") else "",
+             ctx.text("visit_superseded", visit=v["superseded_by"], reason=reason) if v.get("superseded_by")
+             else ctx.text("visit_withdrawn_line", reason=reason) if reason else ""]
+    return "".join(parts)
 
 
 def relative_line(ctx: Ctx, r: dict) -> str:
@@ -212,7 +222,7 @@ def measure_line(ctx: Ctx, m: dict) -> str:
     state = ctx.text("measure_ended", end=m["end"]) if status == "ended" else \
         shown(status != "in_force", ctx.text("measure_state", status=ctx.label("measure_status." + status)))
     return ctx.text("measure_line", category=ctx.label("measure." + m["category"]), description=m["description"],
-                    state=state)
+                    state=state) + (ctx.text("measure_number", measure=m["id"]) if "id" in m else "")
 
 
 def print_next(ctx: Ctx, data: dict) -> None:

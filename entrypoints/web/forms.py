@@ -242,7 +242,7 @@ def evidence_prefill(case: dict[str, Any], n: dict[str, Any], lang: str) -> dict
     visit that found the risk (its day and findings, said once on the visit, not typed again)."""
     if "monitoring_clue" not in (n.get("evidence") or ()):
         return {}
-    risky = [v for v in case.get("visits") or () if v.get("risk")]
+    risky = [v for v in case.get("visits") or () if v.get("risk") and v.get("in_force", True)]
     if not risky:
         return {}
     visit = risky[-1]                   # visits come by their date: the latest risk found

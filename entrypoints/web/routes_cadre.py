@@ -299,7 +299,7 @@ def _reader_may(reader: Reader, case: dict[str, Any], n: dict[str, Any]) -> dict
     from workflows.poverty_causes import may_correct
     if reader.read_only:
         return {"step": False, "step_named_only": False, "evidence": False, "members": False, "visits": False,
-                "exit_year": False, "withdraw_completion": False, "causes": False}
+                "paired": False, "exit_year": False, "withdraw_completion": False, "causes": False}
     holds = lambda roles: reader.actor.first_role(tuple(roles), case["region"]) is not None  # noqa: E731
     step = bool(n) and holds(roles_for(reader, {"roles": n.get("roles") or (), "only": n.get("only")}))
     return {"step": step,
@@ -308,6 +308,9 @@ def _reader_may(reader: Reader, case: dict[str, Any], n: dict[str, Any]) -> dict
             "evidence": holds(workflow_roles(reader.core, case["kind"])),
             "members": case["kind"] == "household" and holds(REGISTRAR_ROLES),
             "visits": holds(signing_roles(reader.core)),
+            # the household's pairing cadre now: recording a visit comes first on its page
+            "paired": case["kind"] == "household" and holds(signing_roles(reader.core)) and any(
+                p["person"] == reader.actor.code and not p["end"] and p["in_office"] for p in case.get("pairings") or ()),
             "exit_year": may_note(case["kind"], case["stage"], case.get("attrs"), holds),
             # a completion under way, before its final accounts: the county may withdraw it (补充合同)
             "withdraw_completion": may_withdraw(case["kind"], n, holds),
@@ -516,19 +519,54 @@ def withdraw_completion_page(request: Request, case_id: int, form: dict = Depend
 
 @router.post("/cases/{case_id}/visits")
 def visit_page(request: Request, case_id: int, form: dict = Depends(form_of), reader: Reader = Depends(needs("works"))):
-    """A visit to the household (走访): its date, what was found, whether it is at risk of poverty."""
+    """A visit to the household (走访): its date, what was found, whether it is at risk of poverty, the
+    measure of the plan it concerns and what it brought (`household visit`)."""
     from engine.domain.inputs import parse_date
-    from engine.services.case_actions import record_visit
+    from engine.services.case_actions import VisitInput, visit_recorded
     plain_form(request, case_id, "visit-form", form)
     with within_reach(case_id, reader):
         day = _text(form, "visit_date")
         risk = form.get("risk") == "1"
-        record_visit(reader.core, reader.actor, case_id, parse_date(day) if day else reader.core.clock.today(),
-                     _text(form, "findings"), risk)
+        done = visit_recorded(reader.core, reader.actor, case_id, VisitInput(
+            parse_date(day) if day else reader.core.clock.today(), _text(form, "findings"), risk, _measure(form),
+            _text(form, "result") or None))
         # a risk found is what starts monitoring (防返贫监测): offered at once to whoever may start it
         start = [o["procedure"] for o in _may_start(reader, next_for(reader.core, reader.actor, case_id, reader.lang))
-                 if o["procedure"] == RISK_PROCEDURE] if risk else []
-    return _member_done(request, case_id, reader.core.config.label("web.visit.done", reader.lang), start=start)
+                 if o["procedure"] == RISK_PROCEDURE] if risk and not done.again else []
+    said = [reader.core.config.label("visit.again" if done.again else "web.visit.done", reader.lang)]
+    if not done.paired:
+        said.append(reader.core.config.label("visit.not_paired", reader.lang))
+    return _member_done(request, case_id, " ".join(said), start=start)
+
+
+def _measure(form: dict) -> int | None:
+    """The measure a visit form names (its id), or None."""
+    value = _text(form, "measure")
+    if value and not (value.isascii() and value.isdigit() and len(value) < 12):
+        raise BadInput("input.number", value=value[:20])
+    return int(value) if value else None
+
+
+@router.post("/cases/{case_id}/visits/{visit_id}/correct")
+def visit_correct_page(request: Request, case_id: int, visit_id: int, form: dict = Depends(form_of),
+                       reader: Reader = Depends(needs("works"))):
+    """A mistaken visit corrected (a new version, the old kept with the reason) or, `act=withdraw`,
+    withdrawn (`household visit-correct`, `household visit-withdraw`)."""
+    from engine.domain.errors import render_text
+    from engine.domain.inputs import parse_date
+    from engine.services.case_actions import correct_visit, withdraw_visit
+    plain_form(request, case_id, f"fix-visit-{visit_id}", form)
+    with within_reach(case_id, reader):
+        if _text(form, "act") == "withdraw":
+            withdraw_visit(reader.core, reader.actor, visit_id, _text(form, "reason"), case_id=case_id)
+            key, params = "cli.visit_withdrawn", {"visit": visit_id, "case": case_id}
+        else:
+            day = _text(form, "visit_date")
+            done = correct_visit(reader.core, reader.actor, visit_id, _text(form, "reason"),
+                                 parse_date(day) if day else None, _text(form, "findings") or None, _measure(form),
+                                 _text(form, "result"), keep_measure=False, case_id=case_id)
+            key, params = "cli.visit_corrected", {"visit": done.id, "old": visit_id, "case": case_id}
+    return _member_done(request, case_id, render_text(reader.core.config, key, params, reader.lang))
 
 
 @router.post("/cases/{case_id}/relatives")

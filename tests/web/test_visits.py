@@ -60,7 +60,7 @@ def test_a_cadre_records_a_visit_on_the_case_page(web, signed_in, demo_home):
     empty = cadre.post(f"/cases/{case}/visits", headers=HX, data={**form, "findings": "  "})
     assert empty.status_code == 400
     shown = cadre.get(f"/cases/{case}").text.partition('id="visits"')[2]
-    assert shown.count("户主外出务工，收入稳定") == 1 and "有返贫致贫风险" in shown
+    assert shown.count("· 户主外出务工，收入稳定") == 1 and "有返贫致贫风险" in shown
     inspector = signed_in("inspector")
     assert 'id="add-visit"' not in inspector.get(f"/cases/{case}").text
     assert inspector.post(f"/cases/{case}/visits", headers=HX, data={**form, "csrf": inspector.csrf}).status_code == 403

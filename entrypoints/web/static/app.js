@@ -355,4 +355,16 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   }
+  // A link to a folded part of the page (the case page's 登记走访 at its top, the form further down)
+  // opens it where it is: the page keeps one copy of the form.
+  function openTarget() {
+    var id = decodeURIComponent(window.location.hash.slice(1)), target = id && document.getElementById(id);
+    if (target && target.tagName === "DETAILS") target.open = true;
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
+  document.body.addEventListener("click", function (e) {
+    var link = e.target.closest && e.target.closest('a[href^="#"]');
+    if (link && link.getAttribute("href") === window.location.hash) openTarget();
+  });
 });

@@ -1,12 +1,12 @@
 """visits by household and day: a household's last visit read by an index (who has not visited, /supervise/visits)
 
-Revision ID: 0039
-Revises: 0036
+Revision ID: 0038
+Revises: 0037
 """
 from alembic import op
 
-revision = "0039"
-down_revision = "0036"
+revision = "0038"
+down_revision = "0037"
 branch_labels = None
 depends_on = None
 

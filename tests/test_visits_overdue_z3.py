@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import func, select
+
+from engine.adapters import tables as t
 
 from engine.domain.errors import AuthError, JingzhunError
 from engine.reads.visits import VisitFilter, visit_page, visit_rows
-from engine.services.case_actions import record_visit
+from engine.services.case_actions import record_visit, withdraw_visit
 from tests.world import TOWNSHIP, VILLAGE, VILLAGE2
 
 
@@ -28,7 +31,7 @@ def test_the_township_sees_who_has_not_visited_oldest_first(world):
     record_visit(world.app, world["pc3"], b, date(2019, 5, 10), "户主在家，收入稳定")
     world.on(date(2019, 9, 1))
     record_visit(world.app, world["pc2"], c, date(2019, 8, 30), "种植脐橙长势好")
-    record_visit(world.app, world["pc1"], c, date(2019, 7, 1), "an earlier one")     # older: not the last
+    record_visit(world.app, world["vs"], c, date(2019, 7, 1), "an earlier one")      # older: not the last
     found = visit_page(world.app, world["th"], VisitFilter(TOWNSHIP))
     assert found["interval"] == 92
     rows = [(r["case"], r["cadre"], r["last_visit"], r["visitor"], r["overdue"]) for r in found["rows"]]
@@ -49,6 +52,12 @@ def test_the_township_sees_who_has_not_visited_oldest_first(world):
         visit_page(world.app, world["vs2"], VisitFilter(VILLAGE))
     with pytest.raises(JingzhunError):
         visit_page(world.app, world["th"], VisitFilter(TOWNSHIP), after="x")
+    # a visit withdrawn (recorded by mistake) is no visit: the household's last is the one before it
+    last = world.app.engine.connect().execute(select(func.max(t.monitoring_visits.c.id)).where(
+        t.monitoring_visits.c.case_id == c, t.monitoring_visits.c.visit_date == date(2019, 8, 30))).scalar()
+    withdraw_visit(world.app, world["pc2"], last, "记错了户")
+    again = {(r["case"], r["cadre"]): r for r in visit_page(world.app, world["th"], VisitFilter(TOWNSHIP))["rows"]}
+    assert (again[c, "pc2"]["last_visit"], again[c, "pc2"]["visitor"]) == (date(2019, 7, 1), "vs")
 
 
 def test_the_cli_lists_who_has_not_visited_and_a_cadres_own_cases(world):

@@ -39,7 +39,7 @@ def _query(app: App, where: VisitFilter, today: date, interval: int):
     v = t.monitoring_visits
     last = aliased(v, name="last_visit")
     cadre, visitor = aliased(t.persons, name="cadre"), aliased(t.persons, name="visitor")
-    last_id = (select(v.c.id).where(v.c.case_id == p.case_id)
+    last_id = (select(v.c.id).where(v.c.case_id == p.case_id, v.c.supersede_reason.is_(None))   # in force
                .order_by(v.c.visit_date.desc(), v.c.id.desc()).limit(1).correlate(t.pairings).scalar_subquery())
     since = func.coalesce(last.c.visit_date, p.start_date).label("since")
     q = (select(p.id.label("pairing"), p.kind, p.start_date, cadre.c.code.label("cadre_code"),

@@ -88,3 +88,19 @@ def test_the_cli_lists_who_has_not_visited_and_a_cadres_own_cases(world):
     code, out, err = cli(world, "pc2", "case", "list", "--mine")
     listed = {int(line.split("\t")[0]) for line in out.splitlines()[1:] if line.split("\t")[0].isdigit()}
     assert {a, c} <= listed and b not in listed
+
+
+def test_the_english_cli_names_a_pairing_cadre_s_slot_in_words(world):
+    """a10 #15 on the command line: `case show` and `household visits` in English say 'first pairing cadre',
+    not a bare 'first' (the Chinese said 第一帮扶责任人 all along)."""
+    from tests.helpers.notifications import cli as run
+    a, _b, _c = _three_paired(world)
+    (world.app.settings.home / "demo-clock").write_text("2019-09-01T10:00:00+08:00")
+    shown = run(world, "th", "--lang", "en", "case", "show", str(a))
+    assert shown.code == 0, shown.err
+    assert "paired, first pairing cadre: " in shown.out and "paired, second pairing cadre: " in shown.out
+    listed = run(world, "th", "--lang", "en", "household", "visits", "--region", TOWNSHIP)
+    assert listed.code == 0, listed.err
+    rows = [line.split("\t") for line in listed.out.splitlines() if "\t" in line][1:]
+    assert {r[1] for r in rows} == {"first pairing cadre", "second pairing cadre"}
+    assert "第一帮扶责任人" in run(world, "th", "case", "show", str(a)).out

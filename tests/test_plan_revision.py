@@ -87,10 +87,15 @@ def test_while_a_revision_waits_the_record_shows_the_plan_in_force_and_the_one_p
     nxt = next_for(world.app, world["th"], case)["next"]
     assert (nxt["procedure"], nxt["step"], nxt["procedure_open"]) == ("plan_revision", "plan_approval", True)
     # The same on the command line, in both languages.
+    # the measure in force that the revision does not hold is said to end on its approval (a10 #11: the
+    # command line said it as in force), on the command line and the API as on the case page
     shown = cli(world, "insp", "case", "show", str(case))
-    assert "帮扶措施 产业帮扶：种植脐橙［措施 " in shown.out and "帮扶措施 产业帮扶：养牛两头（待审批）" in shown.out
+    assert "帮扶措施 产业帮扶：种植脐橙（调整获批后终止）［措施 " in shown.out
+    assert "帮扶措施 产业帮扶：养牛两头（待审批）" in shown.out
     english = cli(world, "insp", "--lang", "en", "case", "show", str(case)).out
     assert "养牛两头 (awaiting approval)" in english
+    assert [(m["description"], m["ends_on_approval"]) for m in case_detail(world.app, world["insp"], case)["measures"]] \
+        == [("种植脐橙", True), ("公益性岗位：护林员", False), ("养牛两头", False)]
 
 
 def test_a_plan_revised_through_the_transition_period_and_the_commands_that_list_it(world, tmp_path):

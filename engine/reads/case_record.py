@@ -176,9 +176,16 @@ def _measures(measures, procedures) -> list[dict[str, Any]]:
     """Every measure ever planned, each with where it stands (in force, proposed, ended, rejected), the
     procedure that proposed it and the day it ended."""
     status_of = {p.id: p.status for p in procedures}
-    return [{"id": m.id, "category": m.category, "description": m.description, "start": m.start_date.isoformat(),
-             "status": measure_status(status_of.get(m.procedure_id), m.end_date),
-             "procedure": m.procedure_id, "end": m.end_date.isoformat() if m.end_date else None} for m in measures]
+    found = [{"id": m.id, "category": m.category, "description": m.description, "start": m.start_date.isoformat(),
+              "status": measure_status(status_of.get(m.procedure_id), m.end_date),
+              "procedure": m.procedure_id, "end": m.end_date.isoformat() if m.end_date else None} for m in measures]
+    # a revision is the whole new plan: a measure in force that the revision awaiting approval does not
+    # hold ends when it is approved (the case page, `case show` and the API say so alike)
+    proposed = {(m["category"], m["description"]) for m in found if m["status"] == "proposed"}
+    for m in found:
+        m["ends_on_approval"] = bool(proposed) and m["status"] == "in_force" \
+            and (m["category"], m["description"]) not in proposed
+    return found
 
 
 def _member(m, full_ids: bool) -> dict[str, Any]:

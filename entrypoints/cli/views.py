@@ -219,6 +219,8 @@ def pairing_line(ctx: Ctx, p: dict) -> str:
 def measure_line(ctx: Ctx, m: dict) -> str:
     """A measure of the plan; one not in force says where it stands (awaiting approval, ended on a day)."""
     status = m.get("status", "in_force")           # a server before plan revisions says none: in force
+    if status == "in_force" and m.get("ends_on_approval"):
+        status = "ending"                           # the revision awaiting approval does not hold it
     state = ctx.text("measure_ended", end=m["end"]) if status == "ended" else \
         shown(status != "in_force", ctx.text("measure_state", status=ctx.label("measure_status." + status)))
     return ctx.text("measure_line", category=ctx.label("measure." + m["category"]), description=m["description"],

@@ -222,10 +222,9 @@ def plan_lines(measures: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str
     it does not hold is marked to end (ending), one it keeps is listed once; ended and rejected
     measures are in the record."""
     said = lambda m: (m["category"], m["description"])  # noqa: E731
-    proposed = {said(m) for m in measures if m.get("status") == "proposed"}
     in_force = [m for m in measures if m.get("status") == "in_force"]
     kept = {said(m) for m in in_force}
-    return [(m, "ending" if proposed and said(m) not in proposed else None) for m in in_force] + \
+    return [(m, "ending" if m.get("ends_on_approval") else None) for m in in_force] + \
         [(m, "proposed") for m in measures if m.get("status") == "proposed" and said(m) not in kept]
 
 

@@ -179,13 +179,18 @@ def _measures(measures, procedures) -> list[dict[str, Any]]:
     found = [{"id": m.id, "category": m.category, "description": m.description, "start": m.start_date.isoformat(),
               "status": measure_status(status_of.get(m.procedure_id), m.end_date),
               "procedure": m.procedure_id, "end": m.end_date.isoformat() if m.end_date else None} for m in measures]
-    # a revision is the whole new plan: a measure in force that the revision awaiting approval does not
-    # hold ends when it is approved (the case page, `case show` and the API say so alike)
-    proposed = {(m["category"], m["description"]) for m in found if m["status"] == "proposed"}
-    for m in found:
+    return mark_ending(found)
+
+
+def mark_ending(measures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A revision is the whole new plan: each measure in force that the revision awaiting approval does not
+    hold is marked to end when it is approved (`ends_on_approval`; the case page, `case show` and the API
+    say so alike). Returns the same list."""
+    proposed = {(m["category"], m["description"]) for m in measures if m["status"] == "proposed"}
+    for m in measures:
         m["ends_on_approval"] = bool(proposed) and m["status"] == "in_force" \
             and (m["category"], m["description"]) not in proposed
-    return found
+    return measures
 
 
 def _member(m, full_ids: bool) -> dict[str, Any]:

@@ -72,11 +72,14 @@ def test_a_change_of_pairing_cadres_starts_from_those_paired_now():
 
 
 def test_the_plan_lines_a_revision_as_the_whole_new_plan():
+    from engine.reads.case_record import mark_ending
     from entrypoints.web.forms import plan_lines
     kept = {"category": "industry", "description": "种植脐橙", "status": "in_force"}
     dropped = {"category": "health", "description": "家庭医生", "status": "in_force"}
     again = {"category": "industry", "description": "种植脐橙", "status": "proposed"}
     new = {"category": "employment", "description": "公益性岗位", "status": "proposed"}
     ended = {"category": "housing", "description": "危房改造", "status": "ended"}
-    assert plan_lines([kept, dropped, again, new, ended]) == [(kept, None), (dropped, "ending"), (new, "proposed")]
-    assert plan_lines([kept, dropped]) == [(kept, None), (dropped, None)]          # nothing waits: nothing ends
+    assert plan_lines(mark_ending([kept, dropped, again, new, ended])) == [(kept, None), (dropped, "ending"),
+                                                                         (new, "proposed")]
+    kept, dropped = ({k: v for k, v in m.items() if k != "ends_on_approval"} for m in (kept, dropped))
+    assert plan_lines(mark_ending([kept, dropped])) == [(kept, None), (dropped, None)]   # nothing waits: nothing ends

@@ -29,6 +29,12 @@ class VisitFilter:
     region: str
     overdue: bool = False
 
+    @classmethod
+    def asked(cls, actor: Actor, region: str | None, overdue: bool = False) -> "VisitFilter":
+        """The filter a reader asks for: their first post's region when they name none."""
+        code = (region or "").strip()[:12] or (actor.assignments[0].region_code if actor.assignments else "")
+        return cls(code, overdue)
+
 
 def visit_interval(app: App, region: str, on: date) -> int:
     """The most days a paired household may go unvisited (the region's province's policy)."""

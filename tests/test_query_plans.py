@@ -191,6 +191,8 @@ def reads(w, ids: dict) -> dict:
         "visit_page of a township": lambda: visits.visit_page(app, w["th"], visits.VisitFilter(TOWNSHIP)),
         "visit_page overdue, a later page": lambda: visits.visit_page(
             app, w["cd"], visits.VisitFilter(COUNTY, True), after="2019-01-01~1"),
+        # a household's visits (GET /api/v1/cases/{id}/visits): by the visits' case index
+        "case_visits": lambda: visits.case_visits(app, w["pc1"], case),
         "a pairing cadre's households held up above them": lambda: deadlines.stalled_elsewhere(app, w["pc1"], ids["cases"]),
         "numbers to confirm on my work": lambda: queries.ids_to_confirm(app, w["vs"], ("village_secretary",)),
         "numbers to confirm of a township": lambda: queries.ids_to_confirm(app, w["ts1"], ("township_staff",)),

@@ -59,6 +59,13 @@ sample_draws = _tables["sample_draws"]
 sample_findings = _tables["sample_findings"]
 
 
+def visit_in_force(visits=monitoring_visits):
+    """A visit in force: neither corrected nor withdrawn (no `supersede_reason`), as a clause on `visits`
+    (the table, or an alias of it). The one test every read and rule of visits uses (a row's `in_force`:
+    this clause selected with it)."""
+    return visits.c.supersede_reason.is_(None)
+
+
 def postgresql_predicates(metadata: MetaData) -> None:
     """Give each partial index its PostgreSQL predicate (see schema_core.partial): done when a
     PostgreSQL database is opened, so the metadata is whole wherever it may be compared with a database."""

@@ -85,8 +85,12 @@ def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, la
     return shaped
 
 
+_OWN_EXTRA = {"monitoring_visits": (t.visit_in_force().label("in_force"),)}    # what a row says beyond its columns
+
+
 def _rows(conn: Connection, case) -> dict[str, Any]:
-    rows = {name: conn.execute(select(table).where(table.c.case_id == case.id).order_by(table.c.id)).all()
+    rows = {name: conn.execute(select(table, *_OWN_EXTRA.get(name, ())).where(table.c.case_id == case.id)
+                               .order_by(table.c.id)).all()
             for name, table in _OWN_ROWS.items()}
     rows["notices"] = conn.execute(select(t.notices, t.notice_cases.c.procedure_id).join(
         t.notice_cases, t.notice_cases.c.notice_id == t.notices.c.id)
@@ -135,7 +139,7 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
                      "days_required": n.days_required, "procedure_id": n.procedure_id} for n in rows["notices"]],
         "objections": [{**_objection(o, who), "resolved_by_name": name_of(o.resolved_by) if o.resolved_by else None,
                         "file": ruling_file(o, rows["evidence"])} for o in rows["objections"]],
-        "visits": _visits(rows["monitoring_visits"], rows["measures"], who, name_of),
+        "visits": visits_shown(rows["monitoring_visits"], rows["measures"], who, name_of),
     }
 
 
@@ -160,14 +164,14 @@ def _registered(app: App, registered, lang: str) -> dict[str, Any] | None:
             if event.action == "case_registered" else []}
 
 
-def _visits(visits, measures, who: Callable, name_of: Callable) -> list[dict[str, Any]]:
+def visits_shown(visits, measures, who: Callable, name_of: Callable) -> list[dict[str, Any]]:
     """The household's visits by their date (one may be recorded late): each with the measure it concerns
     (its category and words), what it brought, and, corrected or withdrawn, by which and why (kept)."""
     measure = {m.id: {"id": m.id, "category": m.category, "description": m.description} for m in measures}
     return [{"id": v.id, "date": v.visit_date.isoformat(), "person": who(v.person_id),
              "person_name": name_of(v.person_id), "findings": v.findings, "risk": bool(v.risk),
              "measure": measure.get(v.measure_id), "result": v.result,
-             "in_force": v.supersede_reason is None, "superseded_by": v.superseded_by,
+             "in_force": bool(v.in_force), "superseded_by": v.superseded_by,
              "supersede_reason": v.supersede_reason}
             for v in sorted(visits, key=lambda v: (v.visit_date, v.id))]
 

@@ -68,7 +68,7 @@ def risks_unanswered(app: App, actor: Actor, kind: str, procedure: str, limit: i
                 c.pending_step, func.max(v.visit_date).label("visited"))
          .select_from(t.cases).join(t.monitoring_visits, v.case_id == c.id)
          .where(c.kind == kind, c.stage.in_(stages), or_(within(full), and_(within(own), paired_with(actor))),
-                v.risk.is_(True), v.supersede_reason.is_(None))      # a visit corrected: its correction
+                v.risk.is_(True), t.visit_in_force())      # a visit corrected: its correction
          .group_by(c.id).order_by(func.max(v.visit_date).desc(), c.id))     # the rest depends on the key
     offered = _offered(app, kind)
     zone, found = office_zone(app.config), []

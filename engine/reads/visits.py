@@ -17,6 +17,7 @@ from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, NotFound, render_stored
 from engine.domain.regions import province_of
 from engine.reads.case_lists import region_range
+from engine.reads.case_record import person_names, visits_shown
 from engine.services.org import require_reader
 
 VISITED_STAGES = ("assisted", "exited", "consolidated")     # the stages a household is visited in
@@ -27,6 +28,12 @@ PAGE = 100
 class VisitFilter:
     region: str
     overdue: bool = False
+
+    @classmethod
+    def asked(cls, actor: Actor, region: str | None, overdue: bool = False) -> "VisitFilter":
+        """The filter a reader asks for: their first post's region when they name none."""
+        code = (region or "").strip()[:12] or (actor.assignments[0].region_code if actor.assignments else "")
+        return cls(code, overdue)
 
 
 def visit_interval(app: App, region: str, on: date) -> int:
@@ -39,7 +46,7 @@ def _query(app: App, where: VisitFilter, today: date, interval: int):
     v = t.monitoring_visits
     last = aliased(v, name="last_visit")
     cadre, visitor = aliased(t.persons, name="cadre"), aliased(t.persons, name="visitor")
-    last_id = (select(v.c.id).where(v.c.case_id == p.case_id, v.c.supersede_reason.is_(None))   # in force
+    last_id = (select(v.c.id).where(v.c.case_id == p.case_id, t.visit_in_force(v))
                .order_by(v.c.visit_date.desc(), v.c.id.desc()).limit(1).correlate(t.pairings).scalar_subquery())
     since = func.coalesce(last.c.visit_date, p.start_date).label("since")
     q = (select(p.id.label("pairing"), p.kind, p.start_date, cadre.c.code.label("cadre_code"),
@@ -101,6 +108,25 @@ def visit_page(app: App, actor: Actor, where: VisitFilter, after: str | None = N
     return {"rows": _rows(app, found, today, interval, lang), "interval": interval, "today": today,
             "overdue": overdue,
             "next": f"{found[-1].since.isoformat()}~{found[-1].pairing}" if more else None}
+
+
+def case_visits(app: App, actor: Actor, case_id: int) -> dict[str, Any]:
+    """A household's visits as its record lists them (case_record.visits_shown: by their day, each with the
+    measure it concerns, and, corrected or withdrawn, by which and why), the case in the reader's reach:
+    {case, visits}. One household's visits are few (a quarter's or a month's over its years): read whole."""
+    with app.engine.connect() as conn:
+        case = conn.execute(select(t.cases.c.id, t.cases.c.region_code).where(t.cases.c.id == case_id)).first()
+        if case is None:
+            raise NotFound("case.unknown", case=case_id)
+        require_reader(app, actor, case.region_code)
+        v = t.monitoring_visits
+        visits = conn.execute(select(v, t.visit_in_force().label("in_force")).where(v.c.case_id == case_id)
+                              .order_by(v.c.id)).all()
+        wanted = sorted({r.measure_id for r in visits if r.measure_id is not None})
+        measures = conn.execute(select(t.measures).where(t.measures.c.id.in_(wanted))).all() if wanted else []
+        names = person_names(conn, [r.person_id for r in visits])
+    return {"case": case_id, "visits": visits_shown(visits, measures, lambda pid: names.get(pid, ("?", "?"))[0],
+                                                     lambda pid: names.get(pid, ("?", "?"))[1])}
 
 
 def visit_rows(app: App, actor: Actor, where: VisitFilter, lang: str = "zh", batch: int = 1000) -> Iterator[dict]:

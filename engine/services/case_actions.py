@@ -664,7 +664,7 @@ def visit_recorded(app: App, actor: Actor, case_id: int, visit: VisitInput) -> V
         v = t.monitoring_visits.c
         same = conn.execute(select(v.id).where(*(getattr(v, k) == x if x is not None else getattr(v, k).is_(None)
                                                  for k, x in values.items()),
-                                               v.supersede_reason.is_(None))).first()
+                                               t.visit_in_force())).first()
         if same is not None:
             return VisitRecorded(same.id, case_id, again=True, paired=paired)
         vid = conn.execute(insert(t.monitoring_visits).values(**values)).inserted_primary_key[0]
@@ -678,10 +678,11 @@ def visit_recorded(app: App, actor: Actor, case_id: int, visit: VisitInput) -> V
 def _visit_in_force(conn: Connection, actor: Actor, visit_id: int, case_id: int | None):
     """The visit `visit_id` (of the case `case_id`, when given), in force (neither corrected nor
     withdrawn) and recorded by `actor`."""
-    row = conn.execute(select(t.monitoring_visits).where(t.monitoring_visits.c.id == visit_id)).first()
+    row = conn.execute(select(t.monitoring_visits, t.visit_in_force().label("in_force"))
+                       .where(t.monitoring_visits.c.id == visit_id)).first()
     if row is None or case_id is not None and row.case_id != case_id:
         raise NotFound("visit.not_found", visit=visit_id)
-    if row.supersede_reason is not None:
+    if not row.in_force:
         raise RuleViolation("visit.not_in_force", visit=visit_id)
     if row.person_id != actor.person_id:
         raise RuleViolation("visit.not_yours", visit=visit_id)

@@ -89,6 +89,14 @@ def record_sample_sheet(app: App, actor: Actor, region: str, draw_id: int, fmt: 
     _recorded(app, actor, region, region, table="sample_sheet", format=fmt, regions=[region], draw=str(draw_id))
 
 
+def record_visits(app: App, actor: Actor, region: str, fmt: str, overdue: bool = False) -> None:
+    """Who has not visited taken out (/supervise/visits' downloads): each pairing cadre's households and their
+    last visits. Recorded as the table `visits` of the region (`status` overdue when narrowed to those), as a
+    table's export is, before it is sent."""
+    _recorded(app, actor, region, region, table="visits", format=fmt, regions=[region],
+              **({"status": "overdue"} if overdue else {}))
+
+
 def _recorded(app: App, actor: Actor, where: str, region: str, **detail) -> None:
     """What left the system, an `exported` event filed at `where`, in the reader's post over `region`."""
     used = next((a for a in actor.assignments if covers(a.region_code, region)), None)

@@ -614,8 +614,7 @@ def _visit_said(ctx: Ctx, done) -> None:
 def household_visits(ctx: Ctx, region_code, overdue, as_json):
     from engine.reads.visits import VisitFilter, visit_rows
     actor = ctx.actor()
-    region = region_code or (actor.assignments[0].region_code if actor.assignments else "")
-    rows = visit_rows(ctx.app(), actor, VisitFilter(region, overdue), ctx.lang)
+    rows = visit_rows(ctx.app(), actor, VisitFilter.asked(actor, region_code, overdue), ctx.lang)
     if as_json:
         return stream_json(rows)
     tsv(*ctx.text("visits_header").split("\t"))

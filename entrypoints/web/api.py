@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from . import api_accounts, api_cases, api_cli, api_oversight, routes_backups
+from . import api_accounts, api_cases, api_cli, api_oversight, api_visits, routes_backups
 from .api_common import known_query
 
 router = APIRouter(include_in_schema=True, dependencies=[Depends(known_query)])     # a GET's query: only its own
-for _module in (api_cases, api_oversight, api_cli, api_accounts):
+for _module in (api_cases, api_visits, api_oversight, api_cli, api_accounts):
     router.include_router(_module.router)
 router.include_router(routes_backups.api_router)      # GET /api/v1/backups (`backup --status`)

@@ -49,10 +49,13 @@ def cases(kind: str | None = None, stage: str | None = None, region: str | None 
                                          "(`unstable`, `edge`, `sudden_hardship`) or `any`."),
           transition_ends: int | None = Query(None, description="Only households whose transition period (过渡期) "
                                               "ends in this year."),
+          mine: bool = Query(False, description="Only the households I am pairing cadre of now and the cases waiting "
+                                                "for a step I may do (`case list --mine`)."),
           limit: int = Query(100, ge=1, le=PAGE_MAX), after: int = Query(0, ge=0, description="Keyset: ids above it."),
           reader: Reader = Depends(api_user)) -> m.CaseList:
     rows = list(islice(list_cases(reader.core, reader.actor, kind, stage, region, waiting, limit + 1, after=after,
-                                  monitoring=monitoring or None, transition_ends=transition_ends), limit + 1))
+                                  monitoring=monitoring or None, transition_ends=transition_ends, mine=mine),
+                      limit + 1))
     more = len(rows) > limit
     due = []
     if waiting and not (after or kind or stage or region or monitoring or transition_ends):   # as /work lists them

@@ -530,3 +530,91 @@ class OutcomeDone(Sent):
 
 class Referred(BaseModel):
     ids: list[int]
+
+
+class VisitMeasure(BaseModel):
+    id: int
+    category: str
+    description: str
+
+
+class Visit(BaseModel):
+    """A visit to the household (走访), as `case show --json` lists it."""
+    id: int
+    date: dt.date
+    person: str = Field(description="The person code of who recorded it.")
+    person_name: str
+    findings: str
+    risk: bool = Field(description="It found the household at risk of poverty (a clue for monitoring).")
+    measure: VisitMeasure | None = Field(None, description="The measure of the plan it concerns.")
+    result: str | None = Field(None, description="What was done and what it brought.")
+    in_force: bool = Field(description="Neither corrected nor withdrawn.")
+    superseded_by: int | None = Field(None, description="Corrected: the visit that corrects it.")
+    supersede_reason: str | None = Field(None, description="Corrected or withdrawn: why (withdrawn when "
+                                                          "`superseded_by` is null).")
+
+
+class CaseVisits(BaseModel):
+    case: int
+    visits: list[Visit] = Field(description="By their day (one may be recorded late), then as recorded.")
+
+
+class VisitAdd(Sent):
+    """A visit (`household visit`): its day (today when not given), what was found, whether the household is
+    at risk of poverty, the measure of the plan in force it concerns and what it brought."""
+    date: dt.date | None = None
+    findings: str
+    risk: bool = False
+    measure: int | None = Field(None, description="A measure's id, of the household's plan in force (`case show`).")
+    result: str | None = None
+
+
+class VisitCorrection(Sent):
+    """A visit corrected by who recorded it (`household visit-correct`): what is not given stays as it was;
+    `no_measure` drops the measure it named."""
+    reason: str
+    date: dt.date | None = None
+    findings: str | None = None
+    measure: int | None = None
+    no_measure: bool = False
+    result: str | None = None
+
+
+class VisitWithdrawal(Sent):
+    """A visit withdrawn by who recorded it (`household visit-withdraw`), with the reason."""
+    reason: str
+
+
+class VisitDone(BaseModel):
+    id: int = Field(description="The visit recorded (for a correction: the new one; for a withdrawal: the one "
+                                "withdrawn).")
+    case: int
+    again: bool = Field(False, description="The same visit by the same person was on record already: not stored "
+                                           "again (a request sent twice).")
+    paired: bool = Field(True, description="The one who recorded it is one of the household's pairing cadres.")
+    replaces: int | None = Field(None, description="A correction: the visit it replaces.")
+    message: str = Field(description="What was done, in the reader's language, as the command line says it.")
+
+
+class UnvisitedRow(BaseModel):
+    case: int
+    title: str
+    region: str
+    cadre: str = Field(description="The pairing cadre's person code.")
+    cadre_name: str
+    kind: str = Field(description="`first` or `second` pairing cadre.")
+    paired_since: dt.date
+    last_visit: dt.date | None = Field(description="The household's last visit in force; null: never visited.")
+    visitor: str | None
+    visitor_name: str | None
+    days: int = Field(description="Days since the last visit (never visited: since paired).")
+    overdue: bool = Field(description="More days than the policy's `visit_interval_days`.")
+
+
+class UnvisitedList(BaseModel):
+    rows: list[UnvisitedRow] = Field(description="The longest unvisited first.")
+    interval: int = Field(description="The policy's `visit_interval_days` for the region.")
+    today: dt.date
+    overdue: int | None = Field(description="How many of the region's households are overdue, whatever the filter "
+                                            "(on the first page; null on the next ones).")
+    next_after: str | None = Field(None, description="Give it as `after` for the next page; null at the end.")

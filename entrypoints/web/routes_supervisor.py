@@ -108,8 +108,7 @@ def overdue_download(fmt: str, township: str | None = None, unit: str | None = N
 
 def _visit_filter(reader: Reader, region: str | None, overdue: str | None):
     from engine.reads.visits import VisitFilter
-    code = (region or "").strip()[:12] or (reader.actor.assignments[0].region_code if reader.actor.assignments else "")
-    return VisitFilter(code, overdue not in (None, "", "0"))
+    return VisitFilter.asked(reader.actor, region, overdue not in (None, "", "0"))
 
 
 @router.get("/supervise/visits")
@@ -132,8 +131,10 @@ def visits(request: Request, region: str | None = None, overdue: str | None = No
 @router.get("/supervise/visits.{fmt}")
 def visits_download(fmt: str, region: str | None = None, overdue: str | None = None,
                     reader: Reader = Depends(downloads("supervises"))):
-    """What /supervise/visits lists, every page of it, as CSV or a workbook."""
+    """What /supervise/visits lists, every page of it, as CSV or a workbook, recorded in the activity log as
+    taken out (the table `visits` of the region, overdue when so narrowed)."""
     from engine.reads.visits import visit_rows
+    from engine.services.exports import record_visits
     if fmt not in FORMATS:
         raise NotFound("web.export.bad_format", name=f"visits.{fmt}"[:40])
     where = _visit_filter(reader, region, overdue)
@@ -146,7 +147,8 @@ def visits_download(fmt: str, region: str | None = None, overdue: str | None = N
     late = L("cli.visits_overdue")
     cells = ((r["cadre_name"], kind.get(r["kind"], r["kind"]), r["case"], r["title"], r["last_visit"],
               r["visitor_name"], r["days"], late if r["overdue"] else "") for r in rows)
-    return table_download(reader, L("visits.title"), where.region, fmt, header, cells)
+    record = lambda: record_visits(reader.core, reader.actor, where.region, fmt, where.overdue)  # noqa: E731
+    return table_download(reader, L("visits.title"), where.region, fmt, header, cells, record)
 
 
 @router.post("/supervise/deadlines/{deadline_id}/press")

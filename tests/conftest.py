@@ -13,10 +13,18 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from argon2 import PasswordHasher
+
 from engine.adapters.app import FixedClock
+from engine.services import accounts
 from entrypoints.bootstrap import make_app
 from engine.adapters.db import Settings
 from tests.world import World, build_world
+
+# The suite signs people in over a thousand times: argon2id at its least cost here, the same code
+# (a hash carries its cost, so any hasher verifies it). What a user's process hashes with, the
+# shipped cost, is checked through the real command in tests/test_cli_terminal.py.
+accounts.PASSWORDS = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 PG_URL = os.environ.get("JINGZHUN_TEST_PG_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

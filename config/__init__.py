@@ -478,12 +478,21 @@ def load_config(directory: Path | str | None = None) -> Config:
     unchanged skips parsing YAML and catalogues (the CLI's start-up)."""
     base = Path(directory) if directory else CONFIG_DIR
     key = _cache_key(base)
-    cached = _cached(base, key)
-    if cached is not None:
-        return cached
-    config = _load(base)
-    _keep(base, key, config)
+    loaded = _LOADED.get(key)
+    if loaded is not None:
+        return loaded
+    config = _cached(base, key)
+    if config is None:
+        config = _load(base)
+        _keep(base, key, config)
+    _LOADED.clear()             # the last one only: a process holds one configuration, or a new one
+    _LOADED[key] = config
     return config
+
+
+# The configuration this process last loaded, under its digest: loaded again (a test's every App, a
+# server's rules reloaded unchanged) it is the same frozen object, not another unpickling of 0.9 MB.
+_LOADED: dict[str, Config] = {}
 
 
 _CODE = Path(__file__).resolve().parent

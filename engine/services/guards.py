@@ -245,6 +245,12 @@ HOLDERS_KEPT_S = 60.0
 _HOLDERS_KEPT: dict[tuple, tuple] = {}
 
 
+def forget_holders() -> None:
+    """Drop what _holders_cached kept: for a database replaced under its engine (the test suite's
+    worlds, one engine for a session), whose posts are no longer those kept."""
+    _HOLDERS_KEPT.clear()
+
+
 def _holder_ids(conn: Connection, roles, region_code: str) -> dict[int, tuple[str, str, frozenset]]:
     """person id -> (code, name, the roles of `roles` they hold) of everyone holding one of `roles`
     over `region_code`, active: on the driver's cursor (engine.adapters.direct), a fixed number of

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.test_household_life import consolidated, monitor
+from tests.test_household_life import consolidated, eliminable, monitor
 from tests.test_risk_rules import new_income, risk_steps
 
 HX = {"HX-Request": "true"}
@@ -26,9 +26,10 @@ def test_the_cadre_is_asked_for_a_new_income_and_the_inspector_reads_what_was_me
     assert "风险消除须依据监测开始后（风险线索 2020-03-30，自 2020-04-06 起监测）重新核算的收入" in refused.text, refused.text
     assert "policy.yaml" not in refused.text and "未配置" not in refused.text
 
-    new_income(world, case, date(2020, 4, 20), 30000)
+    eliminable(world, case, date(2020, 10, 10), net_income=None)
+    new_income(world, case, date(2020, 10, 10), 30000)
     world.step("pc1", "risk_elimination", "assessment", case)
-    risk_steps(world, case, date(2020, 5, 12))
+    risk_steps(world, case, date(2020, 10, 20))
     shown = page("insp").get(f"/inspect/trace/case/{case}")
     assert shown.status_code == 200
     text = shown.text

@@ -368,6 +368,8 @@ PARAM_RULES = {
     "inpatient_reimbursement_target": (_fraction, "share"),
     "chronic_outpatient_reimbursement_target": (_fraction, "share"),
     "exit_check_months": (_positive_int, "positive_int"),
+    "risk_elimination_min_months": (_positive_int, "positive_int"),
+    "risk_elimination_recent_months": (_positive_int, "positive_int"),
     "exit_income_prior_year_months": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 11,
                                       "months_in_year"),
     "education_ages": (lambda v: isinstance(v, list) and len(v) == 2 and all(_positive_int(x) for x in v)

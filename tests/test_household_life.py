@@ -112,6 +112,25 @@ def monitoring_steps(world, case: int) -> None:
     village_chain(world, "monitoring", case, date(2020, 4, 6), "county_decision")
 
 
+def eliminable(world, case: int, day: date, net_income: float | None = 30000,
+               plan_on: date = date(2020, 4, 20)) -> None:
+    """What a risk elimination rests on besides the income, on `day` (monitored since 2020-04-06 by
+    `monitor`; `day` at least six months on): the plan revised after the monitoring and approved on
+    `plan_on`, 两不愁三保障 and water checked again and a visit finding no risk on `day`, and (unless
+    `net_income` is None) the household's income of `day`'s year assessed then."""
+    world.on(plan_on)
+    world.step("fs", "plan_revision", "plan", case, measures=(("employment", "公益性岗位：护林员"),))
+    world.step("th", "plan_revision", "plan_approval", case, decision="approve")
+    world.on(day)
+    for kind, fields in (("two_assurances", {"food": True, "clothing": True}), ("housing_safety", {"grade": "A"}),
+                         ("drinking_water", {"safe": True})):
+        attach_evidence(world.app, world["vs"], case, kind, fields, replace=True, reason="监测期间入户核查")
+    record_visit(world.app, world["pc1"], case, day, "务工收入稳定，无新风险")
+    if net_income is not None:
+        attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": day.year, "net_income": net_income},
+                        replace=True, reason="监测期间入户核算")
+
+
 def test_monitored_household_stays_consolidated_with_its_type(world, tmp_path):
     case = consolidated(world, tmp_path)
     monitor(world, case, "edge")

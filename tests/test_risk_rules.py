@@ -17,7 +17,7 @@ from engine.reads.case_record import case_detail
 from engine.reads.trace import case_trace
 from engine.services.case_actions import attach_evidence
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
-from tests.test_household_life import consolidated, monitor, village_chain
+from tests.test_household_life import consolidated, eliminable, monitor, village_chain
 from tests.test_inspection import of
 
 
@@ -54,7 +54,8 @@ def test_risk_elimination_on_the_income_from_before_the_clue_is_refused_asking_f
     assert "2019 年" in zh and "登记新的收入核算明细表" in zh
     assert "policy.yaml" not in zh and "监测线" not in zh.partition("：")[2].partition("（风险线索")[0]
     assert "assessed after the monitoring began (risk clue of 2020-03-30" in en, en
-    new_income(world, case, date(2020, 4, 20), 30000)
+    eliminable(world, case, date(2020, 10, 10), net_income=None)
+    new_income(world, case, date(2020, 10, 10), 30000)
     world.step("pc1", "risk_elimination", "assessment", case)
     assert step_data(world, case, "risk_elimination", "assessment")["risk_check"] == {
         "per_capita": 15000, "members": 2, "year": 2020, "line": 6000, "line_source": "monitoring:2020"}
@@ -76,6 +77,7 @@ def test_an_income_year_without_its_own_line_is_held_to_the_latest_saying_which(
     decision's record says so in the trace (the inspector's case page shows the same words)."""
     case = consolidated(world, tmp_path)
     monitor(world, case)
+    eliminable(world, case, date(2022, 3, 1), net_income=None)
     new_income(world, case, date(2022, 3, 1), 20000, "2022年入户核算")
     world.step("pc1", "risk_elimination", "assessment", case)
     risk_steps(world, case, date(2022, 3, 20))
@@ -127,10 +129,10 @@ def test_a_monitoring_identification_records_the_income_it_measured_against_the_
 def test_income_raised_over_the_monitoring_line_just_before_the_risk_elimination_is_flagged(world, tmp_path):
     case = consolidated(world, tmp_path)
     monitor(world, case)
-    new_income(world, case, date(2020, 4, 20), 8000)
-    new = new_income(world, case, date(2020, 5, 2), 16000, "重新核算")
+    eliminable(world, case, date(2020, 10, 6), net_income=8000)
+    new = new_income(world, case, date(2020, 10, 18), 16000, "重新核算")
     world.step("pc1", "risk_elimination", "assessment", case)
-    risk_steps(world, case, date(2020, 5, 12))
+    risk_steps(world, case, date(2020, 10, 28))
     (flag,) = [f for f in of(world, "figure_changed_before_decision") if f.case_id == case]
     assert (flag.variant, flag.detail["procedure"], flag.detail["old_per_capita"], flag.detail["per_capita"],
             flag.detail["line"], flag.detail["new"]) == ("monitoring_up", "risk_elimination", 4000, 8000, 6000, new)

@@ -24,6 +24,7 @@ from engine.reads.listings import ruled_on
 from engine.services.accountability import add_months
 from engine.services.org import persons_holding
 from engine.services.context import StepContext, WorkflowRules
+from .household_decides import decides
 from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, measure_code
 
 
@@ -182,6 +183,7 @@ MEMBER_FACTS = {
     "exit_standard": frozenset({"members", "id_number", "school_enrolment", "insured_basic", "insured_critical"}),
     "returned_to_poverty": frozenset({"members"}),
     "risk_eliminated": frozenset({"members", "labour_ability"}),
+    "risk_elimination_ready": frozenset({"members", "id_number", "school_enrolment", "insured_basic", "insured_critical"}),
 }
 
 
@@ -335,6 +337,79 @@ def risk_eliminated(ctx: StepContext) -> list[str]:
     if not any(m.labour_ability in WORKING_LABOUR for m in ctx.members()):
         failures.append(("no_labour", {}))
     return failures
+
+
+# What a risk elimination (风险消除) rests on besides the income (research §5.3: income stably above the
+# range; 三保障 and water secured; the risk stably eliminated, no new one): the checks of 两不愁三保障 and
+# water, each recorded since the monitoring began.
+RISK_CHECKS = ("two_assurances", "housing_safety", "drinking_water")
+# [LOCAL] defaults of the policy's parameters, for a policy installed before they were named
+RISK_DEFAULTS = {"risk_elimination_min_months": 6, "risk_elimination_recent_months": 3}
+_LAST_VISIT = (select(t.monitoring_visits.c.visit_date, t.monitoring_visits.c.risk)
+               .where(t.monitoring_visits.c.case_id == bindparam("b_case"),
+                      t.monitoring_visits.c.superseded_by.is_(None), t.monitoring_visits.c.supersede_reason.is_(None),
+                      t.monitoring_visits.c.visit_date >= bindparam("b_since"))
+               .order_by(t.monitoring_visits.c.visit_date.desc(), t.monitoring_visits.c.id.desc()).limit(1))
+_MEASURES_IN_FORCE = select(func.count()).select_from(t.measures).where(
+    t.measures.c.case_id == bindparam("case_id"), measure_in_force())
+
+
+def risk_param(ctx: StepContext, key: str) -> int:
+    """A risk elimination's [LOCAL] parameter, its default where the installed policy lacks it."""
+    return int(ctx.params.get(key, RISK_DEFAULTS[key]))
+
+
+def risk_elimination_ready(ctx: StepContext) -> list:
+    """What a risk elimination needs besides the income over the line (`risk_eliminated`): monitored at
+    least `risk_elimination_min_months`; the assistance measures of the monitoring in force (the plan
+    revision it asked for approved); the income assessed within `risk_elimination_recent_months`; 两不愁三保障
+    and water checked since the monitoring began and met; a visit since then, within the recent months,
+    that found no new risk. Each unmet one is said with what puts it right (a number typed the same day as
+    the identification had eliminated a risk: 数字消除)."""
+    monitored = ctx.case.attrs.get("monitoring")
+    if not monitored or not monitored.get("since"):
+        return []                      # `risk_eliminated` says it is not monitored
+    since = date.fromisoformat(monitored["since"])
+    day, recent = ctx.effective_date, risk_param(ctx, "risk_elimination_recent_months")
+    failures: list = []
+    earliest = add_months(since, risk_param(ctx, "risk_elimination_min_months"))
+    if day < earliest:
+        failures.append(("monitored_too_short", {"since": since.isoformat(), "earliest": earliest.isoformat(),
+                                                 "months": risk_param(ctx, "risk_elimination_min_months")}))
+    asked = plan_asked(ctx.case, ctx.conn)
+    if asked:
+        failures.append(("monitoring_plan_missing", {"since": asked.get("since", "-")}))
+    elif not ctx.conn.execute(_MEASURES_IN_FORCE, {"case_id": ctx.case.id}).scalar():
+        failures.append(("no_measure_in_force", {}))
+    oldest = add_months(day, -recent).isoformat()
+    income = ctx.evidence.get("income_assessment")
+    if income is not None:
+        dated = _checks_dated(ctx, [income]).get("income_assessment")
+        if dated and dated < oldest:
+            failures.append(("risk_income_old", {"date": dated, "since": oldest, "months": recent}))
+    failures += _risk_check_failures(ctx, since.isoformat())
+    last = ctx.conn.execute(_LAST_VISIT, {"b_case": ctx.case.id, "b_since": since}).first()
+    if last is None or last.visit_date.isoformat() < oldest:
+        failures.append(("no_recent_visit", {"since": oldest, "months": recent,
+                                             "last": last.visit_date.isoformat() if last else "-"}))
+    elif last.risk:
+        failures.append(("new_risk_found", {"date": last.visit_date.isoformat()}))
+    return failures
+
+
+def _risk_check_failures(ctx: StepContext, since: str) -> list:
+    """两不愁三保障 and water for a risk elimination: each check on the case, recorded on or after the
+    monitoring's start (`since`), and what they and the members' schooling and insurance say met."""
+    missing = tuple(k for k in RISK_CHECKS if k not in ctx.evidence)
+    failures: list = [("risk_check_missing", {"types": Codes("evidence", missing)})] if missing else []
+    items = [ctx.evidence[k] for k in RISK_CHECKS if k in ctx.evidence]
+    dated = _checks_dated(ctx, items)
+    failures += [("risk_check_before_monitoring", {"type": Msg(f"evidence.{e.type}"), "date": dated[e.type],
+                                                   "since": since})
+                 for e in items if e.type in dated and dated[e.type] < since]
+    facts = exit_facts(ctx)
+    facts.pop("checks_since", None)         # their age is judged against the monitoring's start, above
+    return failures + exit_fact_failures(facts, ctx.app.config.labels)
 
 
 def monitoring_measured(ctx: StepContext) -> list[str]:
@@ -810,6 +885,7 @@ RULES = WorkflowRules(
             "assistance_ready": assistance_ready, "pairing_kept": pairing_kept,
             "monitoring_clue_valid": monitoring_clue_valid, "own_pairing_cadre": own_pairing_cadre,
             "monitoring_measured": monitoring_measured, "new_plan_adopted": new_plan_adopted,
+            "risk_elimination_ready": risk_elimination_ready,
             "objection_answered": objection_answered, "evidence_on_file": evidence_on_file},
     who_checks=frozenset({"own_pairing_cadre"}),
     evidence_free=frozenset({"exit_still_current"}),
@@ -821,4 +897,5 @@ RULES = WorkflowRules(
     offered=offered,
     needs=needs,
     fact_failures=exit_fact_failures,
+    decides=decides,
 )

@@ -169,6 +169,11 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
         result["next"].update(_verifiers_kept(app, conn, facts, name, step, on, actor.code, result["next"]))
         # refused, but what the refusal leaves recordable: a failed vote, a rejection (the form stays open for it)
         result["next"]["rejection_only"] = verdict.rejection_only
+        decided = app.rules[case.kind].decides
+        lines = decided(app, conn, case, name, on) if decided is not None else []
+        if lines:      # what the step decides on (a monitoring's type, income and line), in words
+            result["next"]["decides"] = [{"kind": kind, "text": render_value(app.config, "decides", msg, lang)}
+                                         for kind, msg in lines]
         return result
 
 

@@ -93,6 +93,10 @@ class WorkflowRules:
     # asks again): fact_failures(facts, labels) -> the unmet conditions, as its checks return them, of
     # what its checks recorded they read (a household's exit decision: `exit_facts`).
     fact_failures: Callable[[dict, Any], list] | None = None
+    # What a procedure's next step decides on, shown with it (`case next`, the case page, the API's
+    # `next.decides`): decides(app, conn, case, procedure, day) -> [(kind, Msg)], kind `fact` or
+    # `warning` (a monitoring's type, clue, income per head and line; where they do not fit together).
+    decides: Callable[..., list] | None = None
     # How a service registers a case of this kind that something else found (engine/services/problems.py:
     # a problem item, from a sample check's wrong exit): register(app, actor, ProblemInput, FoundBy | None) -> id.
     register: Callable[..., int] | None = None

@@ -255,6 +255,8 @@ def next_lines(ctx: Ctx, nxt: dict) -> list[str]:
                       step=ctx.label("step." + nxt["step"]), type=ctx.code_label("cli.step_type", nxt["type"])),
              ctx.text("next_roles", roles=joined((ctx.role(r) for r in nxt["roles"]), ctx.lang)),
              ctx.text("next_who", who=eligible)]
+    if nxt.get("decides"):      # what the step decides on: a monitoring's type, clue, income and line
+        lines += [ctx.text("decides_heading")] + ["  " + d["text"] for d in nxt["decides"]]
     nobody = nxt.get("nobody") or {}
     lines += [ctx.text("next_vacant", roles=joined((ctx.role(r) for r in nobody["vacant"]), ctx.lang))] \
         if nobody.get("vacant") else []

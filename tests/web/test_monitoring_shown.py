@@ -16,7 +16,7 @@ from engine.reads.case_lists import list_cases
 from engine.reads.case_record import case_detail
 from engine.services.case_actions import attach_evidence
 from tests.helpers import notifications
-from tests.test_household_life import village_chain
+from tests.test_household_life import eliminable, village_chain
 from tests.world import TOWNSHIP
 from tests.helpers.schema import downgrade
 
@@ -45,7 +45,9 @@ def monitored(world, case: int, kind: str, clue: date) -> None:
 
 
 def risk_eliminated(world, case: int, day: date) -> None:
-    world.on(day)
+    """What the risk elimination rests on, on `day` (the monitoring's plan approved, 两不愁三保障 and water
+    checked again, a visit finding no risk, the income assessed), then its chain."""
+    eliminable(world, case, day, net_income=None, plan_on=day)
     attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": day.year - 1, "net_income": 30000},
                     replace=True, reason="收入核算")
     _chain(world, case, "risk_elimination", day, first="assessment")

@@ -6,10 +6,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.test_household_life import consolidated, monitor
+from tests.test_household_life import consolidated, eliminable, monitor
 from tests.test_risk_rules import new_income, risk_steps
 
 HX = {"HX-Request": "true"}
+
+
+def assessed_on_the_page(cadre, case: int):
+    """The cadre's risk elimination assessment sent from the case page, refused (its answer)."""
+    started = cadre.get(f"/cases/{case}?procedure=risk_elimination").text
+    version = started.partition('name="version" value="')[2].partition('"')[0]
+    refused = cadre.post(f"/cases/{case}/step", headers=HX, data={
+        "csrf": cadre.csrf, "procedure": "risk_elimination", "step": "assessment", "version": version})
+    assert refused.status_code in (409, 422), refused.text
+    return refused
 
 
 def test_the_cadre_is_asked_for_a_new_income_and_the_inspector_reads_what_was_measured(world, world_clients, tmp_path):
@@ -17,18 +27,14 @@ def test_the_cadre_is_asked_for_a_new_income_and_the_inspector_reads_what_was_me
     monitor(world, case, "sudden_hardship")
     world.on(date(2020, 4, 20))
     page, api = world_clients
-    cadre = page("pc1")
-    started = cadre.get(f"/cases/{case}?procedure=risk_elimination").text
-    version = started.partition('name="version" value="')[2].partition('"')[0]
-    refused = cadre.post(f"/cases/{case}/step", headers=HX, data={
-        "csrf": cadre.csrf, "procedure": "risk_elimination", "step": "assessment", "version": version})
-    assert refused.status_code in (409, 422), refused.text
+    refused = assessed_on_the_page(page("pc1"), case)
     assert "风险消除须依据监测开始后（风险线索 2020-03-30，自 2020-04-06 起监测）重新核算的收入" in refused.text, refused.text
     assert "policy.yaml" not in refused.text and "未配置" not in refused.text
 
-    new_income(world, case, date(2020, 4, 20), 30000)
+    eliminable(world, case, date(2020, 10, 10), net_income=None)
+    new_income(world, case, date(2020, 10, 10), 30000)
     world.step("pc1", "risk_elimination", "assessment", case)
-    risk_steps(world, case, date(2020, 5, 12))
+    risk_steps(world, case, date(2020, 10, 20))
     shown = page("insp").get(f"/inspect/trace/case/{case}")
     assert shown.status_code == 200
     text = shown.text

@@ -1,0 +1,84 @@
+"""What a monitoring identification (防返贫监测识别) or a risk elimination (风险消除) decides, as its next
+step shows it (`case next`, the case page's step, the API's `next.decides`): the monitoring type, the
+risk clue's date and source, the income per head the decision rests on (its year and the day it was
+recorded), the monitoring line of that year, and in words where they do not fit together: an income
+recorded before the clue (the exit's income taken as today's), or a type the income contradicts (a
+突发严重困难户 under the line is 脱贫不稳定户 by definition). The county had signed 同意 seeing none of it
+(audit a12 #7)."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, select
+
+from config import Policy
+
+from engine.adapters import tables as t
+from engine.adapters.repository import load_members
+from engine.domain.deadline_rules import wall_clock
+from engine.domain.errors import Msg
+from engine.domain.evidence import code_words, read_code
+from .household_codes import MONITORING_TYPES
+
+MONITORING_PROCEDURES = ("monitoring", "risk_elimination")
+
+_NEWEST = (select(t.evidence.c.id, t.evidence.c.fields, t.evidence.c.attached_at)
+           .where(t.evidence.c.case_id == bindparam("b_case"), t.evidence.c.type == bindparam("b_type"),
+                  t.evidence.c.superseded_by.is_(None))
+           .order_by(t.evidence.c.id.desc()).limit(1))
+
+
+def monitoring_type_code(fields: dict, labels) -> str | None:
+    """A clue's monitoring type as its code (read as the clue's check reads it)."""
+    return read_code(fields.get("monitoring_type", ""), code_words("monitoring_type", tuple(MONITORING_TYPES), labels))
+
+
+def decides(app, conn, case, procedure: str, on) -> list[tuple[str, Msg]]:
+    """[(kind, words)] of what the procedure's next step decides: kind `fact`, or `warning` where the
+    facts do not fit together. Empty for any other procedure."""
+    if procedure not in MONITORING_PROCEDURES:
+        return []
+    out: list[tuple[str, Msg]] = []
+    clue = conn.execute(_NEWEST, {"b_case": case.id, "b_type": "monitoring_clue"}).first()
+    monitored = (case.attrs or {}).get("monitoring") or {}
+    kind = monitored.get("type") if procedure == "risk_elimination" else None
+    if kind is None and clue is not None:
+        kind = monitoring_type_code(clue.fields, app.config.labels)
+    if kind:
+        out.append(("fact", Msg("decides.type", dict(type=Msg(f"field.monitoring_type.{kind}")))))
+    if clue is not None:
+        out.append(("fact", Msg("decides.clue", dict(date=clue.fields.get("clue_date", "-"),
+                                source=str(clue.fields.get("source", "-"))[:60]))))
+    if procedure == "risk_elimination" and monitored.get("since"):
+        out.append(("fact", Msg("decides.since", dict(since=monitored["since"]))))
+    income = conn.execute(_NEWEST, {"b_case": case.id, "b_type": "income_assessment"}).first()
+    if income is None:
+        out.append(("warning", Msg("decides.no_income")))
+        return out
+    members = len(load_members(conn, case.id)) or 1
+    year = int(income.fields.get("year", on.year))
+    per_capita = float(income.fields.get("net_income", 0)) / members
+    recorded = wall_clock(app.config, income.attached_at)[:10]
+    out.append(("fact", Msg("decides.income", dict(per_capita=f"{per_capita:,.0f}", members=members, year=year,
+                            recorded=recorded))))
+    if clue is not None and income.id < clue.id:
+        out.append(("warning", Msg("decides.income_before_clue", dict(recorded=recorded,
+                                   clue_date=clue.fields.get("clue_date", "-"), year=year))))
+    found = app.config.policy.monitoring_line_for(year, on.year)
+    if found is None:
+        return out
+    line, source = found
+    out.append(("fact", Msg("decides.line", dict(line=f"{line:,.0f}", source=Msg(*Policy.line_source(source))))))
+    out += [("warning", w) for w in type_misfit(kind, per_capita, line)]
+    return out
+
+
+def type_misfit(kind: str | None, per_capita: float, line: float) -> list[Msg]:
+    """The monitoring type the income contradicts (research §5.3): a 突发严重困难户 is one whose income is
+    above the range; a 脱贫不稳定户 or 边缘易致贫户 one whose income is inside it."""
+    shown: dict[str, Any] = {"per_capita": f"{per_capita:,.0f}", "line": f"{line:,.0f}"}
+    if kind == "sudden_hardship" and per_capita <= line:
+        return [Msg("decides.misfit_under", dict(**shown))]
+    if kind in ("unstable", "edge") and per_capita > line:
+        return [Msg("decides.misfit_over", dict(type=Msg(f"field.monitoring_type.{kind}"), **shown))]
+    return []

@@ -97,7 +97,7 @@ def test_an_ordinary_household_is_registered_monitored_eliminated_and_identified
 
 
 def test_the_api_registers_an_ordinary_household_and_refuses_a_poor_households_type(world, world_clients):
-    _page, api = world_clients
+    page, api = world_clients
     members = [{"name": f"农户903-{i}", "id_number": n, "relation": "head" if i == 0 else "spouse"}
                for i, n in enumerate(member_ids(2, 903))]
     bad = api("vs").post("/api/v1/households", json={"village": VILLAGE, "members": members, "ordinary": True,
@@ -108,3 +108,5 @@ def test_the_api_registers_an_ordinary_household_and_refuses_a_poor_households_t
     case = made.json()["ids"][0]
     body = api("vs", "en").get(f"/api/v1/cases/{case}").json()
     assert body["stage"] == "ordinary" and body["poverty"]["causes"] == [] and body["poverty"]["household_type"] is None
+    form = page("vs").get(f"/cases/{case}?procedure=monitoring").text     # its clue offers the types it may be
+    assert 'value="edge"' in form and 'value="sudden_hardship"' in form and 'value="unstable"' not in form

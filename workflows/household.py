@@ -241,12 +241,14 @@ class HouseholdInput:
     members: Sequence[MemberInput]
     causes: Sequence[str]
     household_type: str = "general"
+    ordinary: bool = False     # a farm household never registered poor, entered to be monitored (stage `ordinary`)
 
 
 def register_household(app: App, actor: Actor, village: str, members: Sequence[MemberInput],
-                       causes: Sequence[str], household_type: str = "general") -> int:
-    """Open a household case (stage `candidate`) with its members and causes of poverty."""
-    return register_households(app, actor, village, [HouseholdInput(members, causes, household_type)])[0]
+                       causes: Sequence[str], household_type: str = "general", ordinary: bool = False) -> int:
+    """Open a household case (stage `candidate`) with its members and causes of poverty; `ordinary`: a
+    farm household never registered poor, entered to be monitored (stage `ordinary`, no causes)."""
+    return register_households(app, actor, village, [HouseholdInput(members, causes, household_type, ordinary)])[0]
 
 
 def register_households(app: App, actor: Actor, village: str, households: Sequence[HouseholdInput],
@@ -260,7 +262,7 @@ def register_households(app: App, actor: Actor, village: str, households: Sequen
     if warnings is not None:
         warnings.extend(Msg(f"warning.id_county_{r['id_check']}", {"household": n, "member": i,
                                                                    "code": r["id_number"][:6]})
-                        for n, (rows, _c, _h) in enumerate(checked, start=1) for i, r in enumerate(rows, start=1)
+                        for n, (rows, *_rest) in enumerate(checked, start=1) for i, r in enumerate(rows, start=1)
                         if r["id_check"])
     assignment = require_role(app, actor, REGISTRAR_ROLES, village, "household add")
     now = app.clock.now()
@@ -283,29 +285,30 @@ def _checked_households(village: str, households: Sequence[HouseholdInput]) -> t
     if not households:
         raise BadInput("household.no_members")
     checked = [_checked(h, n) for n, h in enumerate(households, start=1)]
-    all_ids = [r["id_number"] for rows, _, _ in checked for r in rows]
+    all_ids = [r["id_number"] for rows, *_rest in checked for r in rows]
     if len(set(all_ids)) != len(all_ids):
         raise BadInput("household.duplicate_member")
     return checked, all_ids
 
 
 def _insert_household(app: App, conn, actor: Actor, role: str, village: str, checked: tuple, now) -> int:
-    rows, cause_codes, htype = checked
+    rows, cause_codes, htype, ordinary = checked
     workflow = app.config.workflows["household"]
-    pending = pending_for_stage(workflow, workflow.initial)
+    stage = ORDINARY if ordinary else workflow.initial
+    pending = pending_for_stage(workflow, stage)
     head = next(r for r in rows if r["relation"] == "head")
     attrs = {"causes": cause_codes, "household_type": htype}
     case_id = conn.execute(insert(t.cases), {
-        "kind": "household", "region_code": village, "title": head["name"], "stage": workflow.initial,
+        "kind": "household", "region_code": village, "title": head["name"], "stage": stage,
         "version": 1, "workflow_version": workflow.version, "attrs": attrs, "created_at": now,
         "updated_at": now, "event_count": 0, "last_event_hash": None, "open_procedure_id": None,
         "pending_procedure": pending[0], "pending_step": pending[1]}).inserted_primary_key[0]
     conn.execute(insert(t.household_members), [{"case_id": case_id, **r} for r in rows])
-    case = CaseRow(case_id, "household", village, head["name"], workflow.initial, 1, attrs, 0, None)
+    case = CaseRow(case_id, "household", village, head["name"], stage, 1, attrs, 0, None)
     to_confirm = [i for i, r in enumerate(rows, start=1) if r["id_check"]]
     append_case_event(app, conn, actor, case, "case_registered", role, members=len(rows),
                       members_digest=members_digest(rows),
-                      causes=cause_codes, household_type=htype,
+                      causes=cause_codes, household_type=htype, **({"stage": stage} if ordinary else {}),
                       **({"ids_to_confirm": to_confirm} if to_confirm else {}))
     return case_id
 
@@ -341,12 +344,12 @@ def household_problems(households: Sequence[HouseholdInput]) -> list[tuple[int, 
         if not h.members:
             found.append((n, None, "members", BadInput("household.no_members")))
         found += [(n, None, column, exc) for column, exc in household_field_problems(
-            h.members, h.causes, h.household_type, lambda heads: BadInput("household.one_head"))]
+            h.members, h.causes, h.household_type, lambda heads: BadInput("household.one_head"), h.ordinary)]
     return found
 
 
 def household_field_problems(members: Sequence[MemberInput], causes: Sequence[str], household_type: str,
-                             heads_error: Callable[[int], BadInput]) -> list[tuple[str, BadInput]]:
+                             heads_error: Callable[[int], BadInput], ordinary: bool = False) -> list[tuple[str, BadInput]]:
     """The household's own fields, as (field, error): one head (`heads_error(count)` else; a relation
     that is no relation is told as such, not also as a missing head), its causes, its type."""
     found = []
@@ -354,8 +357,9 @@ def household_field_problems(members: Sequence[MemberInput], causes: Sequence[st
     heads = relations.count("head")
     if members and heads != 1 and None not in relations:
         found.append(("relation", heads_error(heads)))
-    for column, check in (("causes", lambda: cause_codes(causes)),
-                          ("household_type", lambda: household_type_code(household_type))):
+    for column, check in (("causes", lambda: ordinary_causes(causes) if ordinary else cause_codes(causes)),
+                          ("household_type", lambda: ordinary_type(household_type) if ordinary
+                           else household_type_code(household_type))):
         try:
             check()
         except BadInput as exc:
@@ -363,7 +367,7 @@ def household_field_problems(members: Sequence[MemberInput], causes: Sequence[st
     return found
 
 
-def _checked(household: HouseholdInput, number: int) -> tuple[list[dict], list[str], str]:
+def _checked(household: HouseholdInput, number: int) -> tuple[list[dict], list[str], str | None, bool]:
     if not household.members:
         raise BadInput("household.no_members")
     rows = [stored_member(m, i) for i, m in enumerate(household.members, start=1)]
@@ -371,7 +375,34 @@ def _checked(household: HouseholdInput, number: int) -> tuple[list[dict], list[s
         raise BadInput("household.one_head")
     if len({r["id_number"] for r in rows}) != len(rows):
         raise BadInput("household.duplicate_member")
-    return rows, cause_codes(household.causes), household_type_code(household.household_type)
+    if household.ordinary:
+        return rows, ordinary_causes(household.causes), ordinary_type(household.household_type), True
+    return rows, cause_codes(household.causes), household_type_code(household.household_type), False
+
+
+ORDINARY = "ordinary"    # the stage of a farm household never registered poor (household.yaml)
+
+
+def ordinary_causes(causes: Sequence[str]) -> list[str]:
+    """An ordinary household has no causes of poverty: none, or refused saying so."""
+    if any(str(c).strip() for c in causes):
+        raise BadInput("household.ordinary_causes")
+    return []
+
+
+def ordinary_type(value: str) -> str | None:
+    """An ordinary household's type: none (一般贫困户, the default, is a poor household's), or 低保户 or
+    五保户, which a household never registered poor may be; a poor household's type is refused."""
+    htype = household_type_code(value)
+    if htype == "general":
+        return None
+    if htype not in ORDINARY_HOUSEHOLD_TYPES:
+        raise BadInput("household.ordinary_type", value=value,
+                       known=Codes("household_type", ORDINARY_HOUSEHOLD_TYPES))
+    return htype
+
+
+ORDINARY_HOUSEHOLD_TYPES = ("dibao", "wubao")
 
 
 def cause_codes(causes: Sequence[str]) -> list[str]:

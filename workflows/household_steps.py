@@ -487,10 +487,17 @@ def monitoring_clue_valid(ctx: StepContext) -> list[str]:
         return [("already_monitored", {"since": monitored.get("since", "-"),
                                        "kind": Msg(f"field.monitoring_type.{kind}")})]
     clue = ctx.evidence.get("monitoring_clue")
-    if clue is not None and _monitoring_type(clue, ctx.app.config.labels) is None:
+    kind = _monitoring_type(clue, ctx.app.config.labels) if clue is not None else None
+    if clue is not None and kind is None:
         return [("monitoring_type", {"value": str(clue.fields.get("monitoring_type", ""))[:40],
                                      "known": Codes("field.monitoring_type", tuple(MONITORING_TYPES))})]
+    if kind == "unstable" and ctx.case.stage == ORDINARY:    # 脱贫不稳定户 is a household that exited poverty
+        return [("unstable_never_poor", {"known": Codes("field.monitoring_type", ORDINARY_TYPES)})]
     return []
+
+
+ORDINARY = "ordinary"        # the stage of a farm household never registered poor, entered to be monitored
+ORDINARY_TYPES = ("edge", "sudden_hardship")    # the monitored types it may be: 边缘易致贫户, 突发严重困难户
 
 
 def _monitoring_type(clue, labels) -> str | None:
@@ -685,6 +692,16 @@ def end_monitoring(ctx: StepContext, attrs: dict) -> None:
     ended = attrs.pop("monitoring", None)
     attrs.setdefault("monitoring_history", []).append(
         {**(ended or {}), "risk_eliminated_on": ctx.effective_date.isoformat()})
+
+
+def end_monitoring_identified(ctx: StepContext, attrs: dict) -> None:
+    """An ordinary household identified as poor (纳入建档立卡): the monitoring it was under ends with
+    the identification (its history says when and by which procedure); it is assisted as poor now."""
+    ended = attrs.pop("monitoring", None)
+    if ended:
+        attrs.pop(PLAN_NEEDED, None)      # the assistance plan of the identified household follows
+        attrs.setdefault("monitoring_history", []).append(
+            {**ended, "ended_on": ctx.effective_date.isoformat(), "ended_by": ctx.procedure})
 
 
 def record_removal(ctx: StepContext, attrs: dict) -> None:
@@ -893,6 +910,7 @@ RULES = WorkflowRules(
     effects={"record_assistance": record_assistance, "adopt_plan": adopt_plan, "record_exit": record_exit,
              "start_transition_period": start_transition_period,
              "start_monitoring": start_monitoring, "end_monitoring": end_monitoring,
+             "end_monitoring_identified": end_monitoring_identified,
              "record_removal": record_removal, "record_reopening": record_reopening},
     offered=offered,
     needs=needs,

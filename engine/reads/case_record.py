@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
@@ -78,6 +78,11 @@ def case_detail(app: App, actor: Actor, case_id: int, full_ids: bool = False, la
     if case.kind == "household":      # monitored now, earlier monitorings, the transition period's end
         shaped["monitoring"] = monitoring_shown(case.stage, case.attrs, app.clock.today(),
                                                 period_years(app.config.policy, province_of(case.region_code)))
+        under_way = monitoring_under_way(shaped["procedures"], shaped["evidence"], rows["monitoring_deadlines"], case, app.clock.today())
+        if under_way:     # an identification (or elimination) open, or the last one refused: said beside it
+            shaped["monitoring"] = {**(shaped["monitoring"] or {"current": None, "history": [],
+                                                                "transition_until": None, "transition_over": False}),
+                                    **under_way}
     if checked is not None:
         shaped["integrity"] = checked
     if events is not None:      # as the trace shows them: the event's values, the row's beside them
@@ -101,6 +106,8 @@ def _rows(conn: Connection, case) -> dict[str, Any]:
     paired = sorted({p.person_id for p in rows["pairings"] if p.end_date is None})
     rows["left"] = set(conn.execute(select(t.persons.c.id).where(
         t.persons.c.id.in_(paired), t.persons.c.active.is_(False))).scalars()) if paired else set()
+    rows["monitoring_deadlines"] = conn.execute(_MONITORING_DEADLINES, {"case_id": case.id}).all() \
+        if case.kind == "household" and case.open_procedure_id else []
     rows["region"] = conn.execute(select(t.regions.c.name).where(t.regions.c.code == case.region_code)).scalar()
     rows["relatives"] = conn.execute(select(t.relatives).where(t.relatives.c.case_id == case.id)
                                      .order_by(t.relatives.c.person_id)).all()
@@ -207,6 +214,50 @@ def _member(m, full_ids: bool) -> dict[str, Any]:
         "id_check": m.id_check,      # the number to check against the card: why (later, abolished), or None
         "phone": m.phone if full_ids or not m.phone else m.phone[:3] + "****" + m.phone[-4:],
         "bank_account": m.bank_account if full_ids or not m.bank_account else mask_account(m.bank_account)}
+
+
+MONITORING_PROCEDURES = ("monitoring", "risk_elimination")
+IDENTIFICATION_LIMIT = "monitoring_identification"     # config/deadlines.yaml: identified within 15 days of the clue
+# the case's open deadlines (through the index by case and status), with their owner's code and name
+_MONITORING_DEADLINES = (
+    select(t.deadlines.c.procedure_id, t.deadlines.c.rule, t.deadlines.c.step_key, t.deadlines.c.due_on,
+           t.deadlines.c.owner_role, t.persons.c.code.label("owner"), t.persons.c.name.label("owner_name"))
+    .select_from(t.deadlines.outerjoin(t.persons, t.persons.c.id == t.deadlines.c.owner_id))
+    .where(t.deadlines.c.case_id == bindparam("case_id"), t.deadlines.c.status == "open")
+    .order_by(t.deadlines.c.due_on, t.deadlines.c.id))
+
+
+def monitoring_under_way(procedures: list[dict], evidence: list[dict], deadlines, case, today) -> dict[str, Any]:
+    """What the monitoring box says beside the monitoring itself: `open`, an identification (or a risk
+    elimination) under way {procedure, since, clue_date, step (awaited), due (its earliest time limit),
+    overdue_days, owner, owner_name, owner_role}; `last_refused`, the last one refused {procedure, on,
+    step, reason, by_name}, when none was completed after it. Empty when there is neither."""
+    found: dict[str, Any] = {}
+    mine = [p for p in procedures if p["kind"] in MONITORING_PROCEDURES]
+    current = next((p for p in mine if p["status"] == "open" and p["id"] == case.open_procedure_id), None)
+    if current is not None:
+        limits = [d for d in deadlines if d.procedure_id in (None, current["id"])]
+        # the time limit of the identification itself (15 days from the clue) before a step's own
+        first = next((d for d in limits if d.rule == IDENTIFICATION_LIMIT), limits[0] if limits else None)
+        clue = next((e["fields"] for e in reversed(evidence) if e["type"] == "monitoring_clue"
+                     and not e["superseded_by"]), None) \
+            if any(s["step"] == "clue" for s in current["steps"]) else None     # the clue this one was given
+        found["open"] = {"procedure": current["kind"], "since": current["started_at"][:10],
+                         "clue_date": (clue or {}).get("clue_date"), "step": case.pending_step,
+                         "due": first.due_on.isoformat() if first else None,
+                         "overdue_days": (today - first.due_on).days if first and first.due_on < today else 0,
+                         "owner": first.owner if first else None, "owner_name": first.owner_name if first else None,
+                         "owner_role": first.owner_role if first else None}
+    ended = [p for p in mine if p["status"] in ("completed", "rejected")]
+    if ended and ended[-1]["status"] == "rejected":
+        last = ended[-1]
+        refusing = next((s for s in reversed(last["steps"]) if s["decision"] == "rejected"), None)
+        found["last_refused"] = {"procedure": last["kind"], "on": (refusing["date"] if refusing
+                                                                   else (last["ended_at"] or "")[:10]),
+                                 "step": refusing["step"] if refusing else None,
+                                 "reason": (refusing["reason"] if refusing else None) or last["outcome"],
+                                 "by_name": refusing["person_name"] if refusing else None}
+    return found
 
 
 def _procedure(p, steps, names: dict, render: Callable) -> dict[str, Any]:

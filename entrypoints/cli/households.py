@@ -26,14 +26,15 @@ def household():
 @household.command("add")
 @click.option("--village", required=True)
 @click.option("--member", "members", multiple=True, required=True, callback=parsing.callback(parsing.member))
-@click.option("--cause", "causes", multiple=True, required=True)
+@click.option("--cause", "causes", multiple=True)
 @click.option("--type", "household_type", default="general", show_default=True)
+@click.option("--ordinary", is_flag=True)
 @pass_ctx
-def household_add(ctx: Ctx, village, members, causes, household_type):
+def household_add(ctx: Ctx, village, members, causes, household_type, ordinary):
     from workflows.household import HouseholdInput, register_households
     warnings: list = []
     case_id = register_households(ctx.app(), ctx.actor(), village, [HouseholdInput(list(members), causes,
-                                                                                   household_type)], warnings)[0]
+                                                                                   household_type, ordinary)], warnings)[0]
     say(ctx.text("case_registered", case=case_id))
     _warn(ctx, warnings, case_id)
     click.echo(case_id)

@@ -74,7 +74,9 @@ def monitoring_lines(ctx: Ctx, shown: dict | None) -> list[str]:
     said = lambda key, **params: ctx.label(f"monitoring.{key}").format(**params)  # noqa: E731
     kind = lambda m: ctx.label(f"field.monitoring_type.{m['type']}")  # noqa: E731
     now = shown["current"]
-    lines = [said("now", kind=kind(now), since=now["since"] or "-") if now else said("not_now")]
+    lines = [said("now", kind=kind(now), since=now["since"] or "-")] if now else \
+        [] if shown.get("open") else [said("not_now")]
+    lines += under_way_lines(ctx, shown)
     lines += [said("earlier_ended", kind=kind(h), since=h["since"] or "-", ended=h["ended_on"],
                    procedure=ctx.label(f"procedure.{h['ended_by']}"))
               if h.get("ended_on") and h.get("ended_by") else
@@ -86,6 +88,27 @@ def monitoring_lines(ctx: Ctx, shown: dict | None) -> list[str]:
     elif shown["transition_until"]:
         lines.append(said("transition_over" if shown["transition_over"] else "transition",
                           until=shown["transition_until"]))
+    return lines
+
+
+def under_way_lines(ctx: Ctx, shown: dict) -> list[str]:
+    """An identification (or risk elimination) open, as the case page says it, and the last one refused."""
+    said = lambda key, **params: ctx.label(f"m1.monitoring.{key}").format(**params)  # noqa: E731
+    lines, o, r = [], shown.get("open"), shown.get("last_refused")
+    if o:
+        line = said("open", procedure=ctx.label(f"procedure.{o['procedure']}"), since=o["since"])
+        line += said("clue", day=o["clue_date"]) if o.get("clue_date") else ""
+        if o.get("due"):
+            line += said("due", day=o["due"]) + (" " + said("overdue", days=o["overdue_days"]) if o["overdue_days"] else "")
+        if o.get("step"):
+            line += said("waiting", step=ctx.label(f"step.{o['step']}"))
+            line += said("waiting_for", who=o["owner_name"], role=ctx.role(o['owner_role'])) \
+                if o.get("owner_name") else ""
+        lines.append(line)
+    if r:
+        lines.append(said("refused", procedure=ctx.label(f"procedure.{r['procedure']}"), on=r["on"] or "-",
+                          step=ctx.label(f"step.{r['step']}") if r.get("step") else "-", by=r["by_name"] or "-",
+                          reason=r["reason"] or "-"))
     return lines
 
 

@@ -311,7 +311,7 @@ def causes(case_id: int, body: m.CausesCorrection, reader: Reader = Depends(api_
 
 def _household(h: m.Household):
     from workflows.household import HouseholdInput
-    return HouseholdInput(list(h.members), list(h.causes), h.household_type)
+    return HouseholdInput(list(h.members), list(h.causes), h.household_type, h.ordinary)
 
 
 @router.post("/households", response_model=m.Registered, status_code=201,

@@ -339,8 +339,10 @@ class CaseAdd(Sent):
 
 class Household(Sent):
     members: list[MemberInput] = Field(min_length=1, description="The head first.")
-    causes: list[str] = Field(min_length=1)
+    causes: list[str] = Field([], description="One at least, but none for an ordinary household.")
     household_type: str = "general"
+    ordinary: bool = Field(False, description="A farm household never registered poor, entered to be monitored "
+                                              "(stage `ordinary`): no causes; not identified as poor.")
 
 
 class HouseholdAdd(Household):

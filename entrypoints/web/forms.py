@@ -228,12 +228,16 @@ def plan_lines(measures: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str
         [(m, "proposed") for m in measures if m.get("status") == "proposed" and said(m) not in kept]
 
 
-def evidence_choices(definitions: Iterable[Any]) -> dict[str, tuple[tuple[str, ...], str | None]]:
+def evidence_choices(definitions: Iterable[Any], stage: str | None = None) -> dict[str, tuple[tuple[str, ...], str | None]]:
     """Evidence fields whose value is one of a few, tapped rather than typed: field -> (the values, the
     label prefix they are shown by, or None to show them as they are): a code field of the evidence
     types `definitions` (a housing grade is one of four, a monitoring type one of three) by its
-    codes' labels."""
-    return {name: (codes, f"field.{name}") for d in definitions for name, codes in d.codes.items()}
+    codes' labels. A household at `stage` ordinary (never registered poor) is offered only the
+    monitoring types it may be (not 脱贫不稳定户)."""
+    from workflows.household_steps import ORDINARY, ORDINARY_TYPES
+    return {name: (tuple(c for c in codes if c in ORDINARY_TYPES)
+                   if stage == ORDINARY and name == "monitoring_type" else codes, f"field.{name}")
+            for d in definitions for name, codes in d.codes.items()}
 
 
 def evidence_prefill(case: dict[str, Any], n: dict[str, Any], lang: str) -> dict[str, dict[str, str]]:

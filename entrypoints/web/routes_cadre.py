@@ -143,7 +143,7 @@ def case_view(request: Request, reader: Reader, case_id: int, procedure: str | N
     rejected = last_rejections(reader.core, [case_id], reader.lang).get(case_id)
     return page(request, "case.html", status, case=case, nxt=nxt, evidence_types=_evidence_types(workflow, nxt, case),
                 rejected=rejected, rejected_advice=_advice(reader, rejected),
-                field_choices=forms.evidence_choices(workflow.evidence_types.values()), start_refused=start_refused,
+                field_choices=forms.evidence_choices(workflow.evidence_types.values(), case["stage"]), start_refused=start_refused,
                 prefill=forms.prefilled(case, n, reader.lang), evidence_prefill=forms.evidence_prefill(case, n, reader.lang),
                 plan=forms.plan_lines(case.get("measures") or []),
                 fields=_fields_of(nxt, workflow), member_codes=_member_codes(case), choices=choices, may=may,
@@ -442,7 +442,7 @@ def _evidence_form_now(reader: Reader, case_id: int, etype: str) -> dict[str, An
     case = case_detail(reader.core, reader.actor, case_id, lang=reader.lang, integrity=False)
     workflow = reader.core.config.workflows[case["kind"]]
     et = next(e for e in _evidence_types(workflow, {}, case) if e["key"] == etype)
-    return {"case": case, "et": et, "field_choices": forms.evidence_choices(workflow.evidence_types.values())}
+    return {"case": case, "et": et, "field_choices": forms.evidence_choices(workflow.evidence_types.values(), case["stage"])}
 
 
 # A member's facts a cadre keeps up to date on the case page (a birth or a departure: their own forms).

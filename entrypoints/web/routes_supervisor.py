@@ -33,7 +33,7 @@ router = APIRouter(include_in_schema=False)
 GROUP_SHOWN = 10         # rows of each grouping on the overview before the rest is folded
 ALERTS_PAGE = 50
 ALERTS_MAX = 1000
-STAGE_ORDER = ("candidate", "not_identified", "identified", "assisted", "exited", "consolidated", "removed")
+STAGE_ORDER = ("candidate", "not_identified", "identified", "assisted", "exited", "consolidated", "ordinary", "removed")
 
 
 supervisor = needs("supervises")     # a post at township level or above, or an inspector

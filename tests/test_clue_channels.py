@@ -19,7 +19,7 @@ RULE = "monitoring_identification"
 
 def department_list(world, who: str, cases: list[int], clue_date: str = "2020-10-15"):
     """A department's push (医保局): one clue a household, imported as `evidence import` does it."""
-    rows = [SheetRow(case=str(c), fields={"source": "医保局数据推送", "clue_date": clue_date,
+    rows = [SheetRow(case=str(c), fields={"source": "部门预警", "source_note": "医保局数据推送", "clue_date": clue_date,
                                           "monitoring_type": "sudden_hardship"}) for c in cases]
     items, problems = sheet_items(world.app, world[who], "monitoring_clue", rows)
     assert problems == [], problems
@@ -55,10 +55,10 @@ def test_a_household_monitored_or_under_identification_is_told_and_gets_no_secon
     monitor(world, watched)                               # monitored since April
     world.on(date(2020, 10, 20))
     attach_evidence(world.app, world["pc1"], opened, "monitoring_clue",
-                    {"source": "走访", "clue_date": "2020-10-10", "monitoring_type": "unstable"})
+                    {"source": "走访排查", "clue_date": "2020-10-10", "monitoring_type": "unstable"})
     world.step("pc1", "monitoring", "clue", opened)       # its identification open since 10-10
     before = [(d.id, d.status, d.start_on) for d in deadlines_of(world, opened, rule=RULE)]
-    rows = [SheetRow(case=str(c), fields={"source": "医保局数据推送", "clue_date": "2020-10-15",
+    rows = [SheetRow(case=str(c), fields={"source": "部门预警", "clue_date": "2020-10-15",
                                           "monitoring_type": "unstable"}) for c in (watched, opened)]
     _items, problems = sheet_items(world.app, world["cs"], "monitoring_clue", rows)
     (line, column, refused), = problems                  # its row says why: its clue is held, its days run
@@ -76,7 +76,7 @@ def test_the_import_says_which_rows_start_no_clock_and_case_next_shows_the_days(
     case, applicant = consolidated_at_home(home), home.register(seed=7)
     sheet = tmp_path / "医保局推送.csv"
     sheet.write_text("案件编号,来源,线索日期,监测对象类型\n"
-                     f"{case},医保局数据推送,2020-01-02,突发严重困难户\n{applicant},医保局数据推送,2020-01-02,边缘易致贫户\n",
+                     f"{case},部门筛查预警,2020-01-02,突发严重困难户\n{applicant},department,2020-01-02,边缘易致贫户\n",
                      encoding="utf-8")
     done = home("cs", "evidence", "import", str(sheet), "--type", "monitoring_clue")
     assert done.code == 0, done.err
@@ -90,3 +90,37 @@ def test_the_import_says_which_rows_start_no_clock_and_case_next_shows_the_days(
     assert "to start: first risk clue 2020-01-02, was due by 2020-01-17, overdue by " in english, english
     assert "days (owner: pc1 pairing_cadre-pc1)" in english
     assert "首条风险线索" not in home.ok("pc1", "case", "next", applicant).out
+
+
+CHANNELS_ZH = "农户自主申报、基层干部排查走访（走访排查）、部门筛查预警（部门预警）、其他"
+CHANNELS_EN = "household's own report, cadres' checks and visits (visit), department's screening alert " \
+              "(department alert), other"
+
+
+def test_a_clues_channel_is_one_of_the_research_s_given_as_code_or_label_in_either_language(home, tmp_path):  # noqa: F811
+    from tests.test_housing_grade import stored_field
+    cases = [home.register(seed=30 + i, evidence=False) for i in range(5)]
+    written = ["农户自主申报", "department alert", "走访排查", "Cadres' checks and visits", "部门筛查预警"]
+    for case, source in zip(cases, written):
+        home.ok("vs", "evidence", "add", case, "monitoring_clue", "--field", f"source={source}",
+                "--field", "clue_date=2019-03-01", "--field", "monitoring_type=edge")
+    assert stored_field(home, cases, "monitoring_clue", "source") == dict(zip(cases, [
+        "self_report", "department", "visit", "visit", "department"]))
+    assert "来源：部门筛查预警（部门预警）" in home.ok("insp", "case", "show", cases[1]).out
+    assert "source: department's screening alert (department alert)" in home("insp", "case", "show", cases[1],
+                                                                            lang="en").out
+    other = home.register(seed=40, evidence=False)
+    before = home.snapshot()
+    for source, said in (("热线电话", f"应为 {CHANNELS_ZH} 之一，收到 热线电话"),
+                         ("其他", "为「其他」时须填写 来源说明")):
+        refused = home("vs", "evidence", "add", other, "monitoring_clue", "--field", f"source={source}",
+                       "--field", "clue_date=2019-03-01", "--field", "monitoring_type=edge")
+        assert refused.code == 2 and said in refused.err and "Traceback" not in refused.err, refused.err
+    english = home("vs", "evidence", "add", other, "monitoring_clue", "--field", "source=hotline", "--field",
+                   "clue_date=2019-03-01", "--field", "monitoring_type=edge", lang="en")
+    assert english.code == 2 and CHANNELS_EN in english.err, english.err
+    assert home.snapshot() == before
+    home.ok("vs", "evidence", "add", other, "monitoring_clue", "--field", "source=其他", "--field",
+            "source_note=12317 热线来电", "--field", "clue_date=2019-03-01", "--field", "monitoring_type=edge")
+    assert "来源：其他、来源说明：12317 热线来电" in home.ok("insp", "case", "show", other).out
+

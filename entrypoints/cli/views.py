@@ -155,7 +155,7 @@ def evidence_fields(ctx: Ctx, fields: dict) -> str:
     from engine.reads.words import code_labels
     said = lambda k, v: ctx.text("yes" if v else "no") if isinstance(v, bool) else \
         yuan(ctx.config, v, ctx.lang) if k in EVIDENCE_MONEY and v is not None else \
-        (ctx.stored(v) if stored_msg(v) else ctx.code_label(code_labels(k), v)) if isinstance(v, str) else v  # noqa: E731
+        (ctx.stored(v) if stored_msg(v) else ctx.code_label(code_labels(k, v, ctx.config.labels), v)) if isinstance(v, str) else v  # noqa: E731
     return joined((cli_text("pair", ctx.lang, ctx.config, name=ctx.label(f"field.{k}"), value=said(k, v))
                    for k, v in fields.items()), ctx.lang)
 

@@ -38,7 +38,7 @@ def overdue_scene(app: App, demo: Any, admin: Actor, console: Console, lang: str
     if calm:
         demo.on(date(2020, 9, 14))
         attach_evidence_many(app, v.staff["secretary"], [EvidenceItem(c, "monitoring_clue", {
-            "source": "帮扶干部走访", "clue_date": "2020-09-12", "monitoring_type": "突发严重困难户",
+            "source": "visit", "clue_date": "2020-09-12", "monitoring_type": "突发严重困难户",
             "description": "户主突发重病住院，医疗支出大"}) for c in calm])
         perform_step(app, v.staff["secretary"], "monitoring", "clue", calm, StepInput())
         further = calm[:2]      # these get as far as their village notice; the others stop at the clue

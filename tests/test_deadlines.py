@@ -133,7 +133,7 @@ def test_monitoring_identification_runs_from_the_clue_date(world):
     world.step("cs", "consolidation", "county_filing", case, decision="approve")
     world.on(date(2020, 3, 2))
     attach_evidence(world.app, world["vs"], case, "monitoring_clue",
-                    {"source": "走访", "clue_date": "2020-02-25", "monitoring_type": "unstable"})
+                    {"source": "走访排查", "clue_date": "2020-02-25", "monitoring_type": "unstable"})
     world.step("vs", "monitoring", "clue", case)
     d = deadlines_of(world, case, rule="monitoring_identification")[0]
     assert (d.start_on, d.due_on, d.owner_id) == (date(2020, 2, 25), date(2020, 3, 11), world["tl"].person_id)

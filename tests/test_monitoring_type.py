@@ -31,7 +31,7 @@ def _types(home, cases) -> dict[int, str]:  # noqa: F811
 
 
 def _clues(path, rows) -> str:
-    path.write_text("案件编号,来源,线索日期,监测对象类型\n" + "".join(f"{c},走访,2019-03-01,{kind}\n" for c, kind in rows),
+    path.write_text("案件编号,来源,线索日期,监测对象类型\n" + "".join(f"{c},走访排查,2019-03-01,{kind}\n" for c, kind in rows),
                     encoding="utf-8")
     return str(path)
 
@@ -44,7 +44,7 @@ def test_a_type_is_read_as_cadres_write_it_and_stored_as_its_code(home, tmp_path
     assert _types(home, cases) == {**{c: "edge" for c in cases[:3]}, cases[3]: "sudden_hardship",
                                    cases[4]: "unstable", cases[5]: "unstable"}
     other = home.register(seed=70, evidence=False)
-    home.ok("vs", "evidence", "add", other, "monitoring_clue", "--field", "source=走访", "--field",
+    home.ok("vs", "evidence", "add", other, "monitoring_clue", "--field", "source=走访排查", "--field",
             "clue_date=2019-03-01", "--field", "monitoring_type=突发严重困难户")
     assert _types(home, [other]) == {other: "sudden_hardship"}
     assert "监测对象类型：突发严重困难户" in home.ok("insp", "case", "show", other).out
@@ -63,7 +63,7 @@ def test_a_type_none_reads_is_refused_at_entry_naming_the_types(home, tmp_path):
     assert "没有导入任何内容" in result.err and home.snapshot() == before        # all or none
     english = home("vs", "evidence", "import", sheet, "--type", "monitoring_clue", lang="en")
     assert "line 3, monitoring type: " in english.err and TYPES_EN in english.err, english.err
-    added = home("vs", "evidence", "add", cases[0], "monitoring_clue", "--field", "source=走访", "--field",
+    added = home("vs", "evidence", "add", cases[0], "monitoring_clue", "--field", "source=走访排查", "--field",
                  "clue_date=2019-03-01", "--field", "monitoring_type=因病致贫风险")
     assert added.code == 2 and TYPES_ZH in added.err and "Traceback" not in added.err
     assert home.snapshot() == before

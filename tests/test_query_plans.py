@@ -131,6 +131,12 @@ def reads(w, ids: dict) -> dict:
         "case_page transition ends": lambda: dashboard.case_page(app, w["cd"],
                                                                  dashboard.CaseFilter(transition_ends="2024")),
         "monitoring_figures": lambda: dashboard.monitoring_figures(app, w["cd"], 2020),
+        "monitoring_pipeline": lambda: dashboard.monitoring_pipeline(app, w["cd"]),
+        "monitoring_pipeline township": lambda: dashboard.monitoring_pipeline(app, w["th"]),
+        "case_page identification open": lambda: dashboard.case_page(app, w["cd"], dashboard.CaseFilter(
+            open="monitoring")),
+        "case_page risk elimination open in a township": lambda: dashboard.case_page(app, w["th"], dashboard.CaseFilter(
+            township=TOWNSHIP, open="risk_elimination")),
         "list_cases monitored": lambda: list(case_lists.list_cases(app, w["cd"], monitoring="any")),
         "list_cases transition ends": lambda: list(case_lists.list_cases(app, w["th"], transition_ends=2024)),
         "oversight log_tip": lambda: oversight.log_tip(app),

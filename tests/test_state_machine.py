@@ -116,7 +116,7 @@ EVIDENCE_SAMPLES = {
     "drinking_water": [{"safe": True}, {"safe": False}],
     "household_confirmation": [{"signed_on": "2019-11-20"}, {"signed_on": "2019-12-05"}],
     "appraisal_minutes": [{}],
-    "monitoring_clue": [{"source": "hotline", "clue_date": "2019-11-01", "monitoring_type": "sudden_hardship"},
+    "monitoring_clue": [{"source": "other", "source_note": "hotline", "clue_date": "2019-11-01", "monitoring_type": "sudden_hardship"},
                         {"source": "visit", "clue_date": "2019-12-01", "monitoring_type": "unstable"}],
     "removal_finding": [{"reason": "错评: 收入不实"}],
     "natural_change_proof": [{"reason": "全户死亡"}],

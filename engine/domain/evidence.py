@@ -8,7 +8,7 @@ import unicodedata
 from datetime import date
 from typing import Any, Mapping, TYPE_CHECKING
 
-from engine.domain.errors import BadInput, Codes, render_text, stored_msg
+from engine.domain.errors import BadInput, Codes, Msg, render_text, stored_msg
 from engine.domain.json_text import encoder
 
 if TYPE_CHECKING:      # the configuration's models (pydantic) are loaded only where used
@@ -69,6 +69,9 @@ def coerce_fields(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], 
     return out
 
 
+OTHER = "other"      # a code field's "none of these" code, its `<field>_note` (if the type has one) then required
+
+
 def field_problems(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today: date | None = None,
                    labels: Labels | None = None) -> list[BadInput]:
     """Every problem of the fields at once (a sheet's row reports them all), in the fields' order."""
@@ -96,6 +99,10 @@ def _coerced(etype: str, definition: EvidenceTypeDef, raw: dict[str, Any], today
             yield (name, code, None) if code is not None else (None, None, BadInput(
                 "evidence.bad_code", type=etype, field=name, value=str(raw[name])[:40],
                 known=Codes(f"field.{name}", codes)))
+            note = f"{name}_note"       # 其他 (a clue's channel none of the listed): said in words, never bare
+            if code == OTHER and note in definition.fields and str(raw.get(note) or "").strip() == "":
+                yield None, None, BadInput("s55_m2.other_needs_note", type=etype, field=name,
+                                           note=Msg(f"field.{note}"))
             continue
         try:
             words = FIELD_WORDS.get(name, {}) if kind == "bool" else {}

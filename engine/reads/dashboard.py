@@ -373,6 +373,38 @@ def monitoring_figures(app, actor, year: int) -> dict[str, Any]:
             "ending_totals": {y: sum(r["ending_years"][y] for r in listed) for y in years}}
 
 
+def monitoring_pipeline(app, actor) -> dict[str, Any]:
+    """The monitoring's work under way per township (a12 #9): the households whose 15 days to identify
+    run (a first clue, from a visit or any channel, not yet decided: `clues`), of them past due
+    (`overdue`), the identifications (`identifying`) and the risk eliminations (`eliminating`) open now:
+    {rows: [{township, name, clues, overdue, identifying, eliminating}], totals: {...}}. The clocks
+    through the deadlines' (rule, status) index, the procedures open through the cases' pending index."""
+    from engine.domain.deadline_rules import compiled
+    rules = compiled(app.config)
+    names = sorted(n for n, r in (rules.rules.items() if rules else ()) if r.started_procedure == "monitoring")
+    town = township_of(c.region_code).label("township")
+    here = [c.kind == "household", scope(actor, c.region_code)]
+    d = t.deadlines.c
+    now = app.clock.now()
+    late = func.sum(case((d.due_at <= now, 1), else_=0))
+    clocks = (select(town, func.count(func.distinct(d.case_id)), late).select_from(t.deadlines.join(t.cases, c.id == d.case_id))
+              .where(d.rule.in_(names), d.status == "open", *here).group_by(town)) if names else None
+    open_now = (select(town, c.pending_procedure, func.count()).where(
+        *here, c.pending_procedure.in_(["monitoring", "risk_elimination"])).group_by(town, c.pending_procedure))
+    rows: dict[str, dict[str, Any]] = {}
+    new = lambda code: {"township": code, "clues": 0, "overdue": 0, "identifying": 0, "eliminating": 0}  # noqa: E731
+    with app.engine.connect() as conn:
+        for code, n, overdue in (conn.execute(clocks) if clocks is not None else ()):
+            row = rows.setdefault(code, new(code))
+            row["clues"], row["overdue"] = n, int(overdue or 0)
+        for code, procedure, n in conn.execute(open_now):
+            rows.setdefault(code, new(code))["identifying" if procedure == "monitoring" else "eliminating"] = n
+        names_of = _region_names(conn, sorted(rows))
+    listed = [{**r, "name": names_of.get(code, code)} for code, r in sorted(rows.items())]
+    return {"rows": listed, "totals": {k: sum(r[k] for r in listed)
+                                       for k in ("clues", "overdue", "identifying", "eliminating")}}
+
+
 # --- a list of cases for a chart's bar -------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -385,6 +417,8 @@ class CaseFilter:
     transition_ends: str | None = None  # YYYY: the transition period (过渡期) ends in that year
     kind: str = "household"         # the cases' kind: household, village, project, problem
     waiting: str | None = None      # PROCEDURE.STEP: waiting now at that step (exit.verification)
+    open: str | None = None         # PROCEDURE: that procedure open now (monitoring: an identification under
+                                    # way; risk_elimination: a risk elimination under way)
 
     def check(self, app, actor) -> None:
         """Refuses a township, kind or stage that names nothing (a typed address), rather than show no
@@ -401,6 +435,9 @@ class CaseFilter:
             procedures = app.config.workflows[self.kind].procedures
             raise BadInput("supervise.bad_waiting", waiting=self.waiting[:60], known=", ".join(
                 f"{name}.{s.key}" for name, proc in procedures.items() for s in proc.steps))
+        if self.open and self.open not in app.config.workflows[self.kind].procedures:
+            raise BadInput("s55_m2.bad_open", open=self.open[:40],
+                           known=Codes("procedure", tuple(app.config.workflows[self.kind].procedures)))
         self.where(app)      # a monitoring type or a year that names none is refused by its filter
 
     def _waiting(self, app) -> tuple[str, str] | None:
@@ -419,6 +456,8 @@ class CaseFilter:
             found.append(_exited_in(app, self.exited))
         if self.waiting and (pair := self._waiting(app)) is not None:      # the cases' pending index
             found.extend([c.pending_procedure == pair[0], c.pending_step == pair[1]])
+        if self.open:       # a procedure open now, whatever step it waits at: the cases' pending index
+            found.append(c.pending_procedure == self.open)
         return found + monitoring_filter(app, self.monitoring, _year(self.transition_ends))
 
 

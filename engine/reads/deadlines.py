@@ -352,3 +352,26 @@ def _reach(rules, rule) -> int:
         [rule.days] if isinstance(rule.days, int) else [60]
     ladders = [rules.file.ladders[rule.ladder]] + [rules.file.ladders[n] for n in rule.ladder_by_level.values()]
     return max(days, default=0) + max((lv.after for ld in ladders for lv in ld), default=0)
+
+
+def clocks_before_start(app, conn: Connection, case_id: int) -> list[dict[str, Any]]:
+    """The case's open deadlines that run before the procedure they lead to has started (a first clue —
+    a risk found on a visit, a department's list — starts the 15 days to identify): {procedure, step,
+    rule, start_on, due_on, overdue (days, 0 not yet), counting, owner, owner_name, owner_role}, the
+    earliest due first; read by the deadlines' (case_id, status) index."""
+    rules = compiled(app.config)
+    leading = {n: r.started_procedure for n, r in (rules.rules.items() if rules else ()) if r.started_procedure}
+    if not leading:
+        return []
+    d, o = t.deadlines.c, t.persons.c
+    rows = conn.execute(select(d.rule, d.step_key, d.start_on, d.due_on, d.counting, d.owner_role,
+                               o.code.label("owner"), o.name.label("owner_name"))
+                        .outerjoin(t.persons, o.id == d.owner_id)
+                        .where(d.case_id == case_id, d.status == "open", d.procedure_id.is_(None),
+                               d.rule.in_(sorted(leading)))
+                        .order_by(d.due_on, d.id)).all()
+    today = app.clock.today()
+    return [{"procedure": leading[r.rule], "step": r.step_key, "rule": r.rule, "start_on": r.start_on.isoformat(),
+             "due_on": r.due_on.isoformat(), "overdue": overdue_by(app.config, r.due_on, today, r.counting),
+             "counting": r.counting, "owner": r.owner, "owner_name": r.owner_name, "owner_role": r.owner_role}
+            for r in rows]

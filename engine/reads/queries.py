@@ -82,12 +82,42 @@ def risks_unanswered(app: App, actor: Actor, kind: str, procedure: str, limit: i
                 p.case_id.in_([r.id for r in chunk]), p.kind == procedure).group_by(p.case_id)).all())
             found += [r for r in chunk        # followed: started on or after the visit's day, in office time
                       if r.id not in started or aware(started[r.id]).astimezone(zone).date() < r.visited]
+        clued = _clues_unanswered(app, conn, kind, procedure, stages, full, own, actor, offered,
+                                  {r.id for r in found}, limit)
+    found = sorted([*((r, False) for r in found), *((r, True) for r in clued)],
+                   key=lambda f: (-f[0].visited.toordinal(), f[0].id))
     # another procedure open (a plan revision awaiting approval): the monitoring cannot start before it
     # ends; said with what it waits for, not offered as a link that would be refused (procedure.other_open)
     return [{"id": r.id, "title": r.title, "region": r.region_code, "stage": r.stage, "visited": r.visited,
+             "clue": clue,          # its days run from a clue of another channel (a department's list), not a visit
              "open": {"procedure": r.pending_procedure, "step": r.pending_step}
              if r.open_procedure_id is not None and r.pending_procedure != procedure else None}
-            for r in found[:limit]]
+            for r, clue in found[:limit]]
+
+
+def _clues_unanswered(app: App, conn, kind: str, procedure: str, stages, full, own, actor: Actor, offered,
+                      seen: set[int], limit: int) -> list:
+    """The households (as risks_unanswered reads them) whose days to start `procedure` run from a
+    clue of another channel than a visit (a department's list imported, a clue recorded): an open
+    deadline leading to it with no procedure started, `visited` its start; `seen` (listed by a visit) left
+    out. Read by the deadlines' (rule, status) index."""
+    from engine.domain.deadline_rules import compiled
+    rules = compiled(app.config)
+    names = sorted(n for n, r in (rules.rules.items() if rules else ()) if r.started_procedure == procedure)
+    if not names:
+        return []
+    d, c = t.deadlines.c, t.cases.c
+    q = (select(c.id, c.title, c.region_code, c.stage, c.attrs, c.open_procedure_id, c.pending_procedure,
+                c.pending_step, func.min(d.start_on).label("visited"))
+         .select_from(t.deadlines).join(t.cases, c.id == d.case_id)
+         .where(d.rule.in_(names), d.status == "open", d.procedure_id.is_(None), c.kind == kind,
+                c.stage.in_(stages), or_(within(full), and_(within(own), paired_with(actor))))
+         .group_by(c.id).order_by(func.min(d.start_on).desc(), c.id))
+    found = []
+    rows = iter(conn.execute(q.execution_options(yield_per=200)))
+    while len(found) < limit and (batch := list(islice(rows, 200))):
+        found += [r for r in batch if r.id not in seen and offered(r, procedure)]
+    return found[:limit]
 
 
 def paired_households(app: App, actor: Actor, limit: int = 200) -> list[dict[str, Any]]:
@@ -151,6 +181,9 @@ def next_for(app: App, actor: Actor, case_id: int, lang: str = "zh", as_of: date
         result["others"] = [_first_step(app, conn, case, workflow, p) for p in available
                             if p != name and offered(case, p, conn) and (
                                 case.open_procedure_id is None or runs_beside(case, p, workflow.procedures[p]))]
+        # a first clue's days running before its procedure has started (a department's list, a risk visit)
+        from engine.reads.deadlines import clocks_before_start
+        result["clocks"] = clocks_before_start(app, conn, case_id)
         if name is None:
             on = as_of or default_as_of(CaseFacts(case, open_proc, last_recorded_on=repo.last_recorded_on(case_id)),
                                         app.clock.today())

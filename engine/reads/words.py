@@ -79,9 +79,12 @@ def _codes_by_label(labels, prefix: str) -> dict[str, str]:
     return cached[1]
 
 
-def code_labels(key: str) -> str:
+def code_labels(key: str, value: Any = None, labels: Any = None) -> str:
     """The label list a field's code is said from: a finding's source (problem_source.third_party_evaluation:
-    第三方评估), a project's quality, else the field's own codes (field.grade.B)."""
+    第三方评估), a project's quality, else the field's own codes (field.grade.B); a code of the field's own
+    (`value`, found in `labels`) from those (a monitoring clue's channel, field.source.department)."""
+    if labels is not None and isinstance(value, str) and f"field.{key}.{value}" in labels:
+        return f"field.{key}"
     return CODED_FIELDS.get(key, f"field.{key}")
 
 
@@ -98,10 +101,10 @@ def value_words(config, key: str, value: Any, lang: str = "zh") -> str:
         return "-"
     if isinstance(value, bool):
         return config.label("web.yes" if value else "web.no", lang)
+    if isinstance(value, str) and f"field.{key}.{value}" in config.labels:     # a code field's code (grade B;
+        return config.label(f"field.{key}.{value}", lang)       # a monitoring clue's channel, 部门筛查预警)
     if key in CODED_FIELDS:
         return _label(config, CODED_FIELDS[key], as_code(config, CODED_FIELDS[key], value), lang)
-    if isinstance(value, str) and f"field.{key}.{value}" in config.labels:     # a code field's code (grade B)
-        return config.label(f"field.{key}.{value}", lang)
     if key in SHARE_FIELDS:
         return str(percent(value))
     if key in EVIDENCE_MONEY:           # an amount typed as text (a project's final cost): 260,000.00 元

@@ -104,8 +104,10 @@ def _attach_all(app: App, actor: Actor, items: Sequence[EvidenceItem], source: d
         cases = load_cases(conn, list(dict.fromkeys(i.case_id for i in items)))
         ids = [_attach(app, conn, actor, cases[item.case_id], item, new_files, _from_sheet(source, item))
                for item in items]
-        from engine.services.deadlines import after_evidence
+        from engine.services.deadlines import after_clues, after_evidence
         after_evidence(app, conn, ids, {i.type for i in items})   # work shown done closes its deadline
+        # a first clue (a department's list, a clue typed before its procedure): the days to identify run
+        after_clues(app, conn, cases, ids, {i.type for i in items}, app.clock.now())
         if source is not None:
             first = cases[items[0].case_id]
             used = require_role(app, actor, workflow_roles(app, first.kind), first.region_code, "evidence add")

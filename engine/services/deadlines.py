@@ -697,6 +697,31 @@ def after_risk_visit(app, conn: Connection, case, visit_date: date, now: datetim
         _write(conn, rules, work, app.policy_version)
 
 
+def clue_fields(app) -> dict[str, tuple[str, str]]:
+    """{evidence type: (its date field, the procedure it leads to)} of each first clue a rule's days run
+    from (`risk_visit` rules' `start_from`: the monitoring clue's date, leading to monitoring)."""
+    rules = compiled(app.config)
+    return {rule.start_from.split(".", 1)[0]: (rule.start_from.split(".", 1)[1], rule.started_procedure)
+            for kind_rules in (rules.by_kind.values() if rules else ()) for rule in kind_rules.values()
+            if rule.start_from and "." in rule.start_from and rule.started_procedure
+            and any(tr.risk_visit for tr in rule.when)}
+
+
+def after_clues(app, conn: Connection, cases: dict[int, Any], evidence_ids: Sequence[int], types: Iterable[str],
+                now: datetime) -> None:
+    """Evidence just recorded on `cases` (by id): each first clue among it, from whichever channel (a
+    department's list imported, a clue typed before its procedure starts), starts the days to identify
+    as a risk found on a visit does (after_risk_visit), from the clue's date as stored; a household
+    monitored already, or whose clock runs already (an identification open), starts none."""
+    wanted = clue_fields(app)
+    if not wanted.keys() & set(types):
+        return
+    for ev in conn.execute(_EVIDENCE_FIELDS, {"ids": list(evidence_ids)}):
+        day = as_date((ev.fields or {}).get(wanted[ev.type][0])) if ev.type in wanted else None
+        if day is not None:
+            after_risk_visit(app, conn, cases[ev.case_id], day, now)
+
+
 def _on_waiting(m: _Moment, name: str, rule: RuleDef, trig) -> list[_Draft]:
     p, o = m.p, m.o
     if o.procedure_status != "open":

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, true
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.bulk import lookup
-from engine.adapters.repository import held_evidence, load_open_procedures
+from engine.adapters.repository import held_evidence, load_cases, load_open_procedures
 from engine.domain.auth import Actor
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import AuthError, BadInput, JingzhunError, Msg, RuleViolation, own_words, stored
@@ -121,6 +121,7 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
         if not problems:
             held = current.get(case.id)
             replaced, reason, refused = _in_place_of(etype, case, held, row.fields, replace, old.get(case.id))
+            refused = _clue_of_open(app, etype, case, held) or refused if refused is not None else None
             problems += [(column, refused)] if refused is not None else []
             if replaced is not None and case.id in frozen:
                 problems.append((column, _frozen(etype, case.id, frozen[case.id], held, row.fields, replace,
@@ -243,6 +244,18 @@ def _in_place_of(etype: str, case: "_Case", held: "_Held | None", fields: dict[s
     if year_of(fields) is None:          # a year that is no year: told as such (the field's), not as held
         return None, None, None
     return None, None, BadInput(_worded("sheets.has_year", case), case=case.id, type=etype, year=held.fields["year"])
+
+
+def _clue_of_open(app: App, etype: str, case: "_Case", held: "_Held | None") -> JingzhunError | None:
+    """A first clue's row (a department's list) on a household whose identification is open, holding its
+    clue: told as such, its days running already from that clue (not as an item to replace, which would
+    void the steps done on it)."""
+    from engine.services.deadlines import clue_fields
+    lead = clue_fields(app).get(etype)
+    if lead is None or held is None or case.pending_procedure != lead[1]:
+        return None
+    return BadInput("s55_m2.clue_open", case=case.id, procedure=Msg(f"procedure.{lead[1]}"),
+                    date=str(held.fields.get(lead[0]) or "-"))
 
 
 def _frozen(etype: str, case: int, proc, held: "_Held", fields: dict[str, Any], replace: str | None,
@@ -470,3 +483,33 @@ def sheet_place(app: App, actor: Actor, code: str, kind: str | None) -> dict[str
     from engine.reads.village_lists import region_at
     at_township = kind is not None and kind not in AT_VILLAGES_ONLY
     return region_at(app, actor, code, ("village", "township") if at_township else ("village",))
+
+
+def clues_not_started(app: App, items: Sequence[EvidenceItem]) -> list[tuple[int, int, str, str]]:
+    """Of a sheet's first clues (a department's list of households at risk), those whose household starts
+    no days to identify, each told on its row, not a second clock: (index in `items`, case, why, procedure), `why`
+    "monitored" (monitored already), "open" (its identification is open: its days run already) or
+    "stage" (a stage the procedure does not start from)."""
+    from engine.services.deadlines import clue_fields
+    leads = clue_fields(app)
+    clues = [(n, i) for n, i in enumerate(items) if i.type in leads]
+    if not clues:
+        return []
+    with app.engine.connect() as conn:
+        cases = load_cases(conn, sorted({i.case_id for _n, i in clues}))
+    found = []
+    for index, item in clues:
+        case, procedure = cases[item.case_id], leads[item.type][1]
+        workflow = app.config.workflows[case.kind]
+        offered = app.rules[case.kind].offered if case.kind in app.rules else None
+        if case.open_procedure_id is not None and case.pending_procedure == procedure:
+            why = "open"
+        elif (case.attrs or {}).get("monitoring"):
+            why = "monitored"
+        elif case.stage not in workflow.procedures[procedure].sources or \
+                (offered is not None and not offered(case, procedure)):
+            why = "stage"
+        else:
+            continue
+        found.append((index, case.id, why, procedure))
+    return found

@@ -196,7 +196,7 @@ def _shown(ctx: Ctx, column: str, codes: bool):
         name = column.partition(".")[2]
         coded = name in CODED_FIELDS or any(d.codes.get(name) for wf in ctx.config.workflows.values()
                                             for d in wf.evidence_types.values())
-        return cache(partial(ctx.code_label, code_labels(name))) if coded else _stored_text(ctx)
+        return cache(lambda v: ctx.code_label(code_labels(name, v, ctx.config.labels), v)) if coded else _stored_text(ctx)
     if column in _WORDED:
         return cache(partial(_WORDED[column], ctx))
     if prefix is None:

@@ -74,7 +74,12 @@ def evidence_import(ctx: Ctx, file, etype, files, skip_bad, year, replace, reaso
             say(ctx.text(said if _of_households(ctx, etype) else f"{said}_cases", count=len(ids),
                          type=ctx.label("evidence." + etype)))
     from engine.domain.evidence import rates_read
+    from engine.services.evidence_sheet import clues_not_started
     from .bad_rows import at_line
+    # a clue on a household monitored already or whose identification is open starts no second clock: said
+    for index, case_id, why, procedure in clues_not_started(ctx.app(), [item for _line, item in lines]):
+        say(at_line(ctx, lines[index][0], "s55_m2.clue_not_started." + why, case=case_id,
+                    procedure=ctx.label("procedure." + procedure)))
     for line, item in lines:        # 0.5 is 50%: said back, each with the sheet's line that gave it
         for said in rates_read(ctx.config, etype, item.fields, ctx.lang):
             say(at_line(ctx, line, "rate_read_line", said=said))

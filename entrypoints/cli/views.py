@@ -178,7 +178,7 @@ def evidence_fields(ctx: Ctx, fields: dict) -> str:
     from engine.reads.words import code_labels
     said = lambda k, v: ctx.text("yes" if v else "no") if isinstance(v, bool) else \
         yuan(ctx.config, v, ctx.lang) if k in EVIDENCE_MONEY and v is not None else \
-        (ctx.stored(v) if stored_msg(v) else ctx.code_label(code_labels(k), v)) if isinstance(v, str) else v  # noqa: E731
+        (ctx.stored(v) if stored_msg(v) else ctx.code_label(code_labels(k, v, ctx.config.labels), v)) if isinstance(v, str) else v  # noqa: E731
     return joined((cli_text("pair", ctx.lang, ctx.config, name=ctx.label(f"field.{k}"), value=said(k, v))
                    for k, v in fields.items()), ctx.lang)
 
@@ -259,6 +259,8 @@ def print_next(ctx: Ctx, data: dict) -> None:
     # what else may start (none while a procedure is open), as the workflow offers it: risk elimination
     # to a monitored household only, monitoring to one not monitored
     others = joined((ctx.code_label("procedure", o["procedure"]) for o in data.get("others") or ()), ctx.lang)
+    for clock in data.get("clocks") or ():       # a first clue's days, running before its procedure starts
+        say(clock_line(ctx, clock))
     if nxt is None:
         return say(ctx.text("nothing_further", procedures=others or "-"))
     if data.get("needed"):      # what the case needs first, and why (a reopened household's new plan)
@@ -267,6 +269,16 @@ def print_next(ctx: Ctx, data: dict) -> None:
         say(line)
     if others:
         say(ctx.text("also_possible", procedures=others))
+
+
+def clock_line(ctx: Ctx, clock: dict) -> str:
+    """A first clue's days to start its procedure (the 15 days to identify): from when, due when, whose."""
+    owner = f"{clock['owner']} {clock['owner_name']}" if clock.get("owner") else ctx.role(clock["owner_role"]) \
+        if clock.get("owner_role") else ctx.text("nobody_yet")
+    said = "s55_m2.next.clock_overdue" if clock["overdue"] else "s55_m2.next.clock"
+    return ctx.text(said, procedure=ctx.label("procedure." + clock["procedure"]), start=clock["start_on"],
+                    due=clock["due_on"], owner=owner, days=clock["overdue"],
+                    unit=ctx.label(("deadline.day." if clock["overdue"] == 1 else "deadline.days.") + clock["counting"]))
 
 
 def next_lines(ctx: Ctx, nxt: dict) -> list[str]:

@@ -249,5 +249,5 @@ def evidence_prefill(case: dict[str, Any], n: dict[str, Any], lang: str) -> dict
     if not risky:
         return {}
     visit = risky[-1]                   # visits come by their date: the latest risk found
-    return {"monitoring_clue": {"source": "走访" if lang == "zh" else "visit", "clue_date": visit["date"],
+    return {"monitoring_clue": {"source": "visit", "clue_date": visit["date"],     # its channel: a cadre's visit
                                 "description": visit["findings"]}}

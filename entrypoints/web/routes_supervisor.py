@@ -237,7 +237,8 @@ def figures(request: Request, year: str | None = None, reader: Reader = Depends(
     say = texts(reader.core.config, reader.lang)
     return page(request, "supervise_figures.html", year=the_year, stage_chart=stage_chart(stages, say["label"]),
                 exit_chart=exit_chart(exits, the_year, say["t"]), years=dashboard.exit_years(reader.core, reader.actor),
-                imported=dashboard.imported_exits(reader.core, reader.actor, the_year), monitored=monitored)
+                imported=dashboard.imported_exits(reader.core, reader.actor, the_year), monitored=monitored,
+                pipeline=dashboard.monitoring_pipeline(reader.core, reader.actor))
 
 
 def stage_chart(rows: list[dict[str, Any]], named) -> dict[str, Any]:
@@ -265,18 +266,21 @@ def exit_chart(rows: list[dict[str, Any]], year: int, t) -> dict[str, Any]:
 @router.get("/supervise/cases")
 def cases(request: Request, township: str | None = None, stage: str | None = None, exited: str | None = None,
           monitoring: str | None = None, transition_ends: str | None = None, after: str | None = None,
-          kind: str | None = None, waiting: str | None = None, reader: Reader = Depends(supervisor)):
+          kind: str | None = None, waiting: str | None = None, open: str | None = None,
+          reader: Reader = Depends(supervisor)):
     """The households (or the villages, projects, problem items: `kind`) behind a chart's bar or a figure,
     a page at a time; `monitoring`: monitored now, of a type or of any; `transition_ends`: whose
     transition period ends in a year; `waiting`: waiting now at a step (PROCEDURE.STEP, the exit campaign's
-    cells on /supervise)."""
+    cells on /supervise); `open`: a procedure open now (monitoring: identifications under way,
+    risk_elimination: risk eliminations under way)."""
     where = dashboard.CaseFilter(township or None, stage or None, exited or None, monitoring or None,
-                                 transition_ends or None, kind or "household", waiting or None)
+                                 transition_ends or None, kind or "household", waiting or None,
+                                 open or None)
     with _hidden(township):
         found = dashboard.case_page(reader.core, reader.actor, where, _number(after, "after", 0))
     params = dict(township=where.township, stage=where.stage, exited=where.exited, monitoring=where.monitoring,
                   transition_ends=where.transition_ends, kind=None if where.kind == "household" else where.kind,
-                  waiting=where.waiting)
+                  waiting=where.waiting, open=where.open)
     return page(request, "supervise_cases.html", found=found, where=where,
                 kinds=list(reader.core.config.workflows),
                 monitoring_types=monitoring_types(reader.core.config.workflows["household"]),

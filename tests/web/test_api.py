@@ -559,7 +559,7 @@ def test_a_monitoring_type_is_read_from_its_label_and_one_none_reads_is_refused(
     from tests.web.bulk_world import township_list
     [case_id] = township_list(core, 1, not_ready=False).ready        # a household of v01's with no clue yet
     clue = lambda kind: {"type": "monitoring_clue", "fields": {  # noqa: E731
-        "source": "走访", "clue_date": core.clock.today().isoformat(), "monitoring_type": kind}}
+        "source": "走访排查", "clue_date": core.clock.today().isoformat(), "monitoring_type": kind}}
     bad = api("v01_secretary").post(f"/api/v1/cases/{case_id}/evidence", json=clue("因病致贫风险"))
     assert bad.status_code == 400 and bad.json()["error"] == "evidence.bad_code"
     assert "脱贫不稳定户、边缘易致贫户、突发严重困难户" in bad.json()["message"] and "因病致贫风险" in bad.json()["message"]

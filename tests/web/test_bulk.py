@@ -602,7 +602,7 @@ def test_a_monitoring_type_is_tapped_on_the_sheet_and_read_as_cadres_write_it(si
     assert re.findall(r'<option value="(\w*)">', kind.group(1)) == ["", "unstable", "edge", "sudden_hardship"]
     assert "边缘易致贫户" in kind.group(1) and "突发严重困难户" in kind.group(1)
     day = core.clock.today().isoformat()
-    clue = lambda kind: {"source": "走访", "clue_date": day, "monitoring_type": kind}  # noqa: E731
+    clue = lambda kind: {"source": "走访排查", "clue_date": day, "monitoring_type": kind}  # noqa: E731
     refused = _sheet(client, {cases[0]: clue("edge"), cases[1]: clue("因病致贫风险")}, etype="monitoring_clue")
     assert refused.status_code == 409 and 'data-written="0" data-refused="1"' in refused.text
     row = re.search(rf'data-case="{cases[1]}" data-result="refused">(.*?)</tr>', refused.text, re.S).group(1)

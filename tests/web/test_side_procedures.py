@@ -50,7 +50,7 @@ def test_a_township_clerk_starts_monitoring_of_a_consolidated_household(web, sig
     assert 'type="radio" name="f_monitoring_type" value="edge"' in clue_form and "边缘易致贫户" in clue_form
 
     # the clue's evidence first, then its first step: the procedure is open, the page shows its next step
-    form = {"csrf": cadre.csrf, "type": "monitoring_clue", "f_source": "走访", "f_clue_date": core.clock.today().isoformat(),
+    form = {"csrf": cadre.csrf, "type": "monitoring_clue", "f_source": "走访排查", "f_clue_date": core.clock.today().isoformat(),
             "f_monitoring_type": "突发严重困难户", "f_description": "户主住院，医疗支出大"}
     added = cadre.post(f"/cases/{case}/evidence", headers=HX, data=form)
     assert added.status_code == 200, added.text
@@ -137,7 +137,7 @@ def test_a_visit_that_finds_a_risk_offers_to_start_monitoring(web, signed_in, de
     clue = clue.partition("</form>")[0]
     assert 'name="f_description" value="户主突发重病"' in clue
     assert f'name="f_clue_date" type="date" value="{core.clock.today().isoformat()}"' in clue
-    form = {"csrf": clerk.csrf, "type": "monitoring_clue", "f_source": "走访", "f_clue_date": core.clock.today().isoformat(),
+    form = {"csrf": clerk.csrf, "type": "monitoring_clue", "f_source": "走访排查", "f_clue_date": core.clock.today().isoformat(),
             "f_monitoring_type": "sudden_hardship", "f_description": "户主突发重病"}
     assert clerk.post(f"/cases/{case}/evidence", headers=HX, data=form).status_code == 200
     shown = clerk.get(f"/cases/{case}").text              # the type tapped is stored as its code, shown in words
@@ -169,7 +169,7 @@ def test_the_clue_form_reads_a_monitoring_type_as_written_and_refuses_one_none_r
     core = web.state.core
     cadre = signed_in("cadre")
     [case] = township_list(core, 1, not_ready=False).ready        # a household of the cadre's with no clue yet
-    form = {"csrf": cadre.csrf, "type": "monitoring_clue", "f_source": "走访", "f_clue_date": core.clock.today().isoformat(),
+    form = {"csrf": cadre.csrf, "type": "monitoring_clue", "f_source": "走访排查", "f_clue_date": core.clock.today().isoformat(),
             "f_monitoring_type": "因病致贫风险"}
     refused = cadre.post(f"/cases/{case}/evidence", headers=HX, data=form)
     assert refused.status_code == 400 and "脱贫不稳定户、边缘易致贫户、突发严重困难户" in refused.text, refused.text

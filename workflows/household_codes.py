@@ -225,6 +225,11 @@ def county_code_to_confirm(number: str) -> str | None:
     return "later" if any(_county_existed(code, y) for y in range(year + 1, date.today().year + 1)) else "abolished"
 
 
+def county_code_current(code: str) -> bool:
+    """Whether a six-digit county code is in use this year."""
+    return _county_existed(code, date.today().year)
+
+
 def _birth_date_valid(number: str) -> bool:
     try:
         ric.get_birth_date(number)

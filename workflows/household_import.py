@@ -52,7 +52,7 @@ from .exit_year import MIGRATION_ROLES, write_exit_year
 from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, already_registered, household_field_problems,
                         household_type_code, checked_member)
 from .household_codes import (NOT_A_STAGE, STAGE_WORDS, STAGE_WORDS_COVER, WORKING_LABOUR, birth_date,
-                             compact_id, noted_years, stage_word, year_of)
+                             compact_id, county_code_current, noted_years, stage_word, year_of)
 
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
 BATCH = 500              # households checked and written together
@@ -114,6 +114,8 @@ class ImportResult:
     noted_exit_years: dict[str, int] = field(default_factory=dict)   # registered households given the exit
                                      # year they lacked (workflows/exit_year.py), by the year noted
     ids_confirmed_in_file: int = 0   # members whose ID number the file says was checked against the card
+    ids_own_county: int = 0          # members whose ID number's county code, younger than they are, is their
+                                     # household's county's current code: not to confirm (own_county_code)
     # members the file gives no labour ability (set by age: labour_by_age), no health (健康, as the national
     # form defaults) or no schooling (not recorded): said in the summary, for the cadres to check
     labour_by_age: int = 0
@@ -225,6 +227,18 @@ def _age_warnings(member: dict, today) -> list[tuple[str, BadInput]]:
     if member.get("labour_ability") in WORKING_LABOUR:
         found.append(("labour_ability", BadInput("import.young_labour", age=max(age, 0))))
     return found
+
+
+def own_county_code(member: dict, village: str) -> dict:
+    """A member's row, not marked to confirm where their ID number's county code is younger than they
+    are but is their household's own county's current code (宁都县's 360730, since 1999, on someone born
+    in 1969): exactly what a person first issued a card after the code changed holds, most of a county's
+    people (marking them made a list no one reads). A code that did not exist in the birth year and is
+    not the household's county (another county's, or one since abolished) is still marked."""
+    if member.get("id_check") != "later" or member["id_number"][:6] != village[:6] \
+            or not county_code_current(village[:6]):
+        return member
+    return {**member, "id_check": None, "id_own_county": True}
 
 
 def village_code(app: App, actor: Actor, value: str, township: str | None = None) -> str:
@@ -367,6 +381,8 @@ def _finish(run: "_Import", keep_good: bool, source: dict) -> None:
         left_out["noted_exit_years"] = result.noted_exit_years
     if result.ids_confirmed_in_file:
         left_out["ids_confirmed_in_file"] = result.ids_confirmed_in_file
+    if result.ids_own_county:
+        left_out["ids_own_county"] = result.ids_own_county
     # filed at the lowest region covering the villages written (its inspectors read it), not at the
     # importer's post: a city officer's import of one county's villages is that county's
     where = common_ancestor(run.written) if run.written else run.region
@@ -1049,7 +1065,7 @@ class _Import:
         """The batch's good households: cases, members and first events, one statement per table."""
         if not checked:
             return
-        good, rows = [h for h, _r in checked], [r for _h, r in checked]
+        good, rows = [h for h, _r in checked], [[own_county_code(m, h.village) for m in r] for h, r in checked]
         ids = next_ids(self.uow.conn, t.cases, len(good))
         cases = [self._case(case_id, h, r) for case_id, h, r in zip(ids, good, rows)]
         self.uow.open_cases(self.actor, [self._event(h, c, r) for h, c, r in zip(good, cases, rows)],
@@ -1138,6 +1154,7 @@ class _Import:
         result.households += len(ids)
         result.members += sum(len(r) for r in rows)
         result.ids_confirmed_in_file += sum(1 for r in rows for m in r if m.get("id_confirmed_in_file"))
+        result.ids_own_county += sum(1 for r in rows for m in r if m.get("id_own_county"))
         for given in ("labour_by_age", "health_by_default", "school_not_recorded"):
             setattr(result, given, getattr(result, given) + sum(1 for r in rows for m in r if m.get(given)))
         self.written.update(h.village for h in good)

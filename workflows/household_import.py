@@ -86,6 +86,8 @@ class ListedHousehold:
     township: str | None = None      # the township's name or code the file gives (a village by name)
     village_names: list = field(default_factory=list)   # (line, name) of its rows naming the village beside
                                                         # its code (the national system's 行政村): checked
+    code_elsewhere: set = field(default_factory=set)    # the lines of those whose own code cell is empty
+                                                        # (the code is the household's other rows')
     left: list = field(default_factory=list)     # (line, row) of its rows whose 在户 says they left: not
                                                   # imported, but told where the case still has them
     exit_year: str | None = None     # its exit-year cell (脱贫年度) as the file gives it
@@ -775,9 +777,10 @@ class _Import:
             key = (h.village, name)
             if key not in self.name_agrees:
                 self.name_agrees[key] = self._names().names_it(h.village, name)
-            if not self.name_agrees[key]:
+            if not self.name_agrees[key]:       # a row with no code of its own: the code is its household's
                 self.problem(h, line, "village_name", BadInput(
-                    "import.village_name_other", name=name, code=h.village, place=self._names().place(h.village)), bad)
+                    "import.village_name_other_rows" if line in h.code_elsewhere else "import.village_name_other",
+                    name=name, code=h.village, place=self._names().place(h.village)), bad)
         if h.township and h.township.strip():         # the township beside the code: the code's township
             key = (h.village, "\0" + h.township)
             if key not in self.name_agrees:

@@ -299,6 +299,8 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
                 current.disagree.append((line, column))
         if named and (name := cells.get("village_name")):
             current.village_names.append((line, name))
+            if "village" in columns and not cells.get("village"):     # its code cell empty: the household's
+                current.code_elsewhere.add(line)
         told: tuple | set = ()
         if found:
             current.cell_problems.extend((line, column, error) for column, error in found)

@@ -738,3 +738,30 @@ def test_schooling_a_list_does_not_give_is_not_recorded_shown_so_and_exported_bl
     assert school["吴二"] == "" and school["吴三"] == "在校生", school
     again = home("vs", "household", "import", str(out))
     assert again.code == 0 and "都已在本系统登记，且与登记的一致" in again.out, again.err + again.out
+
+
+@pytest.mark.parametrize("form", ["gbk.csv", "xlsx"])
+def test_schooling_at_an_age_it_cannot_be_is_to_confirm_and_an_education_word_is_refused(home, tmp_path, form):  # noqa: F811
+    """在校生状况 小学 on a 69-year-old was recorded as in school, silently (a11 #6): 小学 is the national
+    form's 文化程度 word, a column pasted one to the side."""
+    headers = ("户编号", "姓名", "身份证号", "与户主关系", "在校生状况", "致贫原因")
+    rows = [("1", "周永", number("36073019510101201"), "户主", "非在校生", "因病"),
+            ("1", "周妻", number("36073019530101202"), "配偶", "小学", ""),          # line 3: 文化程度, aged 70s
+            ("1", "周孙", number("36073020150101203"), "孙子女", "小学", ""),        # line 4: a pupil: fine
+            ("2", "吴老", number("36073019550101204"), "户主", "在校生", "因病")]    # line 5: to confirm
+    path = tmp_path / ("名单." + form.split(".")[-1])
+    if form == "xlsx":
+        import openpyxl
+        book = openpyxl.Workbook()
+        for row in [headers, *rows]:
+            book.active.append(list(row))
+        book.save(path)
+    else:
+        _write(path, rows, "gbk", headers)
+    refused = home("vs", "household", "import", str(path), "--village", VILLAGE)
+    assert refused.code == 2
+    assert "第 3 行，在校生状况：在校生状况“小学”是文化程度的用语" in refused.err and "「文化程度」列" in refused.err
+    assert "第 4 行" not in refused.err
+    kept = home("vs", "household", "import", str(path), "--village", VILLAGE, "--skip-bad", str(tmp_path / "bad.csv"))
+    assert kept.code == 0, kept.err
+    assert "第 5 行" in kept.err and "岁却登记为在校生（在校年龄按 3–30 岁核对）：已照常登记" in kept.err

@@ -52,7 +52,7 @@ from .exit_year import MIGRATION_ROLES, write_exit_year
 from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, already_registered, household_field_problems,
                         household_type_code, checked_member)
 from .household_codes import (NOT_A_STAGE, STAGE_WORDS, STAGE_WORDS_COVER, WORKING_LABOUR, birth_date,
-                             compact_id, county_code_current, noted_years, stage_word, year_of)
+                             EDUCATION_WORDS, compact_id, county_code_current, noted_years, stage_word, year_of)
 
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
 BATCH = 500              # households checked and written together
@@ -216,14 +216,17 @@ def _not_given(m: MemberInput) -> dict[str, bool]:
             "school_not_recorded": not (m.school_enrolment or "").strip()}
 
 
-def _age_warnings(member: dict, today) -> list[tuple[str, BadInput]]:
+def _age_warnings(member: dict, today, school_ages: tuple[int, int] = (3, 30)) -> list[tuple[str, BadInput]]:
     """What a member's age makes unlikely, for the importer to confirm (registered all the same): a head
     of household under 16, a child under 16 listed as working labour (a birth year mistyped in the ID
-    number, or the rows of two people crossed)."""
+    number, or the rows of two people crossed), someone in school at an age outside `school_ages`."""
     age = age_at(birth_date(member["id_number"]), today)
-    if age >= YOUNGEST_HEAD:
-        return []
     found = []
+    low, high = school_ages
+    if member.get("school_enrolment") == "enrolled" and not low <= age <= high:
+        found.append(("school_enrolment", BadInput("import.school_age", age=max(age, 0), low=low, high=high)))
+    if age >= YOUNGEST_HEAD:
+        return found
     if member.get("relation") == "head":
         found.append(("relation", BadInput("import.young_head", age=max(age, 0))))
     if member.get("labour_ability") in WORKING_LABOUR:
@@ -509,6 +512,7 @@ class _Import:
         self.now = app.clock.now()
         self.today = app.clock.today()
         self.latest_exit_year = self.today.year      # an exit year after the import's is no year yet
+        self.school_bounds: dict = {}                # a province's school_ages, read once
         self.stage_labels: dict[str, str] | None = None
         self.rejected_labels: set[str] = set()    # the words of 未通过识别 (made with stage_labels)
         self.found: list[tuple] = []          # a batch's problems, told in the file's order once it is checked
@@ -602,7 +606,7 @@ class _Import:
         told = {(line, column) for line, column, _e in h.cell_problems}
         problems = [(line, column, exc) for line, (_row, found) in checked for column, exc in found
                     if (line, column) not in told]
-        problems += too_long + self._household_problems(h)
+        problems += too_long + self._household_problems(h) + self._school_words(h, checked)
         for line, column, exc in problems:
             if isinstance(exc, BadInput) and exc.code in HEADS:
                 bad.add(id(h))           # told once the codes are checked: a stray row of a household
@@ -616,6 +620,35 @@ class _Import:
         return [{**row, **_not_given(m), **({"id_check": None, "id_confirmed_in_file": True}
                                             if row["id_check"] and m.id_confirmed else {})}
                 for (_line, (row, _found)), (_l, m) in zip(checked, h.members)]
+
+    def school_ages(self, village: str) -> tuple[int, int]:
+        """The ages a member may be in school at, by the village's province's policy (school_ages)."""
+        province = province_of(village) if _is_code(village) else None
+        if province not in self.school_bounds:
+            try:
+                low, high = self.app.config.policy.params(province, self.today.year).get("school_ages") or (3, 30)
+            except JingzhunError:
+                low, high = 3, 30
+            self.school_bounds[province] = (low, high)
+        return self.school_bounds[province]
+
+    def _school_words(self, h: ListedHousehold, checked: list) -> list[tuple]:
+        """A 在校生状况 cell holding a 文化程度 word (小学, 初中…) on someone past school age: the national
+        form's education column pasted into the schooling one, every adult "in school" (a11 #6)."""
+        found = []
+        for line, (row, _found) in checked:
+            word = "".join(str(getattr(dict(h.members).get(line), "school_enrolment", "") or "").split())
+            if row is None or row.get("school_enrolment") != "enrolled" or word not in EDUCATION_WORDS:
+                continue
+            try:
+                age = age_at(birth_date(row["id_number"]), self.today)
+            except (ValueError, TypeError, JingzhunError):
+                continue
+            low, high = self.school_ages(h.village or "")
+            if not low <= age <= high:
+                found.append((line, "school_enrolment", BadInput("import.school_education_word", value=word, age=age,
+                                                                 low=low, high=high)))
+        return found
 
     def _household_problems(self, h: ListedHousehold) -> list[tuple]:
         if not h.key:       # rows naming no household (a merged cell left blank): that is told, not what
@@ -1142,7 +1175,7 @@ class _Import:
             whom = {"household": h.code or h.key, "name": member["name"], "id_number": member["id_number"]}
             if LOST_CHARACTER.search(member["name"]):      # a rare character lost converting GBK: 张?华
                 self.on_warning(h.members[i][0], "name", BadInput("import.name_lost_character"), whom)
-            for column, warning in _age_warnings(member, today):
+            for column, warning in _age_warnings(member, today, self.school_ages(h.village)):
                 self.on_warning(h.members[i][0], column, warning, whom)
             said = str(getattr(h.members[i][1], "relation", "") or "").strip()
             if member.get("relation") == "other" and said not in OTHER_WORDS:   # 之岳母, 女婿: no code of theirs

@@ -374,6 +374,9 @@ PARAM_RULES = {
                                       "months_in_year"),
     "education_ages": (lambda v: isinstance(v, list) and len(v) == 2 and all(_positive_int(x) for x in v)
                        and v[0] <= v[1], "two_ages"),
+    # the ages a member may be in school at (学前 to 研究生): an import's 在校生 outside them is to confirm
+    "school_ages": (lambda v: isinstance(v, list) and len(v) == 2 and all(_positive_int(x) for x in v)
+                    and v[0] <= v[1], "two_ages"),
     # villages (workflows/village.py)
     "village_identification_criteria": (
         lambda v: _record_of(v, {"incidence_multiple": _positive_number, "income_share_max": _fraction,

@@ -30,6 +30,13 @@ def _households(home, n: int = 3) -> list[int]:  # noqa: F811
     return cases
 
 
+def _file_name(home, case: int) -> str | None:  # noqa: F811
+    """The file name of the household's income check."""
+    with sqlite3.connect(home.db) as conn:
+        return conn.execute("SELECT file_name FROM evidence WHERE case_id = ? AND type = 'income_check'",
+                            (case,)).fetchone()[0]
+
+
 def _zip(path, members: dict[str, bytes]) -> str:
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in members.items():
@@ -218,22 +225,6 @@ def test_households_imported_with_their_codes_are_found_by_them(home, tmp_path):
     assert _evidence(home, "two_assurances") == before + 2
 
 
-def test_a_zip_made_on_a_chinese_windows_names_its_files_in_gbk(home, tmp_path):  # noqa: F811
-    cases = _households(home, 1)
-    name = "王家收入.jpg"
-    placeholder = "x" * len(name.encode("gbk"))          # the same length in bytes: swapped in afterwards
-    raw = tmp_path / "raw.zip"
-    _zip(raw, {placeholder: photo("scan")})
-    (tmp_path / "files.zip").write_bytes(raw.read_bytes().replace(placeholder.encode(), name.encode("gbk")))
-    sheet = tmp_path / "收入.csv"
-    sheet.write_text(HEADER + f"{cases[0]},,,2019,3100,{name}\n", encoding="utf-8")
-    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", str(tmp_path / "files.zip"))
-    assert result.code == 0, result.err
-    with sqlite3.connect(home.db) as conn:
-        assert conn.execute("SELECT file_name FROM evidence WHERE case_id = ? AND type = 'income_check'",
-                            (cases[0],)).fetchone()[0] == name
-
-
 def test_only_the_cases_own_cadres_may_attach_from_a_sheet(home, tmp_path):  # noqa: F811
     cases = _households(home, 1)
     sheet = tmp_path / "收入.csv"
@@ -276,9 +267,7 @@ def test_a_file_named_in_another_case_is_found_as_windows_would(home, tmp_path, 
     sheet.write_text(HEADER + f",H-001,,2019,3100,c1.jpg\n", encoding="utf-8-sig")
     result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", files)
     assert result.code == 0, result.err
-    with sqlite3.connect(home.db) as conn:
-        assert conn.execute("SELECT file_name FROM evidence WHERE type = 'income_check' AND case_id = ?",
-                            (cases[0],)).fetchone()[0] == "C1.JPG"
+    assert _file_name(home, cases[0]) == "C1.JPG"
     if as_zip:       # two names alike but for their case: which one is meant is not guessed
         sheet.write_text(HEADER + f"{cases[1]},,,2019,2900,C2.pdf\n", encoding="utf-8-sig")
         refused = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", files)
@@ -350,3 +339,60 @@ def test_the_same_sheet_sent_twice_is_told_in_one_line(home, tmp_path):  # noqa:
     assert home("vs", "evidence", "import", str(part), "--type", "income_check", "--skip-bad",
                 str(tmp_path / "bad.csv")).code == 0
     assert "已于" not in home("vs", "evidence", "import", str(part), "--type", "income_check").err
+
+
+def _zip_named(path, members: dict[str, bytes], encoding: str, flagged: bool) -> str:
+    """A zip of files named in `encoding`, with the UTF-8 flag (bit 11) or without: as Windows' own zip
+    writes GBK names (no flag), Linux's and macOS's `zip` UTF-8 names (no flag), 7-Zip (flag)."""
+    placeholders = {f"{i}" * len(name.encode(encoding)): name for i, name in enumerate(members)}   # same length
+    raw = path.with_suffix(".raw")
+    _zip(raw, {p: members[name] for p, name in placeholders.items()})
+    body = raw.read_bytes()
+    for placeholder, name in placeholders.items():
+        body = body.replace(placeholder.encode(), name.encode(encoding))
+    if flagged:     # general purpose flag bits of the local headers (offset 6) and the central entries (offset 8)
+        body = bytearray(body)
+        for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+            at = body.find(signature)
+            while at >= 0:
+                bits = int.from_bytes(body[at + offset:at + offset + 2], "little") | 0x800
+                body[at + offset:at + offset + 2] = bits.to_bytes(2, "little")
+                at = body.find(signature, at + 4)
+        body = bytes(body)
+    path.write_bytes(body)
+    return str(path)
+
+
+@pytest.mark.parametrize("encoding, flagged", [("gbk", False), ("utf-8", False), ("utf-8", True)],
+                         ids=["windows-gbk", "linux-utf8-unflagged", "utf8-flagged"])
+def test_a_zip_of_chinese_names_made_on_any_system_is_read(home, tmp_path, encoding, flagged):  # noqa: F811
+    cases = _households(home, 1)
+    name = "陈花德收入表.jpg"
+    files = _zip_named(tmp_path / "scans.zip", {f"扫描件/{name}": photo("scan")}, encoding, flagged)
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f"{cases[0]},,,2019,3100,{name}\n", encoding="utf-8")
+    home.ok("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", files)
+    assert _file_name(home, cases[0]) == name
+
+
+@pytest.mark.parametrize("as_zip", [True, False], ids=["zip", "folder"])
+def test_a_missing_file_is_told_with_the_names_like_it_or_how_many_there_are(home, tmp_path, as_zip):  # noqa: F811
+    cases = _households(home, 2)
+    held = {"扫描件/陈花德收入表.pdf": b"%PDF-1.4 one\n%%EOF", "扫描件/王小明收入表.pdf": b"%PDF-1.4 two\n%%EOF",
+            "扫描件/住房.jpg": photo("house")}
+    if as_zip:
+        files = _zip_named(tmp_path / "scans.zip", held, "utf-8", False)
+    else:
+        for name, data in held.items():
+            (tmp_path / "files" / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / "files" / name).write_bytes(data)
+        files = str(tmp_path / "files")
+    sheet = tmp_path / "收入.csv"
+    sheet.write_text(HEADER + f"{cases[0]},,,2019,3100,陈花得收入表.pdf\n{cases[1]},,,2019,2900,户口本.png\n",
+                     encoding="utf-8")
+    result = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", files)
+    assert result.code != 0
+    assert "文件夹或压缩包中没有文件 陈花得收入表.pdf；其中名字相近的文件有：「扫描件/陈花德收入表.pdf」" in result.err
+    assert "没有文件 户口本.png，也没有名字相近的文件（其中共有 3 个文件）" in result.err
+    english = home("vs", "evidence", "import", str(sheet), "--type", "income_check", "--files", files, lang="en")
+    assert 'the files in it with names like it: "扫描件/陈花德收入表.pdf"' in english.err

@@ -52,3 +52,28 @@ def test_ticks_and_crosses_are_yes_and_no_and_a_renovation_is_accepted(home, tmp
     assert done.code == 0, done.err
     assert held_items(home, cases[0], "housing_safety") == [{"grade": "C", "renovated_accepted": True}]
     assert held_items(home, cases[3], "housing_safety") == [{"grade": "D", "renovated_accepted": False}]
+
+
+def test_money_written_in_wan_or_with_a_yuan_sign_is_read_exactly_and_nonsense_still_refused(home, tmp_path):  # noqa: F811
+    import csv
+    cases = [home.register(seed=170 + i, evidence=False) for i in range(6)]
+    written = [(cases[0], "1.2万"), (cases[1], "1.15 万元"), (cases[2], "￥8,500"), (cases[3], "12,000元")]
+    path = tmp_path / "收支.csv"
+    with open(path, "w", encoding="gbk", newline="") as fh:      # a GBK CSV, as Excel saves one in China
+        csv.writer(fh).writerows([("案件编号", "年度", "家庭纯收入"), *((c, 2019, v) for c, v in written)])
+    done = home("vs", "evidence", "import", str(path), "--type", "income_check")
+    assert done.code == 0, done.err
+    assert [held_items(home, c, "income_check")[0]["net_income"] for c in cases[:4]] == [12000, 11500, 8500, 12000]
+    book = openpyxl.Workbook()                  # a workbook's text cells alike
+    for row in [("案件编号", "年度", "家庭纯收入"), (cases[4], 2019, "0.35万"), (cases[5], 2019, "¥3,600")]:
+        book.active.append(row)
+    book.save(tmp_path / "收支.xlsx")
+    assert home("vs", "evidence", "import", str(tmp_path / "收支.xlsx"), "--type", "income_check").code == 0
+    assert [held_items(home, c, "income_check")[0]["net_income"] for c in cases[4:]] == [3500, 3600]
+    nonsense = [(cases[0], 2020, "1.2万万"), (cases[1], 2020, "约1万"), (cases[2], 2020, "万")]
+    with open(path, "w", encoding="gbk", newline="") as fh:
+        csv.writer(fh).writerows([("案件编号", "年度", "家庭纯收入"), *nonsense])
+    refused = home("vs", "evidence", "import", str(path), "--type", "income_check")
+    assert refused.code == 2
+    for line in (2, 3, 4):
+        assert f"第 {line} 行，家庭纯收入：" in refused.err, refused.err

@@ -28,7 +28,8 @@ from workflows.household import (REGISTRAR_ROLES, MemberInput, add_member, confi
 
 NINGDU_1969 = id_number("36073019690315004")      # 宁都县's code since the late 1990s, born 1969: "later"
 NINGDU_1971 = id_number("36073019710909004")
-OLD_CODE_1969 = id_number("36213119690315004")    # the same person's number under the code of 1969: sound
+OLD_CODE_1969 = id_number("36213119690315004")
+YUDU_1969 = id_number("36073119690315004")        # 于都县's code since 1999, born 1969: in a 宁都县 household, "later"    # the same person's number under the code of 1969: sound
 
 
 def flagged_household(world) -> int:
@@ -163,7 +164,7 @@ def test_correcting_a_number_a_step_relied_on_voids_it_only_when_confirmed(world
 def test_a_registry_import_marks_its_numbers_and_a_household_moved_in_says_from_which_file(world):
     from workflows.household_import import ListedHousehold, import_households
     spouse = member_ids(2, 901)[1]
-    listed = ListedHousehold("E1", VILLAGE, [(2, MemberInput("迁入", NINGDU_1969, "head")),
+    listed = ListedHousehold("E1", VILLAGE, [(2, MemberInput("迁入", YUDU_1969, "head")),
                                              (3, MemberInput("配偶", spouse, "spouse"))],
                              ["illness"], code="E1", stage="已脱贫（2018年）")
     warned = []

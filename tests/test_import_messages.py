@@ -14,8 +14,8 @@ from tests.world import VILLAGE, member_ids
 
 
 def later_id(seq: int) -> str:
-    """A sound number of 宁都县 (360730 since the late 1990s) for someone born in 1969: to confirm."""
-    first17 = f"36073019690315{seq:03d}"
+    """A sound number of 于都县 (360731 since 1999) for someone born in 1969, in a 宁都县 household: to confirm."""
+    first17 = f"36073119690315{seq:03d}"
     return first17 + ric.calc_check_digit(first17 + "0")
 
 
@@ -43,7 +43,7 @@ def test_many_things_to_confirm_are_counted_on_the_terminal_and_listed_in_a_file
     assert rows[0] == ["行号", "户编号（或分组）", "姓名", "身份证号", "列", "需核实的原因"] and len(rows) == 26
     assert [r[0] for r in rows[1:]] == [str(line) for line in range(2, 27)]
     assert [r[1:4] for r in rows[1:3]] == [["H0", "户主0", later_id(0)], ["H1", "户主1", later_id(1)]]   # whom, to check
-    assert all("360730" in r[5] and "户主" not in r[5] for r in rows[1:])
+    assert all("360731" in r[5] and "户主" not in r[5] for r in rows[1:])
     assert "户主0" not in result.err and later_id(0) not in result.err       # the terminal names nobody
 
 

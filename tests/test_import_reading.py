@@ -7,6 +7,7 @@ import csv
 import sqlite3
 
 import openpyxl
+import pytest
 
 from tests.test_cli import home, template  # noqa: F401  (fixtures)
 from tests.test_import_followups import sound, write
@@ -68,6 +69,29 @@ def test_a_name_that_is_not_the_codes_village_is_its_rows_problem(home, tmp_path
     assert kept.code == 0 and "已导入 1 户" in kept.out
     rows = [[c.value for c in r] for r in openpyxl.load_workbook(bad).active.iter_rows()]
     assert [r[0] for r in rows[1:]] == ["2", "3", "5", "6"] and "梅江镇洋塘村" in rows[2][-1]
+
+
+@pytest.mark.parametrize("form", ["gbk.csv", "xlsx"])
+def test_a_misspelt_village_on_a_row_with_no_code_says_the_code_is_its_households_other_rows(home, tmp_path, form):  # noqa: F811
+    """Its code cell empty, the row was told that 洋堂村 "is not the name of the village with code …", a code
+    the row does not have (a11 #7): the code is the household's other rows', and the message says so."""
+    rows = _national(["洋塘村", "洋堂村", "洋塘村", "石上村", "洋塘村"])
+    rows[1] = (*rows[1][:2], "", *rows[1][3:])         # line 3: the spouse's row, its 村编码 empty
+    if form == "xlsx":
+        book = openpyxl.Workbook()
+        for row in [NATIONAL, *rows]:
+            book.active.append(list(row))
+        book.save(path := tmp_path / "名单.xlsx")
+    else:
+        (path := tmp_path / "名单.csv").write_text("\n".join(",".join(map(str, r)) for r in [NATIONAL, *rows]) + "\n",
+                                                   encoding="gbk")
+    result = home("cs", "household", "import", str(path))
+    assert result.code == 2
+    assert ("第 3 行，行政村：这一行的村编码是空的，按该户其他行的村编码 360730100201（梅江镇洋塘村）核对，“洋堂村”不是这个村的村名"
+            in result.err), result.err
+    english = home("cs", "household", "import", str(path), lang="en")
+    assert "line 3, village name: this row's village code is empty; checked against the village code of the " \
+           "household's other rows, 360730100201" in english.err
 
 
 def test_a_township_that_is_not_the_codes_township_is_its_households_problem(home, tmp_path):  # noqa: F811

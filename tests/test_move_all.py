@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 from tests.test_cli import Home, jingzhun, home, paper_codes, template  # noqa: F401  (fixtures)
 from tests.world import COUNTY, TOWNSHIP, VILLAGE, id_number
 
-NINGDU_1969 = id_number("36073019690315004")      # 宁都县's code since the late 1990s, born 1969: to confirm
-NINGDU_1971 = id_number("36073019710909004")
+NINGDU_1969 = id_number("36073119690315004")      # 于都县's code (360731, since 1999) in a 宁都县 household, born 1969: to confirm
+NINGDU_1971 = id_number("36073119710909004")
 
 
 def _events(h: Home, action: str) -> list[dict]:

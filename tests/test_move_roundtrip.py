@@ -15,9 +15,9 @@ def test_codes_a_spreadsheet_turned_into_numbers_are_listed_to_confirm_with_how_
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(list(HEADERS))
-    sheet.append([1, "王大", number("36073019690101101"), "户主", "健康", 79768123450, "因病"])         # line 2
-    sheet.append([1, "王二", number("36073019920101102"), "子女", "健康", 13912345678, ""])            # line 3
-    sheet.append(["00002", "李三", number("36073019920101103"), "户主", "健康", "079768123451", "因学"])  # line 4: text
+    sheet.append([1, "王大", number("36073119690101101"), "户主", "健康", 79768123450, "因病"])         # line 2: 于都县, to confirm
+    sheet.append([1, "王二", number("36073119920101102"), "子女", "健康", 13912345678, ""])            # line 3
+    sheet.append(["00002", "李三", number("36073119920101103"), "户主", "健康", "079768123451", "因学"])  # line 4: text
     workbook = tmp_path / "名单.xlsx"
     book.save(workbook)
     result = home("vs", "household", "import", str(workbook), "--village", VILLAGE)
@@ -27,7 +27,7 @@ def test_codes_a_spreadsheet_turned_into_numbers_are_listed_to_confirm_with_how_
                and line.endswith("（第 2、3 行）") for line in told), result.err
     assert any(line.startswith("需核实 1 处：联系电话是数字格式") and line.endswith("（第 2 行）") for line in told), result.err
     assert "79768123450" not in result.err and "13912345678" not in result.err      # no row's personal data
-    sheet.append([3, "赵四", number("36073019920101104"), "户主", "健康", "", "因病"])      # another file
+    sheet.append([3, "赵四", number("36073119920101104"), "户主", "健康", "", "因病"])      # another file
     book.save(workbook)
     english = home("vs", "household", "import", str(workbook), "--village", VILLAGE, lang="en")
     # the line and whose it is (the importer's own rows: a name to find the household by, never a number)

@@ -482,3 +482,40 @@ def test_a_post_s_region_name_that_none_or_two_have_is_refused_and_nothing_is_wr
         unknown = cli(world, "admin", "--lang", "en", "person", verb, "vs", "pairing_cadre", "黄石村")
         assert unknown.code == 2 and "No region named “黄石村”" in unknown.err, unknown.err
     assert _written(world) == before
+
+
+def write_xlsx(path, rows) -> None:
+    from openpyxl import Workbook
+    book = Workbook()
+    for row in rows:
+        book.active.append(list(row))
+    book.save(path)
+
+
+@pytest.mark.parametrize("form", ["gbk.csv", "xlsx"])
+def test_a_people_sheet_names_roles_as_clerks_do_and_a_wrong_one_is_told_its_closest(home, tmp_path, form):  # noqa: F811
+    rows = [("人员编号", "姓名", "岗位", "区域"),
+            ("hj", "黄海军", "扶贫办主任", COUNTY),        # line 2: 县扶贫办主任, the county's
+            ("zs", "张书", "村支书", VILLAGE),              # line 3: 村党支部书记
+            ("zz", "赵镇", "镇长", TOWNSHIP),               # line 4: 乡镇长
+            ("gb", "郭办", "扶贫办干部", COUNTY)]           # line 5: 县扶贫办干部 (not 市扶贫办干部)
+    path = tmp_path / ("人员." + form.split(".")[-1])
+    if form == "xlsx":
+        write_xlsx(path, rows)
+    else:
+        _write(path, rows, "gbk")
+    result = home("admin", "person", "import", str(path), "--codes-file", str(tmp_path / "codes.csv"))
+    assert result.code == 0, result.err
+    people = {p["code"]: p["roles"] for p in home.ok("admin", "person", "list", "--json").json()}
+    assert people["hj"] == [{"role": "county_office_director", "region": COUNTY}]
+    assert people["zs"] == [{"role": "village_secretary", "region": VILLAGE}]
+    assert people["zz"] == [{"role": "township_head", "region": TOWNSHIP}]
+    assert people["gb"] == [{"role": "county_office_staff", "region": COUNTY}]
+    wrong = tmp_path / ("错." + form.split(".")[-1])
+    bad = [rows[0], ("fz", "符主", "扶贫办副主任", COUNTY)]
+    write_xlsx(wrong, bad) if form == "xlsx" else _write(wrong, bad, "gbk")
+    refused = home("admin", "person", "import", str(wrong))
+    assert refused.code == 2
+    told = _lines(refused.err, 2)[0]
+    assert "未知角色 扶贫办副主任。相近的角色：县扶贫办主任" in told
+    assert "审计人员" not in told and "第三方评估人员" not in told         # the closest roles, not every role

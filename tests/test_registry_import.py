@@ -25,8 +25,9 @@ HEADERS = ("村编码", "户编号", "姓名", "身份证号", "与户主关系"
 
 
 def number(i: int) -> str:
-    """The i-th of many distinct valid ID numbers of people born in Ningdu (500 a day from 1960)."""
-    body = f"360730{date(1960, 1, 1) + timedelta(days=i // 500):%Y%m%d}{i % 500:03d}"
+    """The i-th of many distinct valid ID numbers of people of 于都县 (360731, since 1999: to confirm in a
+    宁都县 household) born from 1960, 500 a day."""
+    body = f"360731{date(1960, 1, 1) + timedelta(days=i // 500):%Y%m%d}{i % 500:03d}"
     return body + ric.calc_check_digit(body + "0")
 
 

@@ -225,6 +225,11 @@ def county_code_to_confirm(number: str) -> str | None:
     return "later" if any(_county_existed(code, y) for y in range(year + 1, date.today().year + 1)) else "abolished"
 
 
+def county_code_current(code: str) -> bool:
+    """Whether a six-digit county code is in use this year."""
+    return _county_existed(code, date.today().year)
+
+
 def _birth_date_valid(number: str) -> bool:
     try:
         ric.get_birth_date(number)
@@ -302,6 +307,10 @@ _IN_SCHOOL = re.compile(r"^(学前教育|学前班|小学|初中|初级中学|�
                         r"本科|大学|研究生|硕士研究生|博士研究生|硕士|博士|特殊教育|特教|义务教育)?"
                         r"([一二三四五六七八九十]|[1-9])?年级$|^(学前教育|小学|初中|高中|中职|中专|职高|技校|高职高专|高职|大专|"
                         r"专科|本科|大学|研究生|硕士研究生|博士研究生|硕士|博士|特殊教育)(研究生)?(及以上|以上)?(在读|在校|阶段)?$")
+# The national form's 文化程度 words that also read as a school level (小学, 初中…): in a 在校生状况 cell
+# on someone far past school age, a column pasted one to the side.
+EDUCATION_WORDS = frozenset({"小学", "初中", "高中", "中专", "中职", "职高", "技校", "大专", "专科", "本科", "大学",
+                             "研究生", "硕士", "博士", "大专及以上", "本科及以上", "研究生及以上", "大专以上", "本科以上"})
 NATIONAL_CAUSES = {"缺劳动力": "lack_labour", "缺乏劳动力": "lack_labour", "缺技能": "lack_skills",
                    "交通落后": "poor_transport", "缺少资金": "lack_capital", "自身发展力不足": "lack_motivation"}
 # Separators of several values in one cell: 因病、缺资金 / 残疾,长期慢性病.

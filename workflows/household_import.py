@@ -52,7 +52,7 @@ from .exit_year import MIGRATION_ROLES, write_exit_year
 from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, already_registered, household_field_problems,
                         household_type_code, checked_member)
 from .household_codes import (NOT_A_STAGE, STAGE_WORDS, STAGE_WORDS_COVER, WORKING_LABOUR, birth_date,
-                             compact_id, noted_years, stage_word, year_of)
+                             EDUCATION_WORDS, compact_id, county_code_current, noted_years, stage_word, year_of)
 
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
 BATCH = 500              # households checked and written together
@@ -86,6 +86,8 @@ class ListedHousehold:
     township: str | None = None      # the township's name or code the file gives (a village by name)
     village_names: list = field(default_factory=list)   # (line, name) of its rows naming the village beside
                                                         # its code (the national system's 行政村): checked
+    code_elsewhere: set = field(default_factory=set)    # the lines of those whose own code cell is empty
+                                                        # (the code is the household's other rows')
     left: list = field(default_factory=list)     # (line, row) of its rows whose 在户 says they left: not
                                                   # imported, but told where the case still has them
     exit_year: str | None = None     # its exit-year cell (脱贫年度) as the file gives it
@@ -114,6 +116,8 @@ class ImportResult:
     noted_exit_years: dict[str, int] = field(default_factory=dict)   # registered households given the exit
                                      # year they lacked (workflows/exit_year.py), by the year noted
     ids_confirmed_in_file: int = 0   # members whose ID number the file says was checked against the card
+    ids_own_county: int = 0          # members whose ID number's county code, younger than they are, is their
+                                     # household's county's current code: not to confirm (own_county_code)
     # members the file gives no labour ability (set by age: labour_by_age), no health (健康, as the national
     # form defaults) or no schooling (not recorded): said in the summary, for the cadres to check
     labour_by_age: int = 0
@@ -212,19 +216,34 @@ def _not_given(m: MemberInput) -> dict[str, bool]:
             "school_not_recorded": not (m.school_enrolment or "").strip()}
 
 
-def _age_warnings(member: dict, today) -> list[tuple[str, BadInput]]:
+def _age_warnings(member: dict, today, school_ages: tuple[int, int] = (3, 30)) -> list[tuple[str, BadInput]]:
     """What a member's age makes unlikely, for the importer to confirm (registered all the same): a head
     of household under 16, a child under 16 listed as working labour (a birth year mistyped in the ID
-    number, or the rows of two people crossed)."""
+    number, or the rows of two people crossed), someone in school at an age outside `school_ages`."""
     age = age_at(birth_date(member["id_number"]), today)
-    if age >= YOUNGEST_HEAD:
-        return []
     found = []
+    low, high = school_ages
+    if member.get("school_enrolment") == "enrolled" and not low <= age <= high:
+        found.append(("school_enrolment", BadInput("import.school_age", age=max(age, 0), low=low, high=high)))
+    if age >= YOUNGEST_HEAD:
+        return found
     if member.get("relation") == "head":
         found.append(("relation", BadInput("import.young_head", age=max(age, 0))))
     if member.get("labour_ability") in WORKING_LABOUR:
         found.append(("labour_ability", BadInput("import.young_labour", age=max(age, 0))))
     return found
+
+
+def own_county_code(member: dict, village: str) -> dict:
+    """A member's row, not marked to confirm where their ID number's county code is younger than they
+    are but is their household's own county's current code (宁都县's 360730, since 1999, on someone born
+    in 1969): exactly what a person first issued a card after the code changed holds, most of a county's
+    people (marking them made a list no one reads). A code that did not exist in the birth year and is
+    not the household's county (another county's, or one since abolished) is still marked."""
+    if member.get("id_check") != "later" or member["id_number"][:6] != village[:6] \
+            or not county_code_current(village[:6]):
+        return member
+    return {**member, "id_check": None, "id_own_county": True}
 
 
 def village_code(app: App, actor: Actor, value: str, township: str | None = None) -> str:
@@ -367,6 +386,8 @@ def _finish(run: "_Import", keep_good: bool, source: dict) -> None:
         left_out["noted_exit_years"] = result.noted_exit_years
     if result.ids_confirmed_in_file:
         left_out["ids_confirmed_in_file"] = result.ids_confirmed_in_file
+    if result.ids_own_county:
+        left_out["ids_own_county"] = result.ids_own_county
     # filed at the lowest region covering the villages written (its inspectors read it), not at the
     # importer's post: a city officer's import of one county's villages is that county's
     where = common_ancestor(run.written) if run.written else run.region
@@ -491,6 +512,7 @@ class _Import:
         self.now = app.clock.now()
         self.today = app.clock.today()
         self.latest_exit_year = self.today.year      # an exit year after the import's is no year yet
+        self.school_bounds: dict = {}                # a province's school_ages, read once
         self.stage_labels: dict[str, str] | None = None
         self.rejected_labels: set[str] = set()    # the words of 未通过识别 (made with stage_labels)
         self.found: list[tuple] = []          # a batch's problems, told in the file's order once it is checked
@@ -584,7 +606,7 @@ class _Import:
         told = {(line, column) for line, column, _e in h.cell_problems}
         problems = [(line, column, exc) for line, (_row, found) in checked for column, exc in found
                     if (line, column) not in told]
-        problems += too_long + self._household_problems(h)
+        problems += too_long + self._household_problems(h) + self._school_words(h, checked)
         for line, column, exc in problems:
             if isinstance(exc, BadInput) and exc.code in HEADS:
                 bad.add(id(h))           # told once the codes are checked: a stray row of a household
@@ -598,6 +620,35 @@ class _Import:
         return [{**row, **_not_given(m), **({"id_check": None, "id_confirmed_in_file": True}
                                             if row["id_check"] and m.id_confirmed else {})}
                 for (_line, (row, _found)), (_l, m) in zip(checked, h.members)]
+
+    def school_ages(self, village: str) -> tuple[int, int]:
+        """The ages a member may be in school at, by the village's province's policy (school_ages)."""
+        province = province_of(village) if _is_code(village) else None
+        if province not in self.school_bounds:
+            try:
+                low, high = self.app.config.policy.params(province, self.today.year).get("school_ages") or (3, 30)
+            except JingzhunError:
+                low, high = 3, 30
+            self.school_bounds[province] = (low, high)
+        return self.school_bounds[province]
+
+    def _school_words(self, h: ListedHousehold, checked: list) -> list[tuple]:
+        """A 在校生状况 cell holding a 文化程度 word (小学, 初中…) on someone past school age: the national
+        form's education column pasted into the schooling one, every adult "in school" (a11 #6)."""
+        found = []
+        for line, (row, _found) in checked:
+            word = "".join(str(getattr(dict(h.members).get(line), "school_enrolment", "") or "").split())
+            if row is None or row.get("school_enrolment") != "enrolled" or word not in EDUCATION_WORDS:
+                continue
+            try:
+                age = age_at(birth_date(row["id_number"]), self.today)
+            except (ValueError, TypeError, JingzhunError):
+                continue
+            low, high = self.school_ages(h.village or "")
+            if not low <= age <= high:
+                found.append((line, "school_enrolment", BadInput("import.school_education_word", value=word, age=age,
+                                                                 low=low, high=high)))
+        return found
 
     def _household_problems(self, h: ListedHousehold) -> list[tuple]:
         if not h.key:       # rows naming no household (a merged cell left blank): that is told, not what
@@ -759,9 +810,10 @@ class _Import:
             key = (h.village, name)
             if key not in self.name_agrees:
                 self.name_agrees[key] = self._names().names_it(h.village, name)
-            if not self.name_agrees[key]:
+            if not self.name_agrees[key]:       # a row with no code of its own: the code is its household's
                 self.problem(h, line, "village_name", BadInput(
-                    "import.village_name_other", name=name, code=h.village, place=self._names().place(h.village)), bad)
+                    "import.village_name_other_rows" if line in h.code_elsewhere else "import.village_name_other",
+                    name=name, code=h.village, place=self._names().place(h.village)), bad)
         if h.township and h.township.strip():         # the township beside the code: the code's township
             key = (h.village, "\0" + h.township)
             if key not in self.name_agrees:
@@ -1049,7 +1101,7 @@ class _Import:
         """The batch's good households: cases, members and first events, one statement per table."""
         if not checked:
             return
-        good, rows = [h for h, _r in checked], [r for _h, r in checked]
+        good, rows = [h for h, _r in checked], [[own_county_code(m, h.village) for m in r] for h, r in checked]
         ids = next_ids(self.uow.conn, t.cases, len(good))
         cases = [self._case(case_id, h, r) for case_id, h, r in zip(ids, good, rows)]
         self.uow.open_cases(self.actor, [self._event(h, c, r) for h, c, r in zip(good, cases, rows)],
@@ -1123,7 +1175,7 @@ class _Import:
             whom = {"household": h.code or h.key, "name": member["name"], "id_number": member["id_number"]}
             if LOST_CHARACTER.search(member["name"]):      # a rare character lost converting GBK: 张?华
                 self.on_warning(h.members[i][0], "name", BadInput("import.name_lost_character"), whom)
-            for column, warning in _age_warnings(member, today):
+            for column, warning in _age_warnings(member, today, self.school_ages(h.village)):
                 self.on_warning(h.members[i][0], column, warning, whom)
             said = str(getattr(h.members[i][1], "relation", "") or "").strip()
             if member.get("relation") == "other" and said not in OTHER_WORDS:   # 之岳母, 女婿: no code of theirs
@@ -1138,6 +1190,7 @@ class _Import:
         result.households += len(ids)
         result.members += sum(len(r) for r in rows)
         result.ids_confirmed_in_file += sum(1 for r in rows for m in r if m.get("id_confirmed_in_file"))
+        result.ids_own_county += sum(1 for r in rows for m in r if m.get("id_own_county"))
         for given in ("labour_by_age", "health_by_default", "school_not_recorded"):
             setattr(result, given, getattr(result, given) + sum(1 for r in rows for m in r if m.get(given)))
         self.written.update(h.village for h in good)

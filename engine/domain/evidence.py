@@ -184,15 +184,25 @@ NUMBER_MAX = 10 ** 12
 _THOUSANDS = re.compile(r"-?\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?")
 
 
+_WAN = re.compile(r"(-?\d+(?:\.\d+)?)\s*万")
+
+
 def _number_text(value: Any) -> Any:
-    """A number as a spreadsheet or a person writes it: 2,100 or 2，100 (thousands), spaces around; a
-    comma anywhere else (1,5, a list 2，3) is left for the number's check to refuse."""
+    """A number as a spreadsheet or a person writes it: 2,100 or 2，100 (thousands), ¥8,500 or 8500元
+    (yuan), 1.2万 or 1.2 万元 (ten thousands: 12000, reckoned in decimal, never a float's 11999.999…),
+    spaces around; a comma anywhere else (1,5, a list 2，3) or any other word is left for the number's
+    check to refuse."""
     if not isinstance(value, str):
         return value
-    value = value.strip()
-    if value.endswith("元") and not value.endswith("万元"):     # 12,000元 is 12000; 1.2万元 is refused, not 1.2
+    value = value.strip().removeprefix("¥").removeprefix("￥").strip()
+    if value.endswith("元"):         # 12,000元 is 12000; 1.2万元 is 1.2万
         value = value[:-1].strip()
-    return value.replace(",", "").replace("，", "") if _THOUSANDS.fullmatch(value) else value
+    if _THOUSANDS.fullmatch(value):
+        value = value.replace(",", "").replace("，", "")
+    if wan := _WAN.fullmatch(value):
+        from decimal import Decimal
+        value = format((Decimal(wan.group(1)) * 10000).normalize(), "f")
+    return value
 
 
 _TIME = re.compile(r"(?:[ T]|\s+)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")

@@ -210,7 +210,7 @@ SYSTEM_CODES = ("system", "scheduler")
 ACTIVITY_KEYS = ("table", "draw", "period", "as_of", "status", "format", "regions", "filter", "file", "sha256", "type", "mode", "items", "files",
                  "households", "members", "stages", "case_range",
                  "skipped_households", "removed_households", "rejected_applying", "unchanged_households",
-                 "ids_confirmed_in_file", "persons", "regions_added", "count", "codes", "first", "last",
+                 "ids_confirmed_in_file", "ids_own_county", "persons", "regions_added", "count", "codes", "first", "last",
                  "person", "granted_role", "revoked_role", "roles", "posts", "findings",
                  "notice", "deadline", "case", "rule", "procedure", "step", "done", "refused", "batch", "owner", "note", "reason",
                  "delivery", "draw_id", "key_id", "folder", "head",

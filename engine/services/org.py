@@ -374,7 +374,10 @@ def _role_problems(app: App, role: str, region: str, regions: set[str]) -> list[
     if not role:
         found.append(("role", BadInput("role.missing", roles=",".join(app.config.roles))))
     elif role not in app.config.roles:
-        found.append(("role", BadInput("role.unknown", role=role, roles=",".join(app.config.roles))))
+        from engine.domain.role_words import near_roles
+        near = near_roles(app.config.roles, role)
+        found.append(("role", BadInput("role.unknown_near", role=role, roles=",".join(near)) if near else
+                      BadInput("role.unknown", role=role, roles=",".join(app.config.roles))))
     if not region:          # a code or a name: either will do (person import reads names)
         return found + [("region", BadInput("region.missing"))]
     if not _is_code(region):

@@ -205,6 +205,8 @@ def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None, file: str) ->
         say(ctx.text("import.unchanged", households=result.unchanged))
     if result.ids_confirmed_in_file:
         say(ctx.text("import.ids_confirmed_in_file", count=result.ids_confirmed_in_file))
+    if result.ids_own_county:       # their county's code, given after it changed: nothing to confirm
+        say(ctx.text("import.ids_own_county", count=result.ids_own_county))
     if result.school_not_recorded:      # asked for by the exit standard for a school-age child
         say(ctx.text("import.school_not_recorded", count=result.school_not_recorded))
     if result.labour_by_age or result.health_by_default:
@@ -298,6 +300,8 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
                 current.disagree.append((line, column))
         if named and (name := cells.get("village_name")):
             current.village_names.append((line, name))
+            if "village" in columns and not cells.get("village"):     # its code cell empty: the household's
+                current.code_elsewhere.add(line)
         told: tuple | set = ()
         if found:
             current.cell_problems.extend((line, column, error) for column, error in found)

@@ -321,7 +321,7 @@ def person_add(ctx: Ctx, code, name, roles, no_code, channels, alert_lang):
     from notifications.contacts import parse_channel
     from .people import role_code
     reach = tuple(parse_channel(c, alert_lang) for c in channels)
-    roles = tuple((role_code(ctx, role), region) for role, region in roles)   # by its name too (县扶贫办干部)
+    roles = tuple((role_code(ctx, role, region), region) for role, region in roles)   # by its name too (县扶贫办干部)
     made = add_persons(ctx.app(), ctx.actor(), [NewPerson(code, name, roles, not no_code, reach)])
     say(ctx.text("person_added", code=code, name=name))
     waiting_said(ctx, [code])

@@ -84,7 +84,8 @@ def person_problems(ctx: Ctx, sheet: ListFile, regions: dict[str, Any]) -> Found
     service's (codes, names, roles, regions, the importing administrator's reach) and the alert
     channels'."""
     from engine.services.org import PersonRow, person_problems as service_problems
-    people = [PersonRow(r["code"], r["name"], role_code(ctx, r["role"]), _region(r, regions))
+    people = [PersonRow(r["code"], r["name"], role_code(ctx, r["role"], _region(r, regions)),
+                        _region(r, regions))
               for _line, r in sheet.rows]
     named = [(line, "region", regions[r["region"]]) for line, r in sheet.rows
              if isinstance(regions.get(r["region"]), JingzhunError)]
@@ -109,10 +110,23 @@ def _channel_problems(sheet: ListFile) -> Found:
     return found
 
 
-def role_code(ctx: Ctx, text: str) -> str:
-    """A role named by its code or its label (村党支部书记), as its code; anything else as it is."""
+def role_code(ctx: Ctx, text: str, region: str = "") -> str:
+    """A role named by its code or its label (村党支部书记), or a common name that names one role at
+    the level of the row's region (扶贫办主任 of a county, 村支书), as its code; anything else as it is
+    (the service refuses it, naming the closest roles)."""
     from engine.domain.inputs import to_code
-    return to_code(text.strip(), roles_of(ctx.config)) if text and text.strip() else ""
+    from engine.domain.regions import level_of
+    from engine.domain.role_words import role_named
+    if not text or not text.strip():
+        return ""
+    code = to_code(text.strip(), roles_of(ctx.config))
+    if code in ctx.config.roles:
+        return code
+    try:
+        level = level_of(region.strip()) if region and region.strip() else None
+    except JingzhunError:
+        level = None
+    return role_named(ctx.config.roles, text, level) or code
 
 
 def _channels(r: dict[str, str]) -> list[str]:
@@ -125,7 +139,7 @@ def group_people(ctx: Ctx, rows: list[dict[str, str]], regions: dict[str, Any]) 
     for r in rows:
         p = people.setdefault(r["code"].strip(), {"name": r["name"], "roles": [], "channels": []})
         if r["role"].strip():
-            p["roles"].append((role_code(ctx, r["role"]), _region(r, regions).strip()))
+            p["roles"].append((role_code(ctx, r["role"], _region(r, regions)), _region(r, regions).strip()))
         p["lang"] = cell(r, "alert_lang") or p.get("lang", "zh")
         p["channels"] += _channels(r)
     return people

@@ -13,7 +13,7 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from engine.domain.errors import BadInput, JingzhunError
+from engine.domain.errors import BadInput, JingzhunError, Msg
 from engine.domain.scans import SCAN_HEAD, refuse_non_scan, refuse_too_big
 
 MEMBERS_MAX = 100_000                # members of one zip
@@ -31,6 +31,7 @@ class SheetFiles:
         self.taken: dict[str, Path] = {}
         self.copied = 0                      # bytes copied out of the zip so far
         self.used: dict[str, Path] = {}      # the files rows named and found, by their path inside
+        self.listed: list[str] | None = None     # the folder's files, read when one named is missing
 
     def __enter__(self) -> "SheetFiles":
         return self
@@ -66,7 +67,7 @@ class SheetFiles:
         if not path.exists():
             path = _any_case(path)       # typed on Windows, where C1.JPG and c1.jpg are one file
         if not path.is_file():
-            raise BadInput("sheets.no_file", file=name)
+            raise self._missing(name, relative)
         from engine.adapters.evidence_store import check_scan
         check_scan(path, name)
         return path
@@ -77,7 +78,7 @@ class SheetFiles:
             alike = [i for n, i in self.members.items() if n.lower() == relative.lower()]
             info = alike[0] if len({id(i) for i in alike}) == 1 else None
         if info is None:
-            raise BadInput("sheets.no_file", file=name)
+            raise self._missing(name, relative)
         if relative not in self.taken:
             refuse_too_big(name, info.file_size)
             refuse_non_scan(name, self._head(info, name))
@@ -86,6 +87,33 @@ class SheetFiles:
             check_scan(copied, name)
             self.taken[relative] = copied
         return self.taken[relative]
+
+    def _missing(self, name: str, relative: str) -> BadInput:
+        """A named file the folder or zip lacks, with the names it holds that are most like it (a typo,
+        another extension), or how many files it holds when none is: the clerk can tell what to fix."""
+        names = self._names()
+        near = near_names(relative, names)
+        if near:
+            return BadInput("sheets.no_file_near", file=name, near=[Msg("msg.sheets.near_name", {"name": n}) for n in near])
+        return BadInput("sheets.no_file_count", file=name, count=len(names))
+
+    def _names(self) -> list[str]:
+        """The files the folder or zip holds, by their path inside it (a folder's read once, at most
+        MEMBERS_MAX of them)."""
+        if self.zip is not None:            # a member listed with its folder and without: by its full path
+            full: dict[int, str] = {}
+            for name, info in self.members.items():
+                if len(name) > len(full.get(id(info), "")):
+                    full[id(info)] = name
+            return sorted(full.values())
+        if self.listed is None:
+            self.listed = []
+            for path in self.folder.rglob("*"):
+                if len(self.listed) >= MEMBERS_MAX:
+                    break
+                if path.is_file():
+                    self.listed.append(path.relative_to(self.folder).as_posix())
+        return self.listed
 
     def _head(self, info: zipfile.ZipInfo, name: str) -> bytes:
         """A member's first bytes, read before it is copied out (a file that is no scan never is)."""
@@ -151,13 +179,35 @@ def _members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
 
 
 def _name(info: zipfile.ZipInfo) -> str:
-    """A member's name: a zip made on a Chinese Windows stores it in GBK without saying so."""
+    """A member's name: a zip made on a Chinese Windows stores it in GBK without saying so, one made
+    with Linux's or macOS's `zip` in UTF-8 without saying so either (strict UTF-8 is tried first:
+    Chinese GBK bytes are almost never valid UTF-8, while UTF-8 bytes read as GBK become other words)."""
     if info.flag_bits & 0x800:
         return info.filename
     try:
-        return info.filename.encode("cp437").decode("gb18030")
-    except (UnicodeEncodeError, UnicodeDecodeError):
+        raw = info.filename.encode("cp437")
+    except UnicodeEncodeError:
         return info.filename
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
+
+
+NEAR_SHOWN = 3      # the names most like a missing one, said with it
+
+
+def near_names(wanted: str, names: list[str]) -> list[str]:
+    """The names (paths inside the folder or zip) most like `wanted`: by their file name, then whole."""
+    import difflib
+    base = PurePosixPath(wanted).name
+    by_base: dict[str, list[str]] = {}
+    for name in names:
+        by_base.setdefault(PurePosixPath(name).name, []).append(name)
+    close = difflib.get_close_matches(base, list(by_base), n=NEAR_SHOWN, cutoff=0.5)
+    return [path for b in close for path in sorted(by_base[b])][:NEAR_SHOWN]
 
 
 def _relative(name: str) -> str:

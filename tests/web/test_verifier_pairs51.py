@@ -39,12 +39,12 @@ def test_a_pair_of_verifiers_who_would_leave_nobody_for_the_appraisal_is_refused
     assert "may be named verifiers, but not all of them" in english.out, english.out
 
     with pytest.raises(RuleViolation) as refused:
-        world.step("tl", "monitoring", "verification", case, verifiers=("vd", "vs"))
+        world.step("tl", "monitoring", "verification", case, decision="approve", verifiers=("vd", "vs"))
     assert refused.value.code == "duty.verifiers_take_last"
     said = refused.value.render(world.app.config)
     assert "所选核实人" in said and world["vd"].name in said and world["vs"].name in said and "至少留一人" in said, said
     assert "leave at least one of them out" in refused.value.render(world.app.config, "en")
-    world.step("tl", "monitoring", "verification", case, verifiers=("vd", "tm"))       # one of them is kept
+    world.step("tl", "monitoring", "verification", case, decision="approve", verifiers=("vd", "tm"))       # one of them is kept
     world.step("vs", "monitoring", "appraisal", case, attendance=30, votes_for=25, votes_against=1)
 
 

@@ -155,6 +155,7 @@ def test_a_list_refused_for_one_reason_on_a_phone_says_it_once_above_its_househo
     assert len(done.done) == 30
     for case in prepared.ready:
         page.check(f'#bulk-form input[name="case"][value="{case}"]')
+    page.check('input[name="decision"][value="approve"]')                # the signer chooses (a12 #3)
     phone.expect_status(409)                                              # nothing done
     page.click("#bulk-form button.primary")
     expect(page.locator("#bulk-summary")).to_have_text("0 户已办理，30 户被拒绝")

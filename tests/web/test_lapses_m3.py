@@ -56,6 +56,12 @@ def test_a_deadline_met_late_says_when_by_how_much_and_whose_it_was(world, tmp_p
     assert "2020-11-14 到期" in said and f"逾期 11 天（逾期时责任人：{world['ts1'].name}）" in said, said
     trace = cli(world, "insp", "trace", str(case))
     assert "逾期记录" in trace.out and "逾期 11 天" in trace.out and world["ts1"].name in trace.out, trace.out
+    inspected = re.sub(r"<[^>]+>", "", re.search(r'<section id="lapses">(.*?)</section>',
+                                                   page("insp").get(f"/inspect/trace/case/{case}").text, re.S).group(1))
+    assert "逾期记录" in inspected and f"逾期 11 天（逾期时责任人：{world['ts1'].name} (ts1)）" in inspected, inspected
+    html_file = tmp_path / "trace.html"
+    assert cli(world, "insp", "trace", str(case), "--html", str(html_file)).code == 0
+    assert f"逾期 11 天（逾期时责任人：{world['ts1'].name} (ts1)）" in html_file.read_text()
 
 
 def test_a_deadline_overdue_when_its_procedure_ends_stays_a_lapse_not_cancelled(world, tmp_path):

@@ -9,23 +9,12 @@ from datetime import date
 
 from engine.reads.queries import next_for
 from engine.services.accounts import open_session
-from engine.services.case_actions import attach_evidence
 from entrypoints.web.app import create_app
-from tests.test_household_life import consolidated
 from tests.web.conftest import serving
 from tests.web.test_monitoring_shown import cli
+from tests.web.test_verifier_pairs51 import at_verification
 
 NO_RISK = "经入户核实，该户收入稳定，无返贫风险"
-
-
-def _at_verification(world, tmp_path) -> int:
-    """A consolidated household whose monitoring's clue its pairing cadre gave on 2020-04-01."""
-    case = consolidated(world, tmp_path)
-    world.on(date(2020, 4, 1))
-    attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
-                    {"source": "走访排查", "clue_date": "2020-03-30", "monitoring_type": "unstable"})
-    world.step("pc1", "monitoring", "clue", case)
-    return case
 
 
 def _waiting_at(world, case: int) -> str:
@@ -33,7 +22,7 @@ def _waiting_at(world, case: int) -> str:
 
 
 def test_a_verification_without_a_decision_is_refused_on_the_cli_and_the_api(world, tmp_path, world_clients):
-    case = _at_verification(world, tmp_path)
+    case = at_verification(world, tmp_path)
     said = cli(world, "tl", "step", "monitoring", "verification", str(case), "--verifier", "tm", "--reason", NO_RISK)
     assert said.code == 2, (said.code, said.out, said.err)
     assert "须给出决定" in said.err and "`--approve`" in said.err and "Traceback" not in said.err, said.err
@@ -50,7 +39,7 @@ def test_a_verification_without_a_decision_is_refused_on_the_cli_and_the_api(wor
 
 
 def test_the_decision_form_has_no_choice_made_and_asks_for_one(world, tmp_path, browser):
-    case = _at_verification(world, tmp_path)
+    case = at_verification(world, tmp_path)
     with serving(create_app(world.app)) as url:
         context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
                                       locale="zh-CN", device_scale_factor=1)
@@ -72,7 +61,7 @@ def test_the_decision_form_has_no_choice_made_and_asks_for_one(world, tmp_path, 
 
 
 def test_a_form_posted_without_a_decision_is_refused_by_the_server(world, tmp_path, world_clients):
-    case = _at_verification(world, tmp_path)
+    case = at_verification(world, tmp_path)
     page, _ = world_clients
     tl = page("tl")
     answer = tl.post(f"/cases/{case}/step", data={"csrf": tl.csrf, "procedure": "monitoring", "step": "verification",
@@ -94,7 +83,7 @@ def test_a_villages_finding_of_no_risk_goes_up_and_the_county_decides(world, tmp
     """a12 #4: one village verifier's 不同意 ended the identification at once (防返贫监测识别 [已否决]), with no
     township or county sign-off. It is now the village's finding, recorded in his name, and the township
     reviews it and the county decides (县级审定), as the form tells him before he chooses."""
-    case = _at_verification(world, tmp_path)
+    case = at_verification(world, tmp_path)
     page, _ = world_clients
     form = page("tl").get(f"/cases/{case}").text
     assert "继续报乡镇审核，由「县级审定」决定" in form or "继续报乡镇审核" in form, form[form.find("on-reject") - 100:][:600]

@@ -20,7 +20,8 @@ from tests.test_household_life import consolidated
 from tests.web.conftest import serving
 
 
-def _at_verification(world, tmp_path) -> int:
+def at_verification(world, tmp_path) -> int:
+    """A consolidated household whose monitoring's clue its pairing cadre gave on 2020-04-01."""
     case = consolidated(world, tmp_path)
     world.on(date(2020, 4, 1))
     attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
@@ -30,7 +31,7 @@ def _at_verification(world, tmp_path) -> int:
 
 
 def test_a_pair_of_verifiers_who_would_leave_nobody_for_the_appraisal_is_refused_and_said_before(world, tmp_path):
-    case = _at_verification(world, tmp_path)
+    case = at_verification(world, tmp_path)
     nxt = next_for(world.app, world["tl"], case)["next"]
     assert {"step": "appraisal", "persons": ["vd", "vs"]} in nxt["kept_one_of"], nxt.get("kept_one_of")
     told = cli(world, "tl", "case", "next", str(case))
@@ -49,7 +50,7 @@ def test_a_pair_of_verifiers_who_would_leave_nobody_for_the_appraisal_is_refused
 
 
 def test_the_verifier_form_holds_back_the_last_of_a_pair_as_the_first_is_ticked(world, tmp_path, browser):
-    case = _at_verification(world, tmp_path)
+    case = at_verification(world, tmp_path)
     with serving(create_app(world.app)) as url:
         context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
                                       locale="zh-CN", device_scale_factor=1)

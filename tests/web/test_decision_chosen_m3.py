@@ -8,11 +8,10 @@ from __future__ import annotations
 from datetime import date
 
 from engine.reads.queries import next_for
-from engine.services.accounts import open_session
 from entrypoints.web.app import create_app
 from tests.web.conftest import serving
 from tests.web.test_monitoring_shown import cli
-from tests.web.test_verifier_pairs51 import at_verification
+from tests.web.test_verifier_pairs51 import at_verification, phone_signed_in
 
 NO_RISK = "经入户核实，该户收入稳定，无返贫风险"
 
@@ -41,10 +40,7 @@ def test_a_verification_without_a_decision_is_refused_on_the_cli_and_the_api(wor
 def test_the_decision_form_has_no_choice_made_and_asks_for_one(world, tmp_path, browser):
     case = at_verification(world, tmp_path)
     with serving(create_app(world.app)) as url:
-        context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
-                                      locale="zh-CN", device_scale_factor=1)
-        context.add_cookies([{"name": "jz_session", "value": open_session(world.app, world["tl"])[0], "url": url}])
-        page = context.new_page()
+        context, page = phone_signed_in(world, browser, url, "tl")
         page.goto(f"{url}/cases/{case}")
         decision = page.locator("#step-form input[name=decision]")
         assert decision.count() == 2

@@ -30,6 +30,14 @@ def at_verification(world, tmp_path) -> int:
     return case
 
 
+def phone_signed_in(world, browser, url: str, who: str):
+    """A 360 px phone's browser context and page, signed in as `who` on the server at `url`."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                                  locale="zh-CN", device_scale_factor=1)
+    context.add_cookies([{"name": "jz_session", "value": open_session(world.app, world[who])[0], "url": url}])
+    return context, context.new_page()
+
+
 def test_a_pair_of_verifiers_who_would_leave_nobody_for_the_appraisal_is_refused_and_said_before(world, tmp_path):
     case = at_verification(world, tmp_path)
     nxt = next_for(world.app, world["tl"], case)["next"]
@@ -52,10 +60,7 @@ def test_a_pair_of_verifiers_who_would_leave_nobody_for_the_appraisal_is_refused
 def test_the_verifier_form_holds_back_the_last_of_a_pair_as_the_first_is_ticked(world, tmp_path, browser):
     case = at_verification(world, tmp_path)
     with serving(create_app(world.app)) as url:
-        context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
-                                      locale="zh-CN", device_scale_factor=1)
-        context.add_cookies([{"name": "jz_session", "value": open_session(world.app, world["tl"])[0], "url": url}])
-        page = context.new_page()
+        context, page = phone_signed_in(world, browser, url, "tl")
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{url}/cases/{case}")

@@ -55,6 +55,10 @@ class StepDef(_Strict):
     # appraisal, their village and size) or `project` (a fund project's own opening and its place,
     # unit and leader, money by source with its documents, completion date and beneficiaries).
     wording: Optional[str] = None
+    # A rejection here ends the procedure (the default), or, false, is a finding recorded in the signer's
+    # name that goes on up: the steps after it are still done and a later sign-off decides (a village's
+    # 不同意 at a monitoring's verification: the township reviews it, the county decides, 县级审定).
+    reject_ends: bool = True
 
     @field_validator("shows", mode="before")
     @classmethod

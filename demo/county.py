@@ -228,7 +228,7 @@ class Demo:
             cases = self.batch_step(v.staff["director"], "identification", "appraisal", cases,
                                     attendance=41, votes=each_vote(cases, 36, 2), minutes=minutes)
             cases = self.batch_step(v.staff["leader"], "identification", "village_verification", cases,
-                                    verifiers=(v.staff["member"].code,))
+                                    decision="approve", verifiers=(v.staff["member"].code,))
             cases = self.batch_step(v.staff["first"], "identification", "first_notice", cases)
             cases = self.objections(v, cases, "identification", date(2019, 2, 21), date(2019, 2, 25))
             v.cases = cases
@@ -324,7 +324,7 @@ class Demo:
                                     votes=each_vote([c for c in v.cases if c not in suspects], 33, 1), minutes=minutes)
             t_ = self.township_of(v)
             cases = self.batch_step(v.staff["leader"], "exit", "verification", cases,
-                                    verifiers=(f"{t_}_staff3", f"{t_}_staff4", f"{t_}_staff5"))
+                                    decision="approve", verifiers=(f"{t_}_staff3", f"{t_}_staff4", f"{t_}_staff5"))
             confirmed = [c for c in cases if v.fate[c] != "no_confirmation"]
             attach_evidence_many(self.app, v.staff["first"], [
                 EvidenceItem(c, "household_confirmation", {"signed_on": "2019-11-20"}, confirmation)

@@ -44,7 +44,7 @@ def overdue_scene(app: App, demo: Any, admin: Actor, console: Console, lang: str
         further = calm[:2]      # these get as far as their village notice; the others stop at the clue
         demo.on(date(2020, 9, 15))
         perform_step(app, v.staff["leader"], "monitoring", "verification", further,
-                     StepInput(verifiers=(v.staff["member"].code,)))
+                     StepInput(decision="approve", verifiers=(v.staff["member"].code,)))
         demo.on(date(2020, 9, 16))
         perform_step(app, v.staff["director"], "monitoring", "appraisal", further,
                      StepInput(attendance=30, votes=each_vote(further, 26, 1), minutes=demo.minutes(v, "monitoring")))

@@ -26,7 +26,7 @@ ENTERED_ON = date(2026, 12, 2)    # a county entering its 2019 paper files
 IDENTIFICATION = (
     ("vs", "application", MAR1, {}),
     ("vd", "appraisal", MAR1, dict(attendance=40, votes_for=35, votes_against=2)),
-    ("tl", "village_verification", MAR1, dict(verifiers=("tm",))),
+    ("tl", "village_verification", MAR1, dict(decision="approve", verifiers=("tm",))),
     ("fs", "first_notice", MAR1, {}),
     ("ts1", "township_review", MAR8, dict(decision="approve")),
     ("ts2", "second_notice", MAR8, {}),

@@ -192,7 +192,7 @@ IDENTIFICATION = [
     ("vs", "identification", "application", "2019-03-01"),
     ("vd", "identification", "appraisal", "2019-03-01", "--attendance", "40", "--for", "35", "--against", "2",
      "--minutes", MINUTES),
-    ("tl", "identification", "village_verification", "2019-03-01", "--verifier", "tm"),
+    ("tl", "identification", "village_verification", "2019-03-01", "--approve", "--verifier", "tm"),
     ("fs", "identification", "first_notice", "2019-03-01"),
     ("ts1", "identification", "township_review", "2019-03-08", "--approve"),
     ("ts2", "identification", "second_notice", "2019-03-08"),
@@ -207,7 +207,7 @@ ASSISTANCE = [
 EXIT = [
     ("vd", "exit", "proposal", "2019-11-20", "--attendance", "38", "--for", "33", "--against", "1",
      "--minutes", MINUTES),
-    ("tl", "exit", "verification", "2019-11-20", "--verifier", "ts2", "--verifier", "ts3", "--verifier", "ts4"),
+    ("tl", "exit", "verification", "2019-11-20", "--approve", "--verifier", "ts2", "--verifier", "ts3", "--verifier", "ts4"),
     ("fs", "exit", "acknowledgement", "2019-11-20"),
     ("vs", "exit", "village_notice", "2019-11-20"),
     ("ts1", "exit", "township_review", "2019-11-28", "--approve"),

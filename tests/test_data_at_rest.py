@@ -98,7 +98,7 @@ def test_a_dossier_and_a_printable_notice_written_by_the_cli_are_private(world, 
     world.on(date(2019, 3, 1))
     world.step("vs", "identification", "application", case)
     world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
-    world.step("tl", "identification", "village_verification", case, verifiers=("tm",))
+    world.step("tl", "identification", "village_verification", case, decision="approve", verifiers=("tm",))
     notice = world.step("fs", "identification", "first_notice", case)[0].notice_id
     dossier, board = tmp_path / "dossier.html", tmp_path / "board.html"
     board.write_text("an older file, readable by all")

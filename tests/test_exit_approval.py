@@ -32,7 +32,7 @@ def _up_to_county(w, case, day=date(2019, 11, 20), tmp=None, again: str | None =
         attach_evidence(w.app, w["vs"], case, "household_confirmation", {"signed_on": day.isoformat()},
                         scan_file(tmp / f"confirmation-{case}-{day}.pdf"), replace=again is not None, reason=again)
     w.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
-    w.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))
+    w.step("tl", "exit", "verification", case, decision="approve", verifiers=("ts2", "ts3", "ts4"))
     w.step("fs", "exit", "acknowledgement", case)
     w.step("vs", "exit", "village_notice", case)
     w.on(day + timedelta(days=8))

@@ -80,7 +80,7 @@ def test_a_carried_over_exit_on_last_years_checks_is_refused_at_the_acknowledgem
     attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2020, "net_income": 14000.0},
                     replace=True, void_signoffs=True, reason="2020 年核算")
     world.step("vd", "exit", "proposal", case, **PROPOSAL)
-    world.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))
+    world.step("tl", "exit", "verification", case, decision="approve", verifiers=("ts2", "ts3", "ts4"))
     world.step("fs", "exit", "acknowledgement", case)
 
 

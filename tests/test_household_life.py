@@ -93,7 +93,7 @@ def monitor(world, case: int, kind: str = "unstable") -> None:
 def village_steps(world, procedure: str, case: int) -> None:
     """A household's side procedure (monitoring, risk elimination, a reopening) past its first step, in
     the village: verification, appraisal, village notice."""
-    world.step("tl", procedure, "verification", case, verifiers=("tm",))
+    world.step("tl", procedure, "verification", case, decision="approve", verifiers=("tm",))
     world.step("vd", procedure, "appraisal", case, attendance=30, votes_for=25, votes_against=1)
     world.step("vs", procedure, "village_notice", case)
 
@@ -178,7 +178,7 @@ def test_a_steps_form_is_told_the_verifiers_and_notice_days_the_policy_asks(worl
     params = world.app.config.policy.params("36", 2020)
     assert verification["verifiers_min"] == params["verifiers_min"]["monitoring"] >= 1
     assert "days_required" not in verification
-    world.step("tl", "monitoring", "verification", case, verifiers=("tm",))
+    world.step("tl", "monitoring", "verification", case, decision="approve", verifiers=("tm",))
     world.step("vd", "monitoring", "appraisal", case, attendance=30, votes_for=25, votes_against=1)
     notice = next_for(world.app, world["vs"], case)["next"]
     assert notice["step"] == "village_notice" and notice["days_required"] == params["notice_days"]["monitoring"] == 5
@@ -330,7 +330,7 @@ def test_a_village_list_is_one_notice(world):
     world.on(date(2019, 3, 1))
     world.step("vs", "identification", "application", cases)
     world.step("vd", "identification", "appraisal", cases, attendance=40, votes_for=30, votes_against=3)
-    world.step("tl", "identification", "village_verification", cases, verifiers=("tm",))
+    world.step("tl", "identification", "village_verification", cases, decision="approve", verifiers=("tm",))
     outcome = world.step("fs", "identification", "first_notice", cases)
     assert len({o.notice_id for o in outcome}) == 1
     with world.app.engine.connect() as conn:

@@ -121,7 +121,7 @@ def identified_up_to_county_approval(world, count: int) -> list[int]:
     world.on(date(2019, 3, 1))
     world.step("vs", "identification", "application", cases)
     world.step("vd", "identification", "appraisal", cases, attendance=40, votes_for=35, votes_against=2)
-    world.step("tl", "identification", "village_verification", cases, verifiers=("tm",))
+    world.step("tl", "identification", "village_verification", cases, decision="approve", verifiers=("tm",))
     world.step("fs", "identification", "first_notice", cases)
     world.on(date(2019, 3, 8))
     world.step("ts1", "identification", "township_review", cases, decision="approve")
@@ -202,7 +202,7 @@ def test_a_notice_entered_days_after_its_start_is_flagged_as_backdated(world):
     world.on(date(2019, 3, 1))                       # the procedure runs live ...
     for who, step, inputs in (("vs", "application", {}),
                               ("vd", "appraisal", dict(attendance=40, votes_for=35, votes_against=2)),
-                              ("tl", "village_verification", dict(verifiers=("tm",)))):
+                              ("tl", "village_verification", dict(decision="approve", verifiers=("tm",)))):
         world.step(who, "identification", step, case, **inputs)
     world.on(date(2019, 3, 12))                      # ... and its notice is entered on 12 March, dated 1 March
     world.step("fs", "identification", "first_notice", case, date=date(2019, 3, 1))
@@ -223,7 +223,7 @@ def _paper_identification(world, case: int, entered: date) -> None:
     world.clock.at = at_china(entered, 21, 30)       # in the evening, after office hours
     dated = ((date(2019, 3, 1), "vs", "application", {}),
              (date(2019, 3, 2), "vd", "appraisal", dict(attendance=40, votes_for=35, votes_against=2)),
-             (date(2019, 3, 3), "tl", "village_verification", dict(verifiers=("tm",))),
+             (date(2019, 3, 3), "tl", "village_verification", dict(decision="approve", verifiers=("tm",))),
              (date(2019, 3, 4), "fs", "first_notice", {}),
              (date(2019, 3, 12), "ts1", "township_review", dict(decision="approve")),
              (date(2019, 3, 13), "ts2", "second_notice", {}),
@@ -370,7 +370,7 @@ def test_the_person_who_voided_a_signoff_then_signing_the_procedure_is_flagged(w
                     replace=True, reason="更正", void_signoffs=True)
     world.clock.advance(hours=1)
     world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
-    world.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))
+    world.step("tl", "exit", "verification", case, decision="approve", verifiers=("ts2", "ts3", "ts4"))
     attach_evidence(world.app, world["pc1"], case, "household_confirmation", {"signed_on": "2019-11-28"},
                     scan_file(tmp_path / "confirmation-again.pdf"), replace=True, reason="按新的提议重签")
     world.step("fs", "exit", "acknowledgement", case)

@@ -189,6 +189,6 @@ def test_case_next_says_who_may_not_be_named_a_verifier(world):
     told = cli(world, "tl", "case", "next", str(case))
     assert "不能选作核实人（须留待本程序后续步骤办理，是其唯一可办者）：fs" in told.out, told.out
     with pytest.raises(RuleViolation):
-        world.step("tl", "identification", "village_verification", case, verifiers=("fs",))
-    world.step("tl", "identification", "village_verification", case, verifiers=("tm",))
+        world.step("tl", "identification", "village_verification", case, decision="approve", verifiers=("fs",))
+    world.step("tl", "identification", "village_verification", case, decision="approve", verifiers=("tm",))
 

@@ -41,7 +41,7 @@ def county_announcement(world) -> tuple[int, int, int]:
         world.on(date(2019, 3, 1))
         world.step(vs, "identification", "application", case)
         world.step(vd, "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
-        world.step(tl, "identification", "village_verification", case, verifiers=(tm,))
+        world.step(tl, "identification", "village_verification", case, decision="approve", verifiers=(tm,))
         world.step(fs, "identification", "first_notice", case)
         world.on(date(2019, 3, 8))
         world.step(review, "identification", "township_review", case, decision="approve")

@@ -41,7 +41,7 @@ def to_first_notice(world: World, cases: list[int]) -> int:
     world.on(date(2019, 3, 1))
     world.step("vs", "identification", "application", cases)
     world.step("vd", "identification", "appraisal", cases, attendance=40, votes_for=35, votes_against=2)
-    world.step("tl", "identification", "village_verification", cases, verifiers=("tm",))
+    world.step("tl", "identification", "village_verification", cases, decision="approve", verifiers=("tm",))
     return world.step("fs", "identification", "first_notice", cases)[0].notice_id
 
 
@@ -98,7 +98,7 @@ def test_a_short_notice_is_refused_and_one_that_ran_short_cannot_be_relied_on(wo
     world.on(date(2019, 3, 1))
     world.step("vs", "identification", "application", cases)
     world.step("vd", "identification", "appraisal", cases, attendance=40, votes_for=35, votes_against=2)
-    world.step("tl", "identification", "village_verification", cases, verifiers=("tm",))
+    world.step("tl", "identification", "village_verification", cases, decision="approve", verifiers=("tm",))
     with pytest.raises(RuleViolation) as short:
         world.step("fs", "identification", "first_notice", cases, days=5)
     assert short.value.code == "notice.short"
@@ -142,7 +142,7 @@ def test_a_notice_whose_rule_counts_working_days_ends_after_the_holiday(world):
     world.on(date(2019, 9, 30))
     world.step("vs", "identification", "application", cases)
     world.step("vd", "identification", "appraisal", cases, attendance=40, votes_for=35, votes_against=2)
-    world.step("tl", "identification", "village_verification", cases, verifiers=("tm",))
+    world.step("tl", "identification", "village_verification", cases, decision="approve", verifiers=("tm",))
     notice = world.step("fs", "identification", "first_notice", cases)[0].notice_id
     with world.app.engine.connect() as conn:
         row = conn.execute(select(t.notices).where(t.notices.c.id == notice)).one()

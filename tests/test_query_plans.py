@@ -85,6 +85,7 @@ def reads(w, ids: dict) -> dict:
         "list_cases village": lambda: list(case_lists.list_cases(app, w["vs"])),
         # the case page's deadlines with their alerts and presses, and the presses of a page of my work
         "case_deadlines": lambda: [case_deadlines.case_deadlines(app, w["th"], c) for c in ids["cases"]],
+        "case_lapses": lambda: [case_deadlines.case_lapses(app, w["th"], c) for c in ids["cases"]],
         "cases_pressed my work": lambda: case_deadlines.cases_pressed(app, ids["cases"]),
         "list_cases township": lambda: list(case_lists.list_cases(app, w["th"], region=TOWNSHIP)),
         "list_cases county stage": lambda: list(case_lists.list_cases(app, w["cd"], stage="identified")),

@@ -350,7 +350,7 @@ def test_a_fresh_exit_is_not_confirmed_by_the_confirmation_of_the_rejected_one(w
     world.on(date(2019, 12, 2))
     income_assessed_again(world, case)
     world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
-    world.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))
+    world.step("tl", "exit", "verification", case, decision="approve", verifiers=("ts2", "ts3", "ts4"))
     # the rejected exit's confirmation is that exit's record: the household signs again for this one
     assert_refused(world, RuleViolation, "evidence.earlier_procedure",
                    lambda: world.step("fs", "exit", "acknowledgement", case),
@@ -367,7 +367,7 @@ def test_a_fresh_exits_confirmation_is_an_item_of_its_own_beside_the_rejected_ex
     world.on(date(2019, 12, 2))
     income_assessed_again(world, case)
     world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
-    world.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))
+    world.step("tl", "exit", "verification", case, decision="approve", verifiers=("ts2", "ts3", "ts4"))
     # the village's confirmation sheet lists it among the households to fill: the first is that exit's
     from engine.reads.village_lists import sheet_rows
     from tests.world import VILLAGE
@@ -635,11 +635,11 @@ def test_a_step_that_would_leave_nobody_to_do_the_next_one_is_refused_saying_who
     case = world.household()
     walk(world, "identification", case, until="village_verification")
     assert_refused(world, RuleViolation, "duty.no_signer_left",
-                   lambda: world.step("fs", "identification", "village_verification", case, verifiers=("tm",)),
+                   lambda: world.step("fs", "identification", "village_verification", case, decision="approve", verifiers=("tm",)),
                    names=(case,), cases=(case,))
     refused = None
     try:
-        world.step("fs", "identification", "village_verification", case, verifiers=("tm",))
+        world.step("fs", "identification", "village_verification", case, decision="approve", verifiers=("tm",))
     except RuleViolation as exc:
         refused = exc.render(world.app.config)
     assert "公示" in refused, refused
@@ -649,7 +649,7 @@ def test_a_step_that_would_leave_nobody_to_do_the_next_one_is_refused_saying_who
     assert "fs" not in [e["person"] for e in next_for(world.app, world["tl"], case)["next"]["eligible"]]
     assert "tl" in [e["person"] for e in next_for(world.app, world["tl"], case)["next"]["eligible"]]
     assert "duty.no_signer_left" in next_for(world.app, world["fs"], case)["next"]["rules"]
-    world.step("tl", "identification", "village_verification", case, verifiers=("tm",))     # leaves fs to post it
+    world.step("tl", "identification", "village_verification", case, decision="approve", verifiers=("tm",))     # leaves fs to post it
     world.step("fs", "identification", "first_notice", case)
     # a second village secretary posted: the first secretary may verify the next household herself
     # (the holders a step reads are kept a minute, and read again once a post changes here)
@@ -657,7 +657,7 @@ def test_a_step_that_would_leave_nobody_to_do_the_next_one_is_refused_saying_who
     other = world.household()
     walk(world, "identification", other, until="village_verification")
     add_persons(world.app, world["admin"], [NewPerson("vs_new", "新村支书", (("village_secretary", VILLAGE),))])
-    world.step("fs", "identification", "village_verification", other, verifiers=("tm",))
+    world.step("fs", "identification", "village_verification", other, decision="approve", verifiers=("tm",))
 
 
 def test_a_village_list_that_would_leave_nobody_to_post_the_notice_refuses_each_household_saying_who_could(world):
@@ -668,14 +668,14 @@ def test_a_village_list_that_would_leave_nobody_to_post_the_notice_refuses_each_
     cases = [world.household() for _ in range(3)]
     walk(world, "identification", cases, until="village_verification")
     result = perform_list_step(world.app, world["fs"], "identification", "village_verification", cases,
-                               StepInput(verifiers=("tm",)))
+                               StepInput(decision="approve", verifiers=("tm",)))
     assert not result.done and sorted(result.refused) == sorted(cases)
     for case in cases:
         [why] = result.refused[case]
         assert why.code == "duty.no_signer_left" and why.params["case"] == case
         assert world["fs"].name in why.params["persons"].codes and why.params["step"] == "first_notice"
     result = perform_list_step(world.app, world["tl"], "identification", "village_verification", cases,
-                               StepInput(verifiers=("tm",)))
+                               StepInput(decision="approve", verifiers=("tm",)))
     assert sorted(result.done) == sorted(cases) and not result.refused
 
 
@@ -730,9 +730,9 @@ def test_a_step_that_would_leave_nobody_for_a_later_step_is_refused_too(world, t
     world.on(NOV20)
     world.step("vs", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
     assert_refused(world, RuleViolation, "duty.no_signer_left",
-                   lambda: world.step("fs", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4")),
+                   lambda: world.step("fs", "exit", "verification", case, decision="approve", verifiers=("ts2", "ts3", "ts4")),
                    names=(case,), cases=(case,))
-    world.step("tl", "exit", "verification", case, verifiers=("ts2", "ts3", "ts4"))     # leaves fs for the notice
+    world.step("tl", "exit", "verification", case, decision="approve", verifiers=("ts2", "ts3", "ts4"))     # leaves fs for the notice
     world.step("pc1", "exit", "acknowledgement", case)
     world.step("fs", "exit", "village_notice", case)
 

@@ -127,10 +127,10 @@ def test_exit_verification_needs_three_township_staff(world, tmp_path):
     world.on(date(2019, 11, 20))
     world.step("vd", "exit", "proposal", case, attendance=38, votes_for=33, votes_against=1)
     with pytest.raises(RuleViolation) as refused:
-        world.step("tl", "exit", "verification", case, verifiers=("tm", "tm2", "ts3"))
+        world.step("tl", "exit", "verification", case, decision="approve", verifiers=("tm", "tm2", "ts3"))
     assert refused.value.code == "verification.verifier_role"
     with pytest.raises(RuleViolation) as too_few:
-        world.step("tl", "exit", "verification", case, verifiers=("ts3", "ts4"))
+        world.step("tl", "exit", "verification", case, decision="approve", verifiers=("ts3", "ts4"))
     assert too_few.value.code == "verification.too_few"
 
 

@@ -141,7 +141,7 @@ SETUP_PATH = ("candidate", "identified", "assisted", "exit_noticed", "exit_revie
 IDENTIFY_WALK = (
     (date(2019, 3, 1), "vs", "identification", "application", {}),
     (date(2019, 3, 1), "vd", "identification", "appraisal", dict(attendance=40, votes_for=35, votes_against=2)),
-    (date(2019, 3, 1), "tl", "identification", "village_verification", dict(verifiers=("tm",))),
+    (date(2019, 3, 1), "tl", "identification", "village_verification", dict(decision="approve", verifiers=("tm",))),
     (date(2019, 3, 1), "fs", "identification", "first_notice", {}),
     (date(2019, 3, 8), "ts1", "identification", "township_review", dict(decision="approve")),
     (date(2019, 3, 8), "ts2", "identification", "second_notice", {}),

@@ -152,7 +152,7 @@ class World:
         if not applied:
             self.step("vs", "identification", "application", case)
         self.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
-        self.step("tl", "identification", "village_verification", case, verifiers=("tm",))
+        self.step("tl", "identification", "village_verification", case, decision="approve", verifiers=("tm",))
         self.step("fs", "identification", "first_notice", case)
 
     def up_to_county_approval(self, case: int | list[int], applied: bool = False) -> None:
@@ -193,7 +193,7 @@ class World:
 
     EXIT_STEPS = (
         (date(2019, 11, 20), "vd", "proposal", dict(attendance=38, votes_for=33, votes_against=1)),
-        (date(2019, 11, 20), "tl", "verification", dict(verifiers=("ts2", "ts3", "ts4"))),
+        (date(2019, 11, 20), "tl", "verification", dict(decision="approve", verifiers=("ts2", "ts3", "ts4"))),
         (date(2019, 11, 20), "fs", "acknowledgement", {}),
         (date(2019, 11, 20), "vs", "village_notice", {}),
         (date(2019, 11, 28), "ts1", "township_review", dict(decision="approve")),

@@ -210,6 +210,28 @@ def overdue_by(config: Config, due_on: date, today: date, counting: str) -> int:
     return max(0, rules.calendar.days_between(due_on, today, counting)[0])
 
 
+def owner_when(owner_id: int | None, changes: Sequence[dict] | None, moment: datetime) -> int | None:
+    """Who held a deadline at `moment`: the owner a change after it took it from (`owner_changes`, oldest
+    first: {at, from, to, ...}), else its owner now."""
+    for change in changes or ():
+        if aware(datetime.fromisoformat(change["at"])) > moment:
+            return change.get("from")
+    return owner_id
+
+
+def lapse(config: Config, d: Any) -> dict[str, Any] | None:
+    """A deadline closed after its due time (met late, or ended with its procedure once overdue): the office
+    day it closed, by how many of its own days (`counting`: calendar or working) it was late, and who held it
+    when it lapsed (a person id); None for one open or closed in time (or on the rest days after it). `d` has the deadline's status,
+    due_on, due_at, closed_at, counting, owner_id and owner_changes: data every deadline keeps."""
+    if d.status == "open" or d.closed_at is None or aware(d.closed_at) <= aware(d.due_at):
+        return None
+    closed_on = aware(d.closed_at).astimezone(office_zone(config)).date()
+    late_by = overdue_by(config, d.due_on, closed_on, d.counting)      # 0: closed on a rest day after it
+    return {"closed_on": closed_on, "late_by": late_by,
+            "held_by": owner_when(d.owner_id, d.owner_changes, aware(d.due_at))} if late_by else None
+
+
 def basis_of(rule: RuleDef, level: str | None = None) -> str:
     from config.deadlines import DaysParam, DueOn     # with the models: not for a read's start-up
     if isinstance(rule.days, int):

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 from sqlalchemy import select
 
 from engine.adapters import tables as t
-from engine.domain.deadline_rules import aware, office_zone, reached
+from engine.domain.deadline_rules import aware, lapse, office_zone, reached
 from engine.domain.errors import NotFound
 from engine.services.org import require_reader
 from engine.services.press import PRESSED, PRESSED_DEADLINE, pressed_today, pressing_roles
@@ -63,6 +63,32 @@ def case_deadlines(app, actor, case_id: int) -> list[dict[str, Any]]:
             "may_press": may and overdue and r.owner_id is not None and r.owner_id != actor.person_id
             and not mine_today})
     return found
+
+
+_LAPSED = (select(_d.id, _d.rule, _d.step_key, _d.subject, _d.status, _d.due_on, _d.due_at, _d.closed_at, _d.counting,
+                  _d.owner_id, _d.owner_changes, _d.closed_reason)
+           .where(_d.status != "open", _d.closed_at > _d.due_at).order_by(_d.due_at, _d.id))
+
+
+def case_lapses(app, actor, case_id: int) -> list[dict[str, Any]]:
+    """The case's deadlines closed after they lapsed, the earliest due first (a12 #5: a late identification
+    dropped off the page once decided): {id, rule, step, subject, status (done: met late; cancelled: ended
+    with its procedure while overdue), due_on, closed_on, late_by, counting, held_by (code), held_by_name
+    (who held it when it lapsed), closed_reason}. Read through the deadlines' (case, status) index."""
+    with app.engine.connect() as conn:
+        region = conn.execute(select(t.cases.c.region_code).where(t.cases.c.id == case_id)).scalar()
+        if region is None:
+            raise NotFound("case.unknown", case=case_id)
+        require_reader(app, actor, region)
+        found = [(r, late) for r in conn.execute(_LAPSED.where(_d.case_id == case_id))
+                 if (late := lapse(app.config, r)) is not None]
+        ids = sorted({late["held_by"] for _, late in found if late["held_by"] is not None})
+        people = {p.id: p for p in conn.execute(select(_p.id, _p.code, _p.name).where(_p.id.in_(ids)))} if ids else {}
+    return [{"id": r.id, "rule": r.rule, "step": r.step_key, "subject": r.subject or None, "status": r.status,
+             "due_on": r.due_on, "closed_on": late["closed_on"], "late_by": late["late_by"], "counting": r.counting,
+             "held_by": getattr(people.get(late["held_by"]), "code", None),
+             "held_by_name": getattr(people.get(late["held_by"]), "name", None), "closed_reason": r.closed_reason}
+            for r, late in found]
 
 
 def _presses(conn, deadlines: Sequence[tuple[int, str]]) -> dict[int, list[dict[str, Any]]]:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from config import Config
 from config.deadlines import DaysParam
 from engine.adapters import tables as t
-from engine.domain.deadline_rules import aware, compiled, overdue_by
+from engine.domain.deadline_rules import aware, compiled, lapse, office_zone, overdue_by
 from engine.domain.errors import BadInput, Codes, render_stored, render_text
 from engine.reads.case_lists import within
 from engine.services.org import require_reader
@@ -49,8 +49,9 @@ def deadlines_streamed(app, actor, *, limit: int | None = None, **wanted: Any) -
 
 def _streamed(app, q, now: datetime) -> Iterator[dict[str, Any]]:
     with app.engine.connect() as conn:
+        named = _Holders(conn)
         for r in conn.execute(q):
-            yield _deadline_dict(r, now)
+            yield _deadline_dict(app.config, r, now, named)
 
 
 def deadline_page(app, actor, limit: int, after: str | None = None, **wanted: Any) -> tuple[list[dict[str, Any]],
@@ -62,8 +63,10 @@ def deadline_page(app, actor, limit: int, after: str | None = None, **wanted: An
     q = _deadlines_wanted(app, actor, now, **wanted).where(*after_cursor(after)).limit(limit + 1)
     with app.engine.connect() as conn:
         rows = conn.execute(q).all()
+        named = _Holders(conn)
+        found = [_deadline_dict(app.config, r, now, named) for r in rows[:limit]]
     more = len(rows) > limit
-    return [_deadline_dict(r, now) for r in rows[:limit]], due_cursor(rows[limit - 1]) if more else None
+    return found, due_cursor(rows[limit - 1]) if more else None
 
 
 def _deadlines_wanted(app, actor, now, *, mine: bool = False, status: str | None = "open", overdue: bool = False,
@@ -156,7 +159,25 @@ def _deadline_filters(actor, now, *, mine, status, overdue, region, rule, case_i
     return [make() for given, make in wanted if given]
 
 
-def _deadline_dict(r, now) -> dict[str, Any]:
+class _Holders:
+    """Who held a deadline when it lapsed, by person id -> (code, name): each person read once (a list's
+    lapses are held by the few cadres of its region)."""
+
+    def __init__(self, conn: Connection):
+        self.conn, self.known = conn, {}
+
+    def __call__(self, person_id: int | None) -> tuple[str | None, str | None]:
+        if person_id is None:
+            return None, None
+        if person_id not in self.known:
+            row = self.conn.execute(select(t.persons.c.code, t.persons.c.name).where(t.persons.c.id == person_id)).first()
+            self.known[person_id] = (row.code, row.name) if row else (None, None)
+        return self.known[person_id]
+
+
+def _deadline_dict(config: Config, r, now, named: _Holders) -> dict[str, Any]:
+    late = lapse(config, r)
+    held = named(late["held_by"]) if late else (None, None)
     return {
         "id": r.id, "case": r.case_id, "title": r.title, "rule": r.rule, "step": r.step_key,
         "subject": r.subject or None, "region": r.region_code, "owner": r.owner_code, "owner_name": r.owner_name,
@@ -164,7 +185,10 @@ def _deadline_dict(r, now) -> dict[str, Any]:
         "counting": r.counting, "provisional": bool(r.provisional), "status": r.status,
         "overdue": r.status == "open" and aware(r.due_at) <= now,
         "next_level": r.next_level, "next_alert_at": aware(r.next_alert_at).isoformat() if r.next_alert_at else None,
-        "closed_reason": r.closed_reason, "rules_version": r.rules_version}
+        "closed_reason": r.closed_reason, "rules_version": r.rules_version,
+        # met late, or ended once overdue: when it closed, how late (its own days), who held it when it lapsed
+        "closed_on": aware(r.closed_at).astimezone(office_zone(config)).date().isoformat() if r.closed_at else None,
+        "late_by": late["late_by"] if late else None, "lapsed_owner": held[0], "lapsed_owner_name": held[1]}
 
 
 ALERT_STATUSES = ("pending", "delivered", "failed", "not_needed")

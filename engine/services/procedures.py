@@ -399,10 +399,11 @@ def _plan(app: App, conn: Connection, actor: Actor, procedure: str, proc_def: Pr
 
 def _move(app: App, ctx: StepContext, proc_def: ProcedureDef, decision: str, verdict: Verdict) -> tuple[str, str]:
     """The stage and procedure status after the step: the machine's guarded transition fires when the
-    step ends the procedure (approved: forward; rejected with `reject_to`: back)."""
+    step ends the procedure (approved: forward; rejected with `reject_to`: back). A rejection at a step
+    whose rejection does not end it (`reject_ends: false`) is recorded and the procedure goes on."""
     case, procedure, lifecycle = ctx.case, ctx.procedure, app.lifecycles[ctx.case.kind]
     model = CaseModel(case.id, case.stage, verdict.violations)
-    if decision == "rejected":
+    if decision == "rejected" and ctx.step.reject_ends:
         new_stage = lifecycle.reject(model, procedure)[1] if proc_def.reject_to is not None else case.stage
         _run_effects(app, ctx, proc_def.on_reject)
         return new_stage, "rejected"

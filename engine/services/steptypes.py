@@ -18,7 +18,7 @@ Workflow-specific work (a pairing's cadres, a project's funds) stays in the work
         def effect(self, ctx, taken):
             if not ctx.inputs.reason:
                 raise BadInput("step.reason_required")       # its text: msgid msg.step.reason_required
-            return StepEffect(_decision(ctx.inputs, "approved"), {"notes": ctx.inputs.reason})
+            return StepEffect(_decision(ctx.inputs, ctx.step.key), {"notes": ctx.inputs.reason})
 """
 from __future__ import annotations
 
@@ -141,9 +141,11 @@ def _require_int(value: int | None, name: str) -> int:
     return int(value)
 
 
-def _decision(inputs: Any, default: str = "done") -> str:
+def _decision(inputs: Any, step: str) -> str:
+    """The decision given, approve or reject (with a reason): none given is refused, never taken as
+    同意 (a signature nobody meant)."""
     if inputs.decision is None:
-        return default
+        raise BadInput("step.decision_required", step=step)
     if inputs.decision not in ("approve", "reject"):
         raise BadInput("step.bad_decision", decision=inputs.decision)
     if inputs.decision == "reject" and not (inputs.reason and inputs.reason.strip()):
@@ -195,7 +197,7 @@ class Verification(StepType):
 
     def effect(self, ctx: StepContext, taken: dict[int, str]) -> StepEffect:
         step = ctx.step
-        decision = _decision(ctx.inputs, "approved")
+        decision = _decision(ctx.inputs, step.key)
         minimum = int(ctx.params["verifiers_min"][step.verifiers])
         codes = list(dict.fromkeys(ctx.inputs.verifiers))
         ids = _verifier_ids(ctx, codes, taken)
@@ -248,10 +250,7 @@ class Signoff(StepType):
     may_reject = True
 
     def effect(self, ctx: StepContext, taken: dict[int, str]) -> StepEffect:
-        decision = _decision(ctx.inputs, "")
-        if not decision:
-            raise BadInput("step.decision_required", step=ctx.step.key)
-        return StepEffect(decision)
+        return StepEffect(_decision(ctx.inputs, ctx.step.key))
 
 
 def _plain(name: str, *inputs: str) -> None:

@@ -53,12 +53,24 @@ def deadline_list(ctx: Ctx, mine, overdue, status, region_code, rule, case_id, l
     print_deadlines(ctx, rows)
 
 
+def lapsed(ctx: Ctx, r: dict) -> str | None:
+    """A deadline closed after it lapsed, said as a lapse (met late, or ended overdue), not 已办结/已撤销."""
+    return lapse_words(ctx, r, r["lapsed_owner_name"]) if r.get("late_by") else None
+
+
+def lapse_words(ctx: Ctx, d: dict, owner: str | None) -> str:
+    """A lapse in words: closed when, how many of its own days late, who held it then (`owner`)."""
+    return ctx.label("m3.late." + ("done" if d["status"] == "done" else "cancelled")).format(
+        closed_on=d["closed_on"], days=d["late_by"], unit=ctx.label("deadline.days." + d["counting"]),
+        owner=owner or ctx.label("m3.late.nobody"))
+
+
 def print_deadlines(ctx: Ctx, rows: Iterable[dict]) -> None:
     """Printed row by row as they are read (a city's overdue list is 150,000 rows)."""
     click.echo(ctx.label("deadline.list_header"))
     count = 0
     for r in rows:
-        state = ctx.label("deadline.overdue") if r["overdue"] else ctx.label("deadline.status." + r["status"])
+        state = ctx.label("deadline.overdue") if r["overdue"] else lapsed(ctx, r) or ctx.label("deadline.status." + r["status"])
         tsv(r["id"], r["case"], ctx.stored(r["title"]), what(ctx, r), f"{r['due_on']}{mark(ctx, r)}", r["owner"] or "-",
             state)
         count += 1

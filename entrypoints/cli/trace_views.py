@@ -47,7 +47,19 @@ def print_case_trace(ctx: Ctx, t: dict) -> None:
     for f in t.get("leads") or ():          # after what they point at, before the other acts
         who = f"{f['person']['name']} ({f['person']['code']}){colon}" if f["person"] else ""
         say(f"{L('trace.leads')}{colon}[{f['label']}] {who}{f['text']}")
+    print_lapses(ctx, t.get("lapses") or ())
     print_case_acts(ctx, [e for e in t["events"] if e["action"] != "step"])
+
+
+def print_lapses(ctx: Ctx, lapses) -> None:
+    """The case's deadlines closed after they lapsed: each with its step, due day and the lapse in words."""
+    from .alerts import lapse_words, what as rule_and_step
+    if not lapses:
+        return
+    say(ctx.label("pair").format(name=ctx.label("m3.trace.lapses"), value="").rstrip())
+    for d in lapses:
+        said = lapse_words(ctx, d, f"{d['held_by_name']} ({d['held_by']})" if d["held_by"] else None)
+        say(f"  {rule_and_step(ctx, d)} — {ctx.label('h3.deadline.due').format(day=d['due_on'])} — {said}")
 
 
 def print_case_acts(ctx: Ctx, events: list[dict]) -> None:

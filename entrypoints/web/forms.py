@@ -160,17 +160,21 @@ def list_votes(form: dict[str, Any]) -> dict[int, tuple[int, int]]:
     return {case: (got.get("votes_for"), got.get("votes_against")) for case, got in typed.items()}
 
 
-def describe(step_type: str, many_cases: bool = False, procedure: Any = None) -> list[dict[str, Any]]:
+def describe(step_type: str, many_cases: bool = False, procedure: Any = None, step: str | None = None
+             ) -> list[dict[str, Any]]:
     """What a template needs to draw the fields: name, widget, choices; a decision's, what a rejection
-    does in this procedure (`procedure`: its definition), as the engine runs it."""
+    does in this procedure (`procedure`: its definition; `step`: the step's key), as the engine runs it."""
     return [{"name": n, "widget": FIELDS[n].widget, "choices": FIELDS[n].choices,
-             "on_reject": on_reject(procedure) if n == "decision" and procedure is not None else None}
+             "on_reject": on_reject(procedure, step) if n == "decision" and procedure is not None else None}
             for n in field_names(step_type, many_cases)]
 
 
-def on_reject(procedure: Any) -> dict[str, str]:
-    """What a rejection does (engine.services.procedures._move): back to `reject_to`'s stage, or else
+def on_reject(procedure: Any, step: str | None = None) -> dict[str, str]:
+    """What a rejection does (engine.services.procedures._move): recorded and sent up to the last sign-off
+    where the step's rejection does not end the procedure (`goes_up`), back to `reject_to`'s stage, or else
     the procedure ends without effect, the case's stage unchanged, to be started again at its first step."""
+    if step is not None and not procedure.step(step).reject_ends:
+        return {"goes_up": [s.key for s in procedure.steps if s.type == "signoff"][-1]}
     if procedure.reject_to is not None:
         return {"back_to": procedure.reject_to}
     return {"first": procedure.steps[0].key}

@@ -108,7 +108,7 @@ def village_list(request: Request, code: str, procedure: str = "", step: str = "
     return page(request, "bulk_list.html", village=village, kind=kind, procedure=procedure, step=step,
                 step_type=step_def.type, cases=shown["cases"], shown=shown,
                 every=forms.one_record_for_all(step_def.type) and shown["size"] is not None,
-                fields=forms.describe(step_def.type, many_cases=True, procedure=proc_def), choices=choices,
+                fields=forms.describe(step_def.type, many_cases=True, procedure=proc_def, step=step_def.key), choices=choices,
                 n=minimums(reader.core, code, step_def, reader.core.clock.today()),
                 mine=lists.may_do(reader.core, reader.actor, code, kind, procedure, step),
                 who_may=[reader.core.config.role_label(r, reader.lang)

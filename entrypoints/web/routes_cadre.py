@@ -130,8 +130,9 @@ def case_view(request: Request, reader: Reader, case_id: int, procedure: str | N
             nxt = next_for(reader.core, reader.actor, case_id, reader.lang)
         project = _project(reader, case, nxt)
         poor = _poor_page(reader, case, poor_page)
-        from engine.reads.case_deadlines import case_deadlines
+        from engine.reads.case_deadlines import case_deadlines, case_lapses
         deadlines = case_deadlines(reader.core, reader.actor, case_id)
+        lapses = case_lapses(reader.core, reader.actor, case_id)
     workflow = reader.core.config.workflows[case["kind"]]
     n = nxt.get("next") or {}
     may = _reader_may(reader, case, n)
@@ -148,7 +149,8 @@ def case_view(request: Request, reader: Reader, case_id: int, procedure: str | N
                 plan=forms.plan_lines(case.get("measures") or []),
                 fields=_fields_of(nxt, workflow), member_codes=_member_codes(case), choices=choices, may=may,
                 main_next=workflow.main_path.get(case["stage"]), done=done, answer=answer, project=project,
-                poor=poor, done_outcome=done_outcome, done_start=done_start, deadlines=deadlines)
+                poor=poor, done_outcome=done_outcome, done_start=done_start, deadlines=deadlines,
+                lapses=lapses)
 
 
 def _poor_page(reader: Reader, case: dict[str, Any], asked: str | None) -> dict[str, Any] | None:
@@ -333,7 +335,7 @@ def _member_codes(case: dict[str, Any]) -> dict[str, tuple[str, tuple[str, ...]]
 
 def _fields_of(nxt: dict[str, Any], workflow) -> list[dict[str, Any]]:
     n = nxt.get("next")
-    return forms.describe(n["type"], procedure=workflow.procedures[n["procedure"]]) if n else []
+    return forms.describe(n["type"], procedure=workflow.procedures[n["procedure"]], step=n["step"]) if n else []
 
 
 def _evidence_types(workflow, nxt: dict[str, Any], case: dict[str, Any]) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ class Step(NamedTuple):
 IDENTIFICATION = (
     Step("vs", "application", MAR1),
     Step("vd", "appraisal", MAR1, dict(attendance=40, votes_for=35, votes_against=2)),
-    Step("tl", "village_verification", MAR1, dict(verifiers=("tm",))),
+    Step("tl", "village_verification", MAR1, dict(decision="approve", verifiers=("tm",))),
     Step("fs", "first_notice", MAR1),
     Step("ts1", "township_review", MAR8, dict(decision="approve")),
     Step("ts2", "second_notice", MAR8),
@@ -39,7 +39,7 @@ IDENTIFICATION = (
 )
 EXIT = (
     Step("vd", "proposal", NOV20, dict(attendance=38, votes_for=33, votes_against=1)),
-    Step("tl", "verification", NOV20, dict(verifiers=("ts2", "ts3", "ts4"))),
+    Step("tl", "verification", NOV20, dict(decision="approve", verifiers=("ts2", "ts3", "ts4"))),
     Step("fs", "acknowledgement", NOV20),
     Step("vs", "village_notice", NOV20),
     Step("ts1", "township_review", NOV28, dict(decision="approve")),

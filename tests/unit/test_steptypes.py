@@ -109,8 +109,15 @@ def test_signoff_needs_a_decision_and_a_reason_to_reject():
 def test_verification_counts_the_leader_holding_a_verifier_role():
     verification = steptypes.get("verification")
     step = step_def("v", "verification", verifiers="two", verifier_roles=("resident_team_leader",))
-    [v] = verification.rules(ctx(step), {})[1]
+    [v] = verification.rules(ctx(step, decision="approve"), {})[1]
     assert (v.code, v.params["count"], v.params["minimum"]) == ("verification.too_few", 1, 2)
+
+
+def test_verification_needs_a_decision_none_is_not_taken_as_approval():
+    """a12 #3: a verification given no decision was recorded 同意 (approved) in its leader's name."""
+    verification = steptypes.get("verification")
+    step = step_def("v", "verification", verifiers="two", verifier_roles=("resident_team_leader",))
+    assert verification.rules(ctx(step), {})[1][0].code == "step.decision_required"
 
 
 def test_a_plain_step_is_done():

@@ -78,7 +78,7 @@ def township_list(app: App, count: int, village: str = VILLAGE, not_ready: bool 
     _step(app, v("director"), "appraisal", cases, date=start + timedelta(days=1), attendance=40,
           votes=each_vote(cases, 35, 2), minutes=scan_file(app.settings.home / f"minutes-{next(_serial)}.pdf", "会议记录"))
     _step(app, v("leader"), "village_verification", cases, date=start + timedelta(days=2),
-          verifiers=(v("member").code,))
+          decision="approve", verifiers=(v("member").code,))
     late = cases[-1:] if not_ready else []
     _step(app, v("first"), "first_notice", cases[:len(cases) - len(late)], date=start + timedelta(days=3))
     if late:

@@ -30,7 +30,8 @@ def test_a_township_cadre_signs_off_a_village_list_of_20_and_sees_18_done_2_refu
     expect(page.locator(f'tr[data-case="{prepared.objected}"] .needs')).to_contain_text("异议")
     page.click("#select-all")
     assert page.locator('#bulk-form input[name="case"]:checked').count() == 20
-    assert page.is_checked('input[name="decision"][value="approve"]')
+    assert not page.is_checked('input[name="decision"][value="approve"]')      # the signer chooses (a12 #3)
+    page.check('input[name="decision"][value="approve"]')
     page.click("#bulk-form button.primary")
     summary = page.wait_for_selector("#bulk-summary")
     assert summary.inner_text().strip() == "18 户已办理，2 户被拒绝"
@@ -154,6 +155,7 @@ def test_a_list_refused_for_one_reason_on_a_phone_says_it_once_above_its_househo
     assert len(done.done) == 30
     for case in prepared.ready:
         page.check(f'#bulk-form input[name="case"][value="{case}"]')
+    page.check('input[name="decision"][value="approve"]')                # the signer chooses (a12 #3)
     phone.expect_status(409)                                              # nothing done
     page.click("#bulk-form button.primary")
     expect(page.locator("#bulk-summary")).to_have_text("0 户已办理，30 户被拒绝")
@@ -187,7 +189,8 @@ def test_a_township_cadre_does_every_household_waiting_from_the_first_page_of_it
     assert page.locator('#bulk-form input[name="case"]').count() == 5
     expect(page.locator("#list-page")).to_contain_text(f"共 {len(waiting)} 户")
     expect(page.locator("#do-all")).to_contain_text(f"为全部 {len(waiting)} 户")
-    assert page.is_checked('input[name="decision"][value="approve"]')
+    assert not page.is_checked('input[name="decision"][value="approve"]')      # the signer chooses (a12 #3)
+    page.check('input[name="decision"][value="approve"]')
     page.click("#do-all")
     summary = page.wait_for_selector("#bulk-summary")
     # every household waiting told, done or refused (the module's earlier lists left some with an objection

@@ -20,7 +20,8 @@ from tests.test_household_life import consolidated
 from tests.web.conftest import serving
 
 
-def _at_verification(world, tmp_path) -> int:
+def at_verification(world, tmp_path) -> int:
+    """A consolidated household whose monitoring's clue its pairing cadre gave on 2020-04-01."""
     case = consolidated(world, tmp_path)
     world.on(date(2020, 4, 1))
     attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
@@ -29,8 +30,16 @@ def _at_verification(world, tmp_path) -> int:
     return case
 
 
+def phone_signed_in(world, browser, url: str, who: str):
+    """A 360 px phone's browser context and page, signed in as `who` on the server at `url`."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                                  locale="zh-CN", device_scale_factor=1)
+    context.add_cookies([{"name": "jz_session", "value": open_session(world.app, world[who])[0], "url": url}])
+    return context, context.new_page()
+
+
 def test_a_pair_of_verifiers_who_would_leave_nobody_for_the_appraisal_is_refused_and_said_before(world, tmp_path):
-    case = _at_verification(world, tmp_path)
+    case = at_verification(world, tmp_path)
     nxt = next_for(world.app, world["tl"], case)["next"]
     assert {"step": "appraisal", "persons": ["vd", "vs"]} in nxt["kept_one_of"], nxt.get("kept_one_of")
     told = cli(world, "tl", "case", "next", str(case))
@@ -39,22 +48,19 @@ def test_a_pair_of_verifiers_who_would_leave_nobody_for_the_appraisal_is_refused
     assert "may be named verifiers, but not all of them" in english.out, english.out
 
     with pytest.raises(RuleViolation) as refused:
-        world.step("tl", "monitoring", "verification", case, verifiers=("vd", "vs"))
+        world.step("tl", "monitoring", "verification", case, decision="approve", verifiers=("vd", "vs"))
     assert refused.value.code == "duty.verifiers_take_last"
     said = refused.value.render(world.app.config)
     assert "所选核实人" in said and world["vd"].name in said and world["vs"].name in said and "至少留一人" in said, said
     assert "leave at least one of them out" in refused.value.render(world.app.config, "en")
-    world.step("tl", "monitoring", "verification", case, verifiers=("vd", "tm"))       # one of them is kept
+    world.step("tl", "monitoring", "verification", case, decision="approve", verifiers=("vd", "tm"))       # one of them is kept
     world.step("vs", "monitoring", "appraisal", case, attendance=30, votes_for=25, votes_against=1)
 
 
 def test_the_verifier_form_holds_back_the_last_of_a_pair_as_the_first_is_ticked(world, tmp_path, browser):
-    case = _at_verification(world, tmp_path)
+    case = at_verification(world, tmp_path)
     with serving(create_app(world.app)) as url:
-        context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
-                                      locale="zh-CN", device_scale_factor=1)
-        context.add_cookies([{"name": "jz_session", "value": open_session(world.app, world["tl"])[0], "url": url}])
-        page = context.new_page()
+        context, page = phone_signed_in(world, browser, url, "tl")
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{url}/cases/{case}")

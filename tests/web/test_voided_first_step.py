@@ -44,7 +44,7 @@ def test_a_procedure_voided_from_its_first_step_waits_at_it_with_no_deadline_of_
 
     for who, step, inputs in (("vs", "application", {}), ("vd", "appraisal", dict(attendance=40, votes_for=35,
                                                                                      votes_against=2)),
-                              ("tl", "village_verification", dict(verifiers=("tm",))), ("fs", "first_notice", {})):
+                              ("tl", "village_verification", dict(decision="approve", verifiers=("tm",))), ("fs", "first_notice", {})):
         world.step(who, "identification", step, case, **inputs)
     assert [(d.status, d.start_on) for d in deadlines_of(world, case, rule="notice_expiry")] == [
         ("cancelled", date(2019, 3, 8)), ("open", date(2019, 4, 1))]

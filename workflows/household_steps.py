@@ -832,5 +832,7 @@ RULES = WorkflowRules(
     offered=offered,
     needs=needs,
     figures=figures,
+    # the income check an application comes with (收支核查表) is no income computation (收入核算明细表)
+    not_instead={"income_assessment": ("income_check", "evidence.income_check_is_not_assessment")},
     fact_failures=exit_fact_failures,
 )

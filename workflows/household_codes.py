@@ -264,6 +264,11 @@ HOUSEHOLD_HEADERS = {
     # the year a household exited, where the export gives it a column of its own (计划脱贫年度, the year an
     # exit was planned for, is no exit: not read)
     "脱贫年度": "exit_year", "脱贫年份": "exit_year", "退出年度": "exit_year",
+    # the household's first pairing cadre, by name, and their phone (to tell namesakes apart): every
+    # 建档立卡 export gives them (workflows/import_pairings.py)
+    "帮扶责任人": "pairing_cadre", "帮扶责任人姓名": "pairing_cadre", "第一帮扶责任人": "pairing_cadre",
+    "帮扶责任人联系电话": "pairing_cadre_phone", "帮扶责任人电话": "pairing_cadre_phone",
+    "帮扶责任人手机号": "pairing_cadre_phone", "帮扶责任人手机号码": "pairing_cadre_phone",
 }
 
 

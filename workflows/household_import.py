@@ -51,6 +51,7 @@ from engine.services.procedures import pending_for_stage
 from .exit_year import MIGRATION_ROLES, write_exit_year
 from .household import (REGISTRAR_ROLES, MemberInput, cause_codes, registered_ids, already_registered, household_field_problems,
                         household_type_code, checked_member)
+from .import_pairings import PAIRED_STAGES, Pairings
 from .household_codes import (NOT_A_STAGE, STAGE_WORDS, STAGE_WORDS_COVER, WORKING_LABOUR, birth_date,
                              EDUCATION_WORDS, compact_id, county_code_current, noted_years, stage_word, year_of)
 
@@ -93,6 +94,8 @@ class ListedHousehold:
     exit_year: str | None = None     # its exit-year cell (脱贫年度) as the file gives it
     chosen: str | None = None        # the village the importer chose for the whole file (its code): a
                                      # village the file's own column names must be that one
+    pairing_cadre: str | None = None     # its 帮扶责任人 by name, and 帮扶责任人联系电话 (workflows/import_pairings.py)
+    pairing_phone: str | None = None
 
     @property
     def first_line(self):
@@ -125,6 +128,8 @@ class ImportResult:
     school_not_recorded: int = 0
     first_case: int | None = None
     last_case: int | None = None
+    paired: int = 0                  # households registered with the first pairing cadre the file names
+    unpaired: int = 0                # households registered assisted or later with none (to pair by hand)
 
 
 def import_households(app: App, actor: Actor, households: Iterable[ListedHousehold], *, keep_good: bool,
@@ -511,6 +516,8 @@ class _Import:
         self.written: set[str] = set()      # the villages households were registered in
         self.now = app.clock.now()
         self.today = app.clock.today()
+        self.pairings = Pairings(uow.conn, lambda village: app.config.policy.params(province_of(village), self.today.year),
+                                 actor.person_id, self.today, frozenset(self.workflow.procedures["pairing_change"].sources))
         self.latest_exit_year = self.today.year      # an exit year after the import's is no year yet
         self.school_bounds: dict = {}                # a province's school_ages, read once
         self.stage_labels: dict[str, str] | None = None
@@ -560,6 +567,10 @@ class _Import:
             if id(h) in self.stage_refused and id(h) not in self.with_registered:
                 self.problem(h, h.first_line, "stage", self.stage_refused[id(h)], bad)
         self.unchanged -= bad
+        # the cadre the file pairs each with, last: a household bad for another reason takes no cadre's place
+        self.pairings.check([h for h in batch if id(h) not in bad and id(h) not in self.unchanged],
+                            lambda h: self._stage(h.stage) if h.stage else self.workflow.initial,
+                            lambda h, error: self.problem(h, h.first_line, "pairing_cadre", error, bad))
         self.to_note = {i: noting for i, noting in self.to_note.items() if i in self.unchanged}
         self.result.unchanged += len(self.unchanged) - len(self.to_note)
         order = {line: i for i, line in enumerate(line for h in whole for line, _m in h.members)}
@@ -1106,6 +1117,9 @@ class _Import:
         cases = [self._case(case_id, h, r) for case_id, h, r in zip(ids, good, rows)]
         self.uow.open_cases(self.actor, [self._event(h, c, r) for h, c, r in zip(good, cases, rows)],
                             lambda events: self._insert(cases, events, ids, rows), self.now)
+        self.result.unpaired += sum(1 for h, c in zip(good, cases)
+                                    if c["stage"] in PAIRED_STAGES and self.pairings.of(h) is None)
+        self.result.paired += self.pairings.write(list(zip(good, ids)))
         self._count(good, cases, ids, rows)
         for h, case_id in zip(good, ids):
             self.on_written(h, case_id)
@@ -1153,6 +1167,8 @@ class _Import:
                   "attrs_digest": attrs_digest(case["attrs"])}
         if h.code:
             detail["household_code"] = h.code
+        if (cadre := self.pairings.of(h)) is not None:       # its first pairing cadre, from the import's day
+            detail["pairing"], detail["pairing_from"] = {"first": cadre[1]}, self.today.isoformat()
         event = {"action": "case_registered", "role": None, "detail": detail}
         if case["stage"] != self.workflow.initial:
             # to_stage (hash-covered) is what audit verify and a case's trace project the stage from

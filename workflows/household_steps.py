@@ -15,7 +15,7 @@ from stdnum.cn import ric
 from config import Policy
 from engine.adapters import tables as t
 from engine.adapters.repository import measure_in_force
-from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, stored
+from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, render_value, stored
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.evidence import code_words, read_code
 from engine.domain.members import age_at
@@ -25,6 +25,7 @@ from engine.services.accountability import add_months
 from engine.services.org import persons_holding
 from engine.services.context import StepContext, WorkflowRules
 from .household_decides import decides
+from .import_pairings import PAIRED_STAGES
 from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, measure_code
 
 
@@ -799,6 +800,16 @@ def plan_asked(case, conn=None) -> dict | None:
     return None if approved is not None and str(approved)[:10] >= asked["since"] else asked
 
 
+def figures(app, conn, case, lang: str = "zh", as_of: date | None = None) -> dict[str, Any]:
+    """What `case next` and the case page say besides the next step: a household assisted or later with
+    no first pairing cadre in office (imported without one, or their cadre left), and what to do."""
+    if case.stage not in PAIRED_STAGES or any(
+            p.kind == "first" for p in conn.execute(_IN_FORCE, {"case_id": case.id})):
+        return {}
+    why = Msg("pairing.none_in_force", {"case": case.id, "stage": case.stage})
+    return {"no_first_cadre": True, "lines": [render_value(app.config, "why", why, lang)]}
+
+
 def needs(case, conn=None) -> tuple[str, Msg] | None:
     """The new plan a reopened or newly monitored household needs before anything else, and why."""
     asked = plan_asked(case, conn) if case.stage in ("assisted", "exited", "consolidated") else None
@@ -914,6 +925,9 @@ RULES = WorkflowRules(
              "record_removal": record_removal, "record_reopening": record_reopening},
     offered=offered,
     needs=needs,
+    figures=figures,
+    # the income check an application comes with (收支核查表) is no income computation (收入核算明细表)
+    not_instead={"income_assessment": ("income_check", "evidence.income_check_is_not_assessment")},
     fact_failures=exit_fact_failures,
     decides=decides,
 )

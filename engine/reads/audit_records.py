@@ -63,7 +63,9 @@ class CaseRecords:
         steps = [ev for ev in events if ev[9] == "step"]
         for ev in steps:
             self._note_notice(case_id, ev)
-        return (_pairings_of(case_id, steps, pairings, self.removals)
+        # a household's first event pairs it too, when its import named its pairing cadre (`pairing`)
+        paired = [ev for ev in events if ev[9] == "step" or ev[9] == "case_registered" and (ev[7] or {}).get("pairing")]
+        return (_pairings_of(case_id, paired, pairings, self.removals)
                 + _objections_of(case_id, [ev for ev in events if ev[9] in OBJECTION_ACTIONS], objections)
                 + _closings_of(case_id, steps, closed))
 
@@ -105,10 +107,10 @@ def _pairings_of(case_id: int, steps: list[tuple], rows: list, removals: frozens
     expected: list[list] = []                      # [slot, person, start, end, seq]
     for ev in steps:
         detail = ev[7] or {}
-        cadres = (detail.get("data") or {}).get("cadres") if ev[5] != "rejected" else None
+        cadres = (detail.get("data") or {}).get("cadres") or detail.get("pairing") if ev[5] != "rejected" else None
         removed = detail.get("procedure") in removals and detail.get("procedure_status") == "completed"
         if cadres or removed:
-            day = _day(detail.get("effective_date"))
+            day = _day(detail.get("effective_date") or detail.get("pairing_from"))
             named = dict(cadres or {})
             for p in expected:
                 if p[3] is None and named.get(p[0]) == p[1]:

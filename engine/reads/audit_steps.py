@@ -28,7 +28,9 @@ _EVENTS = (select(t.audit_events.c.case_id, t.audit_events.c.procedure_id, t.aud
            .where(t.audit_events.c.case_id.is_not(None),
                   t.audit_events.c.action.in_(("step", *OBJECTION_ACTIONS))
                   # an event that voided steps (as text: a detail that is not JSON is the chain's to report)
-                  | cast(t.audit_events.c.detail, Text).like('%"voided_steps"%'))
+                  | cast(t.audit_events.c.detail, Text).like('%"voided_steps"%')
+                  # a household's first event that paired it (an import naming its pairing cadre)
+                  | (t.audit_events.c.action == "case_registered") & cast(t.audit_events.c.detail, Text).like('%"pairing"%'))
            .order_by(t.audit_events.c.case_id, t.audit_events.c.case_seq))
 _STEPS = (select(t.steps.c.case_id, t.steps.c.procedure_id, t.steps.c.step_key, t.persons.c.code, t.steps.c.role,
                  t.steps.c.decision, t.steps.c.reason, t.steps.c.effective_date, t.steps.c.evidence_hashes,

@@ -97,6 +97,11 @@ class WorkflowRules:
     # `next.decides`): decides(app, conn, case, procedure, day) -> [(kind, Msg)], kind `fact` or
     # `warning` (a monitoring's type, clue, income per head and line; where they do not fit together).
     decides: Callable[..., list] | None = None
+    # An evidence type a step needs that another type on file is easily taken for (a household's income
+    # computation for the income check its application came with): not_instead[needed] = (the other
+    # type, the refusal's code), the refusal saying that the item on file does not count, why, and what
+    # to record instead (engine/services/guards.py).
+    not_instead: dict[str, tuple[str, str]] = field(default_factory=dict)
     # How a service registers a case of this kind that something else found (engine/services/problems.py:
     # a problem item, from a sample check's wrong exit): register(app, actor, ProblemInput, FoundBy | None) -> id.
     register: Callable[..., int] | None = None

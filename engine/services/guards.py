@@ -68,6 +68,38 @@ def evidence_intact(app: App, row) -> bool:
             and (row.file_sha256 is None or app.evidence.intact(row.file_sha256)))
 
 
+# An item in force of a type, on the case: by the evidence's (case, type) index
+_HELD = (select(t.evidence.c.id).where(t.evidence.c.case_id == bindparam("b_case"), t.evidence.c.type == bindparam("b_type"),
+                                      t.evidence.c.superseded_by.is_(None)).order_by(t.evidence.c.id.desc()).limit(1))
+
+
+def _look_alikes(app: App, conn: Connection, case, missing: list[Violation]) -> list[Violation]:
+    """The missing evidence, where the case holds a type easily taken for a missing one
+    (WorkflowRules.not_instead: a 收支核查表 for the 收入核算明细表 an exit needs) said apart: that the
+    item on file does not count, why, and what to record."""
+    rules = app.rules.get(case.kind)
+    alike = rules.not_instead if rules is not None else {}
+    if not alike:
+        return missing
+    out = []
+    for v in missing:
+        if v.code != "evidence.missing":
+            out.append(v)
+            continue
+        rest = []
+        for etype in v.params["types"].split(", "):
+            held = conn.execute(_HELD, {"b_case": case.id, "b_type": alike[etype][0]}).scalar() \
+                if etype in alike else None
+            if held is None:
+                rest.append(etype)
+            else:
+                out.append(Violation(alike[etype][1], {"case": case.id, "step": v.params["step"], "types": etype,
+                                                       "type": alike[etype][0], "code": etype, "evidence": held}))
+        if rest:
+            out.append(Violation(v.code, {**v.params, "types": ", ".join(rest)}))
+    return out
+
+
 def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, procedure: str, step: StepDef,
                 on: date, inputs: StepInput | None = None, batch: dict | None = None) -> Verdict:
     """Every unmet condition of doing `step` of `procedure` on the case on day `on`, in the order the
@@ -90,7 +122,7 @@ def can_proceed(app: App, conn: Connection, actor: Actor, facts: CaseFacts, proc
     out += guards.dates(facts, on, today)
     intact = partial(evidence_intact, app)
     out += guards.relied_evidence(facts, intact)
-    missing = guards.missing_evidence(facts, step)
+    missing = _look_alikes(app, conn, case, guards.missing_evidence(facts, step))
     out += missing
     if not missing:
         out += guards.evidence_dated_after(facts, step, _field_kinds(app, case.kind, step), on)

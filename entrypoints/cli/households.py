@@ -138,7 +138,7 @@ def import_headers(ctx: Ctx) -> dict[str, str]:
 # A village's name (the national system's 行政村) stands in for its code where the file gives none; beside
 # the code, the code is read and the name checked against it.
 STAND_INS = {"village_name": "village"}
-HOUSEHOLD_WIDE = ("village", "township", "stage", "household_type", "exit_year")
+HOUSEHOLD_WIDE = ("village", "township", "stage", "household_type", "exit_year", "pairing_cadre", "pairing_cadre_phone")
 SHOWN = 100         # households listed one by one (a village's list); a larger file gets its summary
 
 
@@ -196,6 +196,10 @@ def _imported(ctx: Ctx, result, shown: list, skip_bad: str | None, file: str) ->
     if result.rejected_applying:        # 未通过识别 in the file: not a stage a case starts in
         say(ctx.text("roundtrip.rejected_applying", count=result.rejected_applying,
                      rejected=ctx.code_label("stage", "not_identified"), stage=ctx.code_label("stage", "candidate")))
+    if result.paired:      # 帮扶责任人: paired from today, as 调整帮扶责任人 would pair them
+        say(ctx.text("import.paired", count=result.paired))
+    if result.unpaired:    # assisted or later with no 帮扶责任人 in the file: to pair by hand
+        err.print(visible(ctx.text("import.unpaired", count=result.unpaired)))
     for year, count in sorted(result.exit_years.items()):
         say(ctx.text("import.exit_year", count=count, year=year))
     if result.no_exit_year:         # counted in no year's exits, nor drawn for any year's sample check
@@ -321,6 +325,7 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
             current.causes.extend(cause_words(r["causes"]))
         current.household_type = given.get("household_type", current.household_type)
         current.exit_year = given.get("exit_year")
+        current.pairing_cadre, current.pairing_phone = given.get("pairing_cadre"), given.get("pairing_cadre_phone")
     while held:
         yield _released(held, by_code, by_case)
     yield from _gone(waiting_left, columns, village)

@@ -109,6 +109,8 @@ def evidence_template(ctx: Ctx, village, etype, out):
     written = "sheets.template_written" if _of_households(ctx, etype) else "sheets.template_written_cases"
     say(ctx.text(written, file=out, count=count, type=ctx.label(f"evidence.{etype}"),
                  command=shlex.join(["jingzhun", "evidence", "import", out, "--type", etype])))
+    if f"evidence_purpose.{etype}" in ctx.config.labels:       # what the type is for (收支核查表, 收入核算明细表)
+        say(ctx.label(f"evidence_purpose.{etype}"))
 
 
 def template_sheet(ctx: Ctx, village: str, etype: str):

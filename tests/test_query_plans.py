@@ -93,6 +93,8 @@ def reads(w, ids: dict) -> dict:
         "list_cases kind": lambda: list(case_lists.list_cases(app, w["ts1"], kind="household")),
         "waiting_for_me": lambda: list(case_lists.list_cases(app, w["ts1"], waiting_for_me=True)),
         "waiting_for_me village": lambda: list(case_lists.list_cases(app, w["vd"], waiting_for_me=True)),
+        "count_waiting village": lambda: case_lists.count_waiting(app, w["vd"]),
+        "count_waiting township": lambda: case_lists.count_waiting(app, w["ts1"]),
         "risks unanswered": lambda: queries.risks_unanswered(app, w["ts1"], "household", "monitoring"),
         "next_for": lambda: queries.next_for(app, w["vs"], ids["cases"][3]),
         "a village's handbooks": lambda: list(handbook.village_handbooks(app, w["vs"], VILLAGE)[1]),

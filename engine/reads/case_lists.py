@@ -91,6 +91,19 @@ def list_cases(app: App, actor: Actor, kind: str | None = None, stage: str | Non
     return _stream(app, actor, conditions, waiting_for_me or mine, limit, batch, narrow, after, paired_too=mine)
 
 
+def count_waiting(app: App, actor: Actor) -> int:
+    """How many cases wait for a step `actor` may do (what `list_cases(waiting_for_me=True)` lists), in
+    one count served by the cases' (pending_procedure, pending_step, region_code) index: the true number
+    when a page shows only the first of them."""
+    scopes = [a.region_code for a in actor.assignments]
+    waiting = _waiting_for(app, actor)
+    if not scopes or waiting is None:
+        return 0
+    with app.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(t.cases)
+                            .where(within(scopes), *waiting)).scalar_one()
+
+
 def _waiting_for(app: App, actor: Actor) -> list | None:
     """The conditions (on t.cases) of a case waiting for a step `actor` may do; None: no step is theirs."""
     from engine.services.guards import ASSIGNEE_ONLY
@@ -120,19 +133,27 @@ def _waiting_for(app: App, actor: Actor) -> list | None:
 # Work of the year's campaign, not due at once (DOMAIN §4: the exit is the year-end campaign's, after
 # assistance): a household is proposed for exit in the exit campaign of a year after the one it came under
 # assistance in (新识别的贫困户当年原则上不脱贫退出 [LOCAL, as county offices apply it]). Until then its
-# exit's proposal is no work on anybody's list (its case page still offers it).
+# exit's proposal is no work on anybody's list (its case page and its village's step list still offer it).
+# A household brought in from another registry as assisted (帮扶中) came under assistance through no
+# procedure here: nothing says its exit is due (an exit is proposed when the household is ready), so it
+# is no work on a list either until an exit of it has been started once (a proposal rejected comes back).
 CAMPAIGN_WORK = {("household", "exit", "proposal"): "assisted"}
 
 
 def not_yet_in_campaign(year: int):
-    """SQL on t.cases: the case waits for campaign work (CAMPAIGN_WORK) and came into the stage it starts
-    from this `year` (a procedure moving it there completed with a step dated this year): not yet due.
-    Each EXISTS reads the case's procedures by their (case_id, status) index, then their steps."""
+    """SQL on t.cases: the case waits for campaign work (CAMPAIGN_WORK), no procedure of that work was
+    ever started on it, and it came into the stage the work starts from this `year` (a procedure moving
+    it there completed with a step dated this year) or through no procedure at all (imported so): not
+    yet due. Each EXISTS reads the case's procedures by their (case_id, status) index, then their steps."""
     c, p, s = t.cases.c, t.procedures.c, t.steps.c
+
+    def came_in(stage, *when):
+        return exists().where(p.case_id == c.id, p.status == "completed", p.to_stage == stage, *when)
     return or_(*(and_(c.kind == kind, c.pending_procedure == procedure, c.pending_step == step,
-                      exists().where(p.case_id == c.id, p.status == "completed", p.to_stage == stage,
-                                     exists().where(s.procedure_id == p.id, s.voided_at.is_(None),
-                                                    s.effective_date >= date(year, 1, 1))))
+                      ~exists().where(p.case_id == c.id, p.kind == procedure),
+                      or_(~came_in(stage),
+                          came_in(stage, exists().where(s.procedure_id == p.id, s.voided_at.is_(None),
+                                                        s.effective_date >= date(year, 1, 1)))))
                  for (kind, procedure, step), stage in CAMPAIGN_WORK.items()))
 
 

@@ -15,7 +15,7 @@ from engine.domain.deadline_rules import aware
 from engine.domain.facts import announced, last_day
 from engine.domain.kin import kin_said, kin_shown
 from engine.domain.members import mask_account, mask_id
-from engine.domain.regions import province_of
+from engine.domain.regions import level_of, parent_of, province_of
 from engine.domain.monitoring import period_years, shown as monitoring_shown
 from engine.reads.case_integrity import case_integrity
 from engine.reads.imports import imported_from
@@ -109,6 +109,9 @@ def _rows(conn: Connection, case) -> dict[str, Any]:
     rows["monitoring_deadlines"] = conn.execute(_MONITORING_DEADLINES, {"case_id": case.id}).all() \
         if case.kind == "household" and case.open_procedure_id else []
     rows["region"] = conn.execute(select(t.regions.c.name).where(t.regions.c.code == case.region_code)).scalar()
+    # a village's township beside it (梅江镇 洋塘村): villages of one name in two townships told apart
+    rows["township"] = conn.execute(select(t.regions.c.name).where(
+        t.regions.c.code == parent_of(case.region_code))).scalar() if level_of(case.region_code) == "village" else None
     rows["relatives"] = conn.execute(select(t.relatives).where(t.relatives.c.case_id == case.id)
                                      .order_by(t.relatives.c.person_id)).all()
     rows["names"] = person_names(conn, [s.person_id for s in rows["steps"]] + [e.attached_by for e in rows["evidence"]]
@@ -124,7 +127,7 @@ def _shaped(case, rows: dict[str, Any], full_ids: bool, render: Callable) -> dic
     name_of = lambda pid: names.get(pid, ("?", "?"))[1]  # noqa: E731
     return {
         "id": case.id, "kind": case.kind, "title": render(case.title), "region": case.region_code,
-        "region_name": rows["region"], "stage": case.stage, "version": case.version, "attrs": case.attrs,
+        "region_name": rows["region"], "township_name": rows["township"], "stage": case.stage, "version": case.version, "attrs": case.attrs,
         # the stage as the figures count it: a rejected applicant with nothing open is not identified
         "standing": standing(case.stage, case.open_procedure_id, rows["procedures"])
         if case.kind == "household" else case.stage,

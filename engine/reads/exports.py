@@ -52,7 +52,7 @@ def _columns(table, cols, taken: dict | None = None) -> list:
 
 _OPEN = t.deadlines.c.status == "open"
 _DUE = t.deadlines.c.due_at <= bindparam("now")
-_DEADLINES = ("case_id", "case_title", "region_title", "procedure_id", "step_key", "subject", "rule", "type", "owner",
+_DEADLINES = ("case_id", "case_title", "township_code", "township_title", "region_title", "procedure_id", "step_key", "subject", "rule", "type", "owner",
               "owner_name", "owner_role", "start_on", "due_on", "overdue_days", "status", "alerted_to", "next_alert_at",
               "next_alert_to", "closed_at", "closed_reason")
 # The highest alert written about a deadline: its ladder's level by key (read as whom it went to below)
@@ -63,6 +63,20 @@ _DUE_ON, _LATE, _STATUS = (_DEADLINES.index(c) for c in ("due_on", "overdue_days
 _PERSON = {"person_code": t.persons.c.code, "person_name": t.persons.c.name,
            "owner": t.persons.c.code, "owner_name": t.persons.c.name}
 _REGION_NAME = t.regions.c.name            # a case's region by its name (its village's, for a household)
+# A case's township (乡镇) by code and name, beside its village: villages of one name in two townships
+# (three 洋塘村 in a county) told apart in a pivot table. A region's township is its code's first nine
+# digits (engine/domain/regions.py); none for a case of a county's or a city's region. Read by its key.
+_TOWN = t.regions.alias("township")
+_TOWN_OF = case((func.substr(t.cases.c.region_code, 7, 3) != "000",
+                 func.substr(t.cases.c.region_code, 1, 9, type_=String) + "000"))
+_TOWNSHIP = {"township_code": _TOWN.c.code, "township_title": _TOWN.c.name}
+_TOWNSHIP_COLUMNS = tuple(_TOWNSHIP)
+
+
+def _in_township(query):
+    return query.outerjoin(_TOWN, _TOWN.c.code == _TOWN_OF)
+
+
 _EV = t.evidence.c
 _M = t.household_members.c
 # A household's head's ID number (none for another kind of case): its active member registered as head
@@ -114,11 +128,12 @@ _QUERIES = {
     # noted when it was imported: engine/reads/exits.py), in cases and members alike. A case's stage
     # is its standing, as the figures count it (engine/reads/standing.py: a household whose
     # identification was rejected, with nothing open, is not identified, not applying).
-    "cases": (("id", "kind", "region_code", "region_title", "external_code", "title", "stage", "exit_year",
+    "cases": (("id", "kind", *_TOWNSHIP_COLUMNS, "region_code", "region_title", "external_code", "title", "stage", "exit_year",
                "version", "pending_procedure", "pending_step", *_LAST, "created_at", "updated_at"),
-              lambda cols: select(*_columns(t.cases, cols, {"region_title": t.regions.c.name, "stage": case_standing(),
-                                                            "exit_year": KNOWN_YEAR, **_LAST}))
-              .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code)
+              lambda cols: _in_township(select(*_columns(t.cases, cols, {
+                  "region_title": t.regions.c.name, "stage": case_standing(), "exit_year": KNOWN_YEAR, **_LAST,
+                  **_TOWNSHIP}))
+              .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code))
               .outerjoin(_ENDED, _ENDED.c.id == _LAST_ENDED), (t.cases.c.id,),
               t.cases.c.region_code),
     # A household's members together (case, then member), each row with its household's village (its
@@ -126,17 +141,17 @@ _QUERIES = {
     # and exit year, and whether the member's ID number is still to confirm: a file `household import`
     # reads again as it is (a registry moving on, its exits' years and its ID numbers checked against the
     # card with it; the village read by its code; a rejected applicant, 未通过识别, an applicant again).
-    "members": (("case_id", "village", "region_title", "household_code", "stage", "name", "id_number", "relation",
+    "members": (("case_id", *_TOWNSHIP_COLUMNS, "village", "region_title", "household_code", "stage", "name", "id_number", "relation",
                  "labour_ability", "health", "school_enrolment", "insured_basic", "insured_critical", "phone",
                  "bank_account", "causes", "household_type", "exit_year", "id_to_confirm", "active"),
-                lambda cols: select(t.household_members.c.id, *_columns(t.household_members, cols, {
-                    "id_to_confirm": t.household_members.c.id_check.is_not(None),
+                lambda cols: _in_township(select(t.household_members.c.id, *_columns(t.household_members, cols, {
+                    **_TOWNSHIP, "id_to_confirm": t.household_members.c.id_check.is_not(None),
                     "village": t.cases.c.region_code, "region_title": _REGION_NAME,
                     "household_code": t.cases.c.external_code,
                     "stage": case_standing(), "causes": t.cases.c.attrs["causes"],
                     "household_type": t.cases.c.attrs["household_type"].as_string(), "exit_year": KNOWN_YEAR}))
                 .join(t.cases, t.cases.c.id == t.household_members.c.case_id)
-                .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code),
+                .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code)),
                 (t.household_members.c.case_id, t.household_members.c.id), t.cases.c.region_code),
     # A step with its procedure (identification, exit…), who did it (code and name), the verifiers it
     # names (codes, as its data records them), the people it is named responsible for (_RESPONSIBLE),
@@ -144,17 +159,18 @@ _QUERIES = {
     # village's list, the list's batch id and size: an exit's chain read from the file.
     # Beside each step, how its procedure stands or ended (open, completed, rejected) and why it ended:
     # the steps of a procedure an upheld objection ended read all agreed, and the procedure rejected.
-    "steps": (("case_id", "procedure_id", "procedure", "procedure_status", "procedure_outcome_reason", "step_key",
+    "steps": (("case_id", *_TOWNSHIP_COLUMNS, "region_code", "region_title", "procedure_id", "procedure", "procedure_status", "procedure_outcome_reason", "step_key",
                "step_type", "person_code", "person_name", "role",
                "verifiers", "responsible", "decision", "reason", "evidence", "effective_date", "recorded_at",
                "policy_version", "batch", "batch_size"),
-              lambda cols: select(t.steps.c.id, *_columns(t.steps, cols, {
-                  **_PERSON, **_BATCH, "procedure": t.procedures.c.kind, "verifiers": _S.data["verifiers"],
+              lambda cols: _in_township(select(t.steps.c.id, *_columns(t.steps, cols, {
+                  **_PERSON, **_BATCH, **_TOWNSHIP, "region_code": t.cases.c.region_code, "region_title": _REGION_NAME, "procedure": t.procedures.c.kind, "verifiers": _S.data["verifiers"],
                   "procedure_status": t.procedures.c.status, "procedure_outcome_reason": t.procedures.c.outcome_reason,
                   "responsible": _RESPONSIBLE, "evidence": _S.evidence_hashes}))
               .join(t.cases, t.cases.c.id == t.steps.c.case_id)
               .join(t.procedures, t.procedures.c.id == t.steps.c.procedure_id)
-              .outerjoin(t.persons, t.persons.c.id == t.steps.c.person_id), (t.steps.c.id,), t.cases.c.region_code),
+              .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code)
+              .outerjoin(t.persons, t.persons.c.id == t.steps.c.person_id)), (t.steps.c.id,), t.cases.c.region_code),
     # A deadline's case by its title (a household's by its head) and its region's name (its village's)
     # beside its number: a township's clerk presses the work by them. Its subject only where it names
     # something no other column does (a project milestone's name; a step's deadline is named by its
@@ -164,8 +180,8 @@ _QUERIES = {
     # it is open, and whom its alerts reached (an inspector's question of a deadline done late too): the
     # ladder's level number says nothing to a reader.
     "deadlines": (_DEADLINES,
-                  lambda cols: select(t.deadlines.c.id, *_columns(t.deadlines, cols, {
-                      **_PERSON, "case_title": t.cases.c.title, "region_title": _REGION_NAME,
+                  lambda cols: _in_township(select(t.deadlines.c.id, *_columns(t.deadlines, cols, {
+                      **_PERSON, **_TOWNSHIP, "case_title": t.cases.c.title, "region_title": _REGION_NAME,
                       "subject": case((t.deadlines.c.type == "step", t.deadlines.c.subject)),
                       "status": case((and_(_OPEN, _DUE), "overdue"),
                                      else_=t.deadlines.c.status), "overdue_days": null(),
@@ -173,7 +189,7 @@ _QUERIES = {
                       "next_alert_to": null()}), t.deadlines.c.ladder, t.deadlines.c.next_level)
                   .join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
                   .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code)
-                  .outerjoin(t.persons, t.persons.c.id == t.deadlines.c.owner_id), (t.deadlines.c.id,),
+                  .outerjoin(t.persons, t.persons.c.id == t.deadlines.c.owner_id)), (t.deadlines.c.id,),
                   t.cases.c.region_code),
     # An evidence item with its case's region (code and name), household code and title (a household's
     # head) and its head's ID number (as the members table writes it: `evidence import` in another home

@@ -56,8 +56,10 @@ def list_holds(app: App, actor: Actor, code: str, kind: str, procedure: str, ste
     shown = sorted(groups.values(), key=lambda g: -len(g["cases"]))
     village = region["level"] == "village"
     names: dict = {}
+    for g in shown:         # its households by number, as a case is named elsewhere (never a bare 案件 …)
+        g["params"]["case"] = _cases_named(app, [c["id"] for c in g["cases"]], lang)
     return {"waiting": len(ids), "ready": ready, "more": more, "groups": [{
-        "text": (render_known(app.config, g["key"], _said(g["params"]), lang) or g["key"].split(".", 1)[-1])
+        "text": (render_known(app.config, g["key"], g["params"], lang) or g["key"].split(".", 1)[-1])
         + _others(app, g, lang, names),
         "cases": g["cases"], "count": len(g["cases"]),
         "sheet": _sheet_type(g["params"], workflow) if village else None} for g in shown]}
@@ -75,13 +77,26 @@ def _conditions(violations) -> list[tuple[tuple, dict[str, Any]]]:
     return found
 
 
+# A condition's households named by their case numbers: this many, then how many more
+CASES_NAMED = 3
+
+
+def _cases_named(app: App, ids: list[int], lang: str) -> str:
+    """A group's cases by number (9、12、15 等 1659 件), for the `case` its condition's words name."""
+    first = render_known(app.config, "s55_n3.holds.case_sep", {}, lang).join(str(i) for i in ids[:CASES_NAMED])
+    if len(ids) <= CASES_NAMED:
+        return first
+    return render_known(app.config, "s55_n3.holds.cases_more", {"first": first, "n": len(ids),
+                                                                 "more": len(ids) - CASES_NAMED}, lang)
+
+
 def _others(app: App, group: dict[str, Any], lang: str, names: dict) -> str:
     """A condition the reader cannot put right (`can`, put_right_by in the workflow): who must and what the
     reader can do, said with it, as each household's needs say it (the village's own advice is its sheet)."""
     params = group["params"]
     if not group["key"].startswith("fail.") or "can" not in params:
         return ""
-    shown = with_names(app, _said(params), lang, names=names)       # what differs between them as …
+    shown = with_names(app, dict(params), lang, names=names)       # what differs between them as …
     return next((text for key in (f"fail_others.{group['key'].split('.', 1)[1]}", "fail_others.any")
                  if (text := render_known(app.config, key, shown, lang)) is not None), "")
 
@@ -92,11 +107,6 @@ def _apart(params: dict[str, Any]) -> tuple:
 
 def _type_of(params: dict[str, Any]) -> Any:
     return next((params[k] for k in _TYPE_PARAMS if isinstance(params.get(k), str)), None)
-
-
-def _said(params: dict[str, Any]) -> dict[str, Any]:
-    """The params shared by the group's households, but its case's number (each household's own)."""
-    return {k: v for k, v in params.items() if k != "case"}
 
 
 def _sheet_type(params: dict[str, Any], workflow) -> str | None:

@@ -116,7 +116,9 @@ EXPORTED = ("village", "household_code", "stage", "name", "id_number", "relation
 # Columns `export members` writes for its reader, read as another key: the village's name beside its
 # code (区域名称), checked against the code as the national system's 行政村 is (a row moved to another
 # village by its name alone is told, not registered in the village its code says).
-EXPORTED_AS = {"region_title": "village_name"}
+# Its township (乡镇) by name is checked as the national system's 乡（镇） is; by code, read and passed over
+# (the village's code says it already).
+EXPORTED_AS = {"region_title": "village_name", "township_title": "township", "township_code": "township_code"}
 
 
 def import_headers(ctx: Ctx) -> dict[str, str]:

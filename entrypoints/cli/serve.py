@@ -51,24 +51,51 @@ def preflight(settings) -> None:
 def serve_settings(settings, host: str, port: int, workers: int, scheduler: bool, forwarded: str | None,
                    ready=None) -> None:
     """Run uvicorn with `workers` processes over the settings' data home; blocks until stopped.
-    `ready`: called once the checks passed, just before the server starts (to say where it answers)."""
-    import uvicorn
+    `ready`: called once the server's socket listens (to say where it answers): a browser opened on
+    the words is answered, not refused."""
     port_free(host, port)
     preflight(settings)
     # the links in messages (a case's page, the overdue page): this server's address unless the
     # public one (behind a proxy, a domain name) is given; kept in the data home for the messages
     # commands on this home queue (a cron sweep, a press from the command line: context.link_base)
     remember_link_base(settings.home, os.environ.get("JINGZHUN_PUBLIC_URL") or browse_url(host, port))
-    if ready is not None:
-        ready()
     os.environ["JINGZHUN_HOME"] = str(settings.home)
     os.environ["JINGZHUN_DB"] = settings.db_url   # the workers' environment only; never in argv
     os.environ.setdefault("JINGZHUN_PUBLIC_URL", browse_url(host, port))
     os.environ["JINGZHUN_SCHEDULER"] = "1" if scheduler else "0"
     options = {"proxy_headers": True, "forwarded_allow_ips": forwarded} if forwarded else {"proxy_headers": False}
-    uvicorn.run("entrypoints.web.app:from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=False, server_header=False, timeout_keep_alive=KEEP_ALIVE,
+    run_uvicorn(ready or (lambda: None), host=host, port=port, workers=workers, log_level="info",
+                access_log=False, server_header=False, timeout_keep_alive=KEEP_ALIVE,
                 log_config=log_config(), **options)
+
+
+def run_uvicorn(ready, **options) -> None:
+    """uvicorn.run, with `ready` called once the socket listens: in the one process after the
+    application started (uvicorn's own "running on" line), or with several workers once the parent's
+    socket listens (a connection then waits in its backlog for the first worker, never refused)."""
+    import sys
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+    config = uvicorn.Config("entrypoints.web.app:from_env", factory=True, **options)
+
+    class Announcing(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if self.started and not self.should_exit:
+                ready()
+
+    if config.workers > 1:
+        sock = config.bind_socket()
+        sock.listen(config.backlog)
+        ready()
+        with contextlib.suppress(KeyboardInterrupt):
+            Multiprocess(config, sockets=[sock]).run()
+        return
+    server = Announcing(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(3)         # as uvicorn: the application did not start (its error is logged above)
 
 
 SERVED_URL = "served-url"      # in the data home: the link base of the server last started on it

@@ -88,10 +88,10 @@ def villages(request: Request, reader: Reader = Depends(needs("signed_in"))):
 @router.get("/villages/{code}/list")
 def village_list(request: Request, code: str, procedure: str = "", step: str = "", kind: str = DEFAULT_KIND,
                  after: int = Query(0, ge=0, le=2 ** 62), reader: Reader = Depends(needs("signed_in"))):
-    """Without a step: the steps the village's cases wait at, with counts. With one: its households.
-    A township or county: the same over all its villages (its sign-off in one action), its households
-    50 a page (`after`: the case the page follows) under how many wait in each village, and one button
-    for every household waiting, whichever page is shown."""
+    """Without a step: the steps the village's cases wait at, with counts. With one: its households,
+    50 a page (`after`: the case the page follows), and one button for every household waiting, whichever
+    page is shown. A township or county: the same over all its villages (its sign-off in one action),
+    under how many wait in each village."""
     with hidden_as(_no_village(code)):
         village = lists.list_region(reader.core, reader.actor, code)
         if not (procedure and step):
@@ -101,8 +101,9 @@ def village_list(request: Request, code: str, procedure: str = "", step: str = "
                         if village["level"] == "village" else [])
         step_def = lists.step_def(reader.core, kind, procedure, step)
         proc_def = reader.core.config.workflows[kind].procedures[procedure]
-        shown = lists.waiting_page(reader.core, reader.actor, code, kind, procedure, step, after,
-                                   size=None if village["level"] == "village" else lists.LIST_PAGE)
+        # 50 a page, a village's too (one of 1,660 households took 3.3 s, 4.7 s on a phone): the button
+        # for all waiting acts on every page's households
+        shown = lists.waiting_page(reader.core, reader.actor, code, kind, procedure, step, after, size=lists.LIST_PAGE)
         choices = forms.candidates(reader.core, reader.actor, code, step_def,       # none who took part in any
                                    lists.participants(reader.core, code, kind, procedure, step))   # of the list
     return page(request, "bulk_list.html", village=village, kind=kind, procedure=procedure, step=step,

@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 from engine.domain.errors import AuthError, BadInput, JingzhunError, NotFound, RuleViolation, joined
 from engine.domain.evidence import rates_read
 from engine.reads.case_record import case_detail, require_case_reader
-from engine.reads.case_lists import list_cases
+from engine.reads.case_lists import count_waiting, list_cases
 from engine.reads.queries import check_step, next_for, render_violation
 from engine.services.case_actions import attach_evidence
 from engine.services.procedures import perform_step
@@ -65,6 +65,7 @@ def my_work(request: Request, reader: Reader = Depends(needs("works"))):
     from engine.reads.rejected import last_rejections, returned_by_my_posts
     rows = list(islice(list_cases(reader.core, reader.actor, waiting_for_me=True), WORK_LIMIT + 1))
     more, rows = len(rows) > WORK_LIMIT, rows[:WORK_LIMIT]
+    total = max(count_waiting(reader.core, reader.actor), len(rows) + 1) if more else len(rows)
     due = earliest_due(reader.core, [r["id"] for r in rows])       # what is due, and what is overdue, first seen
     listed = {r["id"] for r in rows}
     returned = [c for c in returned_by_my_posts(reader.core, reader.actor, reader.lang) if c["id"] not in listed]
@@ -77,7 +78,7 @@ def my_work(request: Request, reader: Reader = Depends(needs("works"))):
     from engine.reads.case_deadlines import cases_pressed
     from engine.reads.deadlines import stalled_elsewhere
     paired = paired_households(reader.core, reader.actor)      # each with what holds it up above the cadre, overdue
-    return page(request, "work.html", cases=rows, more=more, due=due, as_of=reader.core.clock.today(),
+    return page(request, "work.html", cases=rows, more=more, total=total, due=due, as_of=reader.core.clock.today(),
                 pressed=cases_pressed(reader.core, [r["id"] for r in rows]),    # 督办 by a supervisor: said here too
                 sample_waits=registrations_due(reader.core, reader.actor),
                 rejected=last_rejections(reader.core, listed, reader.lang), returned=returned,

@@ -42,8 +42,9 @@ def test_a_village_s_members_download_is_the_cli_s_export_of_it(signed_in, core,
     capsys.readouterr()
     assert answer.content == out.read_bytes()
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
-    assert rows[0][:7] == ["案件编号", "村编码", "区域名称", "户编号", "阶段", "姓名", "身份证号"] and len(rows) > 2
-    assert {r[2] for r in rows[1:]} == {"洋塘村"}            # the village by its name beside its code
+    assert rows[0][:9] == ["案件编号", "乡镇代码", "乡（镇）", "村编码", "区域名称", "户编号", "阶段", "姓名", "身份证号"] \
+        and len(rows) > 2
+    assert {r[4] for r in rows[1:]} == {"洋塘村"}            # the village by its name beside its code, after its township
 
 
 @pytest.mark.parametrize("table", ["cases", "steps", "deadlines"])
@@ -79,7 +80,7 @@ def test_a_region_outside_the_jurisdiction_or_an_unknown_table_is_not_found(sign
 def test_only_the_reader_s_jurisdiction_is_exported(signed_in, core):
     village = cadres_village(core)
     rows = list(csv.reader(io.StringIO(signed_in("cadre").get("/export/cases.csv").content.decode("utf-8-sig"))))
-    region = rows[0].index("区域编码") if "区域编码" in rows[0] else 2
+    region = rows[0].index("区域代码")
     assert rows[1:] and {r[region] for r in rows[1:]} == {"\t" + village}      # a long number after a tab
 
 
@@ -96,10 +97,10 @@ def test_a_township_downloads_its_open_and_overdue_deadlines_by_household_and_vi
     answer = client.get("/export/deadlines.csv", params={"status": "overdue"})
     assert answer.status_code == 200 and "逾期时限" in unquote(answer.headers["content-disposition"])
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
-    assert rows[0] == every[0] and rows[0][:3] == ["案件编号", "案件名称", "区域名称"]
+    assert rows[0] == every[0] and rows[0][:5] == ["案件编号", "案件名称", "乡镇代码", "乡（镇）", "区域名称"]
     status = rows[0].index("状态")
     assert len(rows) - 1 == len(overdue_in_db(core, T1[:9] + "%")) < len(every) - 1
-    assert {r[status] for r in rows[1:]} == {"已逾期"} and all(r[1] and r[2].endswith("村") for r in rows[1:])
+    assert {r[status] for r in rows[1:]} == {"已逾期"} and all(r[1] and r[4].endswith("村") and r[3] for r in rows[1:])
     refused = client.get("/export/members.csv", params={"status": "open"})
     assert refused.status_code == 400 and "家庭成员不能" in refused.text and "members</code>" not in refused.text
     late = client.get("/export/deadlines.csv", params={"status": "late"})
@@ -121,7 +122,7 @@ def test_a_cadre_downloads_the_village_s_members_on_a_phone(phone, demo_home, co
     download.value.save_as(saved)
     assert download.value.suggested_filename.endswith(".xlsx") and "家庭成员" in download.value.suggested_filename
     rows = list(load_workbook(saved, read_only=True).active.iter_rows(values_only=True))
-    assert rows[0][5] == "姓名" and len(rows) > 2
+    assert rows[0][7] == "姓名" and rows[0][2] == "乡（镇）" and len(rows) > 2
 
 
 def activity_rows(page: str) -> list[tuple[int, str]]:

@@ -134,3 +134,31 @@ def test_scheduler_run_alone_holds_the_lease_and_gives_it_back(world):
     assert process.returncode == 0, output[-2000:]
     assert "Traceback" not in output and "本进程运行这些任务" in output
     assert _holders(world) == []
+
+
+def test_serve_says_it_started_only_once_its_port_answers(world):
+    """A browser opened the moment `serve` says 服务已启动 is answered, not refused (a11 #12); with
+    several workers (PostgreSQL) the connection waits in the listening socket's backlog."""
+    import socket
+    port = free_port()
+    env = {**os.environ, "JINGZHUN_HOME": str(world.app.settings.home), "JINGZHUN_DB": world.app.settings.db_url,
+           "PYTHONUNBUFFERED": "1"}
+    workers = "2" if world.app.settings.db_url.startswith("postgresql") else "1"
+    process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port), "--workers", workers],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    try:
+        seen = []
+        for line in process.stdout:
+            seen.append(line)
+            if "服务已启动" in line:
+                break
+        else:
+            raise AssertionError("".join(seen)[-2000:])
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass                                    # refused before: the words came before the socket
+        page = httpx.get(f"http://127.0.0.1:{port}/signin", timeout=30)
+        assert page.status_code == 200 and "登录" in page.text
+    finally:
+        output = stop_server(process)
+    assert "Traceback" not in output

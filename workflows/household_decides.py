@@ -48,7 +48,7 @@ def decides(app, conn, case, procedure: str, on) -> list[tuple[str, Msg]]:
         out.append(("fact", Msg("decides.type", dict(type=Msg(f"field.monitoring_type.{kind}")))))
     if clue is not None:
         out.append(("fact", Msg("decides.clue", dict(date=clue.fields.get("clue_date", "-"),
-                                source=str(clue.fields.get("source", "-"))[:60]))))
+                                source=_source(clue.fields, app.config.labels)))))
     if procedure == "risk_elimination" and monitored.get("since"):
         out.append(("fact", Msg("decides.since", dict(since=monitored["since"]))))
     income = conn.execute(_NEWEST, {"b_case": case.id, "b_type": "income_assessment"}).first()
@@ -82,3 +82,11 @@ def type_misfit(kind: str | None, per_capita: float, line: float) -> list[Msg]:
     if kind in ("unstable", "edge") and per_capita > line:
         return [Msg("decides.misfit_over", dict(type=Msg(f"field.monitoring_type.{kind}"), **shown))]
     return []
+
+
+def _source(fields: dict, labels) -> Msg | str:
+    """A clue's channel in the reader's words (field.source.visit: 基层干部排查走访), with its note when it
+    has one; a clue recorded before channels were codes, as it was typed."""
+    source, note = fields.get("source"), fields.get("source_note")
+    said = Msg(f"field.source.{source}") if f"field.source.{source}" in labels else str(source or "-")[:60]
+    return Msg("decides.source_noted", dict(source=said, note=str(note)[:60])) if note else said

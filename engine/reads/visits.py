@@ -20,7 +20,8 @@ from engine.reads.case_lists import region_range
 from engine.reads.case_record import person_names, visits_shown
 from engine.services.org import require_reader
 
-VISITED_STAGES = ("assisted", "exited", "consolidated")     # the stages a household is visited in
+VISITED_STAGES = ("assisted", "exited", "consolidated", "ordinary")   # the stages a household is visited in
+# (an ordinary household: one monitored, whose risk elimination asks for a visit)
 PAGE = 100
 
 

@@ -20,6 +20,7 @@ from engine.domain.evidence import coerce_fields, content_hash, next_year
 from engine.domain.kin import KIN, kin_code
 from engine.domain.record_digests import attrs_digest
 from engine.domain.regions import common_ancestor
+from engine.reads.visits import VISITED_STAGES
 from engine.reads.words import figure
 from engine.services.org import person_ids, persons_holding, refuse_read_only, require_role
 from engine.domain.cases import SIGNING_TYPES, CaseRow, OpenProcedure, measure_status
@@ -618,7 +619,7 @@ def _visit_judged(app: App, conn: Connection, actor: Actor, case: CaseRow, visit
     from engine.services.guards import CADRE_ROLE
     if visit.visit_date > app.clock.today():
         raise RuleViolation("date.future", date=visit.visit_date, today=app.clock.today())
-    if case.stage not in ("assisted", "exited", "consolidated"):
+    if case.stage not in VISITED_STAGES:
         raise RuleViolation("visit.stage", case=case.id, stage=case.stage)
     since = case.attrs.get("assisted_since")
     if since and visit.visit_date < date.fromisoformat(since):

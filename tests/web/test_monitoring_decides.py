@@ -29,7 +29,7 @@ def test_the_county_sees_the_type_the_clue_the_income_and_the_line_and_what_does
     said = cli(world, "cd", "case", "next", str(case), "--as-of", "2020-04-06")
     told = said.out
     assert "本步骤审定的内容：" in told, said.err
-    assert "监测类型：突发严重困难户" in told and "风险线索：2020-03-30，来源：走访排查" in told
+    assert "监测类型：突发严重困难户" in told and "风险线索：2020-03-30，来源：基层干部排查走访（走访排查）" in told
     assert "依据收入：人均纯收入 5,000 元（2 人，2019 年收入，2019-11-20 登记的收入核算明细表）" in told
     assert "防返贫监测线：6,000 元" in told
     assert "早于 2020-03-30 的风险线索，不是本户现在的收入" in told

@@ -9,6 +9,7 @@ from datetime import date
 from engine.reads import dashboard
 from engine.services.case_actions import attach_evidence
 from tests.test_clue_channels import department_list
+from tests.test_household_life import eliminable
 from tests.web.test_monitoring_shown import consolidated, monitored
 from tests.world import TOWNSHIP
 
@@ -18,9 +19,7 @@ def test_supervisors_see_clues_waiting_overdue_and_procedures_under_way(world, w
     eliminating, clued, identifying = (consolidated(world, "pc1", "pc2"), consolidated(world, "pc2", "pc3"),
                                        consolidated(world, "pc3", None))
     monitored(world, eliminating, "edge", date(2020, 4, 1))
-    world.on(date(2020, 9, 1))
-    attach_evidence(world.app, world["vs"], eliminating, "income_assessment", {"year": 2020, "net_income": 30000},
-                    replace=True, reason="收入核算")
+    eliminable(world, eliminating, date(2020, 10, 8))         # six months on, what elimination rests on
     world.step("fs", "risk_elimination", "assessment", eliminating)
     attach_evidence(world.app, world["pc3"], identifying, "monitoring_clue",
                     {"source": "visit", "clue_date": "2020-09-01", "monitoring_type": "unstable"})

@@ -11,7 +11,7 @@ from datetime import date
 from engine.domain.errors import RuleViolation
 from engine.reads import indicators
 from engine.reads.case_record import case_detail
-from engine.services.case_actions import attach_evidence
+from engine.services.case_actions import attach_evidence, record_visit
 from tests.test_household_life import village_chain
 from tests.web.test_monitoring_shown import cli
 from tests.world import VILLAGE, member_ids
@@ -20,7 +20,7 @@ import pytest
 
 
 def _members(seed: int) -> list[str]:
-    return [f"--member=农户{seed}-{i},{n},{'head' if i == 0 else 'spouse'},normal"
+    return [f"--member=农户{seed}-{i},{n},{'head' if i == 0 else 'spouse'},normal,,,是,是"
             for i, n in enumerate(member_ids(2, seed))]
 
 
@@ -28,7 +28,7 @@ def clue(world, case: int, kind: str, day: date, by: str = "vs", again: bool = F
     world.on(day)
     again = {"replace": True, "reason": "更正线索"} if again else {}
     attach_evidence(world.app, world[by], case, "monitoring_clue",
-                    {"source": "干部排查", "clue_date": day.isoformat(), "monitoring_type": kind}, **again)
+                    {"source": "走访排查", "clue_date": day.isoformat(), "monitoring_type": kind}, **again)
     if income and not again:
         attach_evidence(world.app, world[by], case, "income_assessment", {"year": day.year - 1, "net_income": 11000})
 
@@ -56,43 +56,51 @@ def test_an_ordinary_household_is_registered_monitored_eliminated_and_identified
     clue(world, case, "edge", date(2020, 4, 2), again=True)
     world.step("fs", "monitoring", "clue", case)
     due = cli(world, "vs", "deadline", "list", "--case", str(case)).out
-    assert "2020-04-17" in due          # 15 days from the clue
+    assert "2020-04-16" in due          # 15 days from the first clue (04-01: a corrected clue moves no clock later)
     village_chain(world, "monitoring", case, date(2020, 4, 10), "county_decision")
     detail = case_detail(world.app, world["vs"], case)
     assert detail["stage"] == "ordinary" and detail["monitoring"]["current"] == {"type": "edge", "since": "2020-04-10"}
     with world.app.engine.connect() as conn:      # a monitored ordinary household is no poor household
         assert case not in [h["id"] for h in indicators.poor_households(conn, VILLAGE, limit=1000)]
 
-    # its risk eliminated by the same chain
-    world.on(date(2020, 9, 1))
+    # its risk eliminated by the same chain, on what the rules ask of it (six months monitored, the plan
+    # revised and approved, 两不愁三保障 and water checked, a visit finding no new risk, this year's income)
+    world.on(date(2020, 4, 20))
+    world.step("fs", "plan_revision", "plan", case, measures=(("employment", "公益性岗位：护林员"),))
+    world.step("th", "plan_revision", "plan_approval", case, decision="approve")
+    world.on(date(2020, 10, 12))
+    for kind, fields in (("two_assurances", {"food": True, "clothing": True}), ("housing_safety", {"grade": "A"}),
+                         ("drinking_water", {"safe": True})):
+        attach_evidence(world.app, world["vs"], case, kind, fields)
+    record_visit(world.app, world["vs"], case, date(2020, 10, 12), "务工收入稳定，无新风险")
     attach_evidence(world.app, world["vs"], case, "income_assessment", {"year": 2020, "net_income": 30000},
                     replace=True, reason="2020年收入核算")
     world.step("fs", "risk_elimination", "assessment", case)
-    village_chain(world, "risk_elimination", case, date(2020, 9, 8), "county_decision")
+    village_chain(world, "risk_elimination", case, date(2020, 10, 20), "county_decision")
     detail = case_detail(world.app, world["vs"], case)
-    assert detail["monitoring"]["current"] is None and detail["monitoring"]["history"][0]["risk_eliminated_on"] == "2020-09-08"
+    assert detail["monitoring"]["current"] is None and detail["monitoring"]["history"][0]["risk_eliminated_on"] == "2020-10-20"
 
     # monitored again, it falls into poverty: identified as poor (纳入建档立卡), its monitoring ended so
-    clue(world, case, "sudden_hardship", date(2020, 10, 1), income=False)
+    clue(world, case, "sudden_hardship", date(2020, 11, 2), income=False)
     world.step("fs", "monitoring", "clue", case)
-    village_chain(world, "monitoring", case, date(2020, 10, 8), "county_decision")
-    world.on(date(2020, 10, 9))
-    attach_evidence(world.app, world["vs"], case, "application", {"applicant": "农户902-0", "applied_on": "2020-10-09"})
+    village_chain(world, "monitoring", case, date(2020, 11, 9), "county_decision")
+    world.on(date(2020, 11, 10))
+    attach_evidence(world.app, world["vs"], case, "application", {"applicant": "农户902-0", "applied_on": "2020-11-10"})
     attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2020, "net_income": 4000})
     world.step("vs", "identification", "application", case)
     world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
-    world.step("tl", "identification", "village_verification", case, verifiers=("tm",))
+    world.step("tl", "identification", "village_verification", case, verifiers=("tm",), decision="approve")
     world.step("fs", "identification", "first_notice", case)
-    world.on(date(2020, 10, 20))
+    world.on(date(2020, 11, 20))
     world.step("ts1", "identification", "township_review", case, decision="approve")
     world.step("ts2", "identification", "second_notice", case)
-    world.on(date(2020, 10, 30))
+    world.on(date(2020, 11, 30))
     world.step("cd", "identification", "county_approval", case, decision="approve")
     world.step("cs", "identification", "announcement", case)
     detail = case_detail(world.app, world["vs"], case)
     assert detail["stage"] == "identified" and detail["monitoring"]["current"] is None
-    assert detail["monitoring"]["history"][-1] == {"type": "sudden_hardship", "since": "2020-10-08",
-                                                   "risk_eliminated_on": None, "ended_on": "2020-10-30",
+    assert detail["monitoring"]["history"][-1] == {"type": "sudden_hardship", "since": "2020-11-09",
+                                                   "risk_eliminated_on": None, "ended_on": "2020-11-30",
                                                    "ended_by": "identification"}
 
 

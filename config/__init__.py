@@ -500,6 +500,11 @@ def load_config(directory: Path | str | None = None) -> Config:
 _LOADED: dict[str, Config] = {}
 
 
+def forget_loaded() -> None:
+    """Load from the files (or their cache on disk) next time, not the configuration last loaded here."""
+    _LOADED.clear()
+
+
 _CODE = Path(__file__).resolve().parent
 
 

@@ -19,6 +19,7 @@ from engine.reads.assessment.score import city_results, ranked, score
 from engine.services.accounts import activate_all
 from engine.services.org import NewPerson, add_persons, add_regions, authenticate
 from engine.services.sampling import Finding, choose, draw, record_finding, show
+from entrypoints.bootstrap import make_app
 from tests.world import CITY, COUNTY, VILLAGE, VILLAGE2, World
 from workflows.problem import ProblemInput, register_problem
 from workflows.village import register_village
@@ -50,7 +51,13 @@ def _reopen(world: World, who: str = "cd"):
 def county(world, tmp_path, monkeypatch):
     """洋塘村 (population 100): three exited households of 3 and one identified of 2; a plan of 6 exits
     in 2019; a draw of all three exited, one found wrongly exited, one missed person, two approving."""
-    monkeypatch.setitem(world.app.config.policy.data.assessment, "exit_plan", {COUNTY: {2019: 6}})
+    # the world's own rules with the plan; the home's (that a command loads) have none
+    import copy
+    config = copy.deepcopy(world.app.config)
+    config.policy.data.assessment["exit_plan"] = {COUNTY: {2019: 6}}
+    settings, engine = world.app.settings, world.app.engine
+    world.app.close()
+    world.app = make_app(settings, config=config, clock=world.clock, engine=engine)
     world.on(date(2019, 2, 1))
     register_village(world.app, world["cd"], VILLAGE, 100, 2019)
     exited = _exited(world, tmp_path)

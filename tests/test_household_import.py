@@ -265,8 +265,8 @@ def test_export_streams_the_jurisdiction_to_csv_and_xlsx_with_formulas_neutralis
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     with open(out, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0][:7] == ["案件编号", "村编码", "区域名称", "户编号", "阶段", "姓名", "身份证号"]
-    names, phones = [r[5] for r in rows[1:]], [r[rows[0].index("联系电话")] for r in rows[1:]]
+    assert rows[0][:9] == ["案件编号", "乡镇代码", "乡（镇）", "村编码", "区域名称", "户编号", "阶段", "姓名", "身份证号"]
+    names, phones = [r[7] for r in rows[1:]], [r[rows[0].index("联系电话")] for r in rows[1:]]
     assert "王大" in names and "'+8613912345678" in phones and "+8613912345678" not in phones
     book = tmp_path / "案件.xlsx"
     assert home("vs", "export", "cases", "--xlsx", str(book)).code == 0
@@ -289,7 +289,7 @@ def test_export_streams_the_jurisdiction_to_csv_and_xlsx_with_formulas_neutralis
     coded = tmp_path / "codes.csv"
     assert home("vs", "export", "cases", "--csv", str(coded), "--codes").code == 0
     with open(coded, encoding="utf-8-sig", newline="") as fh:
-        assert {r[6] for r in list(csv.reader(fh))[1:]} <= {"candidate", "identified", "assisted"}
+        assert {r[8] for r in list(csv.reader(fh))[1:]} <= {"candidate", "identified", "assisted"}
 
 
 def test_a_csv_export_keeps_long_numbers_whole_in_excel_and_imports_again(home, tmp_path):  # noqa: F811
@@ -333,7 +333,7 @@ def test_deadlines_and_steps_export_with_who_owns_and_who_did_each_by_code_and_n
     assert ("vs", "village_secretary-vs") in {(r[code], r[name]) for r in steps[1:]}
     assert ("农户申请", "提交材料") in {(r[steps[0].index("步骤")], r[steps[0].index("步骤类型")]) for r in steps[1:]}
     rows = _exported(home, tmp_path / "时限.csv", "deadlines")
-    assert rows[0][:8] == ["案件编号", "案件名称", "区域名称", "程序编号", "步骤", "事项", "时限规则", "类型"]
+    assert rows[0][:10] == ["案件编号", "案件名称", "乡镇代码", "乡（镇）", "区域名称", "程序编号", "步骤", "事项", "时限规则", "类型"]
     assert "到期日" in rows[0]
     owner, name = rows[0].index("责任人"), rows[0].index("责任人姓名")
     owned = [r for r in rows[1:] if r[owner]]
@@ -354,7 +354,7 @@ def test_deadlines_and_steps_export_with_who_owns_and_who_did_each_by_code_and_n
         r[rows[0].index(c)] for c in ("类型", "状态", "已提醒至", "下次提醒时间", "下次提醒发给")) for r in rows[1:]}
     assert home("vs", "export", "deadlines", "--codes", "--csv", str(tmp_path / "codes.csv")).code == 0
     with open(tmp_path / "codes.csv", encoding="utf-8-sig", newline="") as fh:
-        coded = {tuple(r[i] for i in (7, 14, 15, 17, 19)) for r in csv.reader(fh)}
+        coded = {tuple(r[i] for i in (9, 16, 17, 19, 21)) for r in csv.reader(fh)}
     assert {("waiting", "done", "", "", "step:township_review"),
             ("stage", "overdue", "township_head+township_secretary", "county_office_director", "")} <= coded
 
@@ -367,9 +367,9 @@ def test_a_township_presses_its_open_and_overdue_deadlines_named_by_household_an
     home.steps(home.register(seed=31), IDENTIFICATION)
     home.register(seed=32)
     every = _exported(home, tmp_path / "时限.csv", "deadlines")
-    assert every[0][:3] == ["案件编号", "案件名称", "区域名称"]
+    assert every[0][:5] == ["案件编号", "案件名称", "乡镇代码", "乡（镇）", "区域名称"]
     status = every[0].index("状态")
-    assert {r[2] for r in every[1:]} == {"洋塘村"} and all(r[1] for r in every[1:])
+    assert {r[4] for r in every[1:]} == {"洋塘村"} and all(r[1] for r in every[1:])
     assert "已办结" in {r[status] for r in every[1:]}
     files = {}
     for wanted in ("open", "overdue"):
@@ -472,10 +472,10 @@ def test_an_export_past_a_sheet_s_rows_goes_on_in_another_sheet_with_its_header(
     found = [(s.title, list(s.iter_rows(values_only=True))) for s in sheets]
     members = home.count("household_members")
     assert [title for title, _rows in found] == ["家庭成员"] + [f"家庭成员 ({n})" for n in range(2, len(found) + 1)]
-    assert len(found) == (members + 1) // 2 and all(rows[0][:6] == ("案件编号", "村编码", "区域名称", "户编号", "阶段", "姓名")
+    assert len(found) == (members + 1) // 2 and all(rows[0][:8] == ("案件编号", "乡镇代码", "乡（镇）", "村编码", "区域名称", "户编号", "阶段", "姓名")
                                                      for _t, rows in found)
     assert sum(len(rows) - 1 for _t, rows in found) == members
-    assert {r[5] for _t, rows in found for r in rows[1:]} >= {"王大", "王二", "李三"}
+    assert {r[7] for _t, rows in found for r in rows[1:]} >= {"王大", "王二", "李三"}
 
 
 @pytest.mark.parametrize("lang, fmt", [("zh", "csv"), ("en", "xlsx")])

@@ -43,7 +43,7 @@ def ready_for_township_review(world, case: int | list[int]) -> None:
         world.exit_evidence(c)
     world.on(date(2019, 11, 20))
     world.step("vs", "exit", "proposal", cases, attendance=38, votes_for=33, votes_against=1)
-    world.step("tl", "exit", "verification", cases, verifiers=("ts2", "ts3", "ts4"))
+    world.step("tl", "exit", "verification", cases, verifiers=("ts2", "ts3", "ts4"), decision="approve")
     world.step("pc1" if len(cases) == 1 else "tm", "exit", "acknowledgement", cases)
     world.step("fs", "exit", "village_notice", cases)
     world.on(date(2019, 11, 28))

@@ -78,11 +78,13 @@ def test_the_configuration_cache_never_serves_rules_that_changed(tmp_path):
     rewritten at once with the same size (its time may not move) is read again."""
     import shutil
 
-    from config import CONFIG_DIR, load_config
+    from config import CONFIG_DIR, forget_loaded, load_config
     folder = tmp_path / "config"
     shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     first = load_config(folder)
     assert (folder / "__pycache__" / "jingzhun-config.pickle").is_file()
+    assert load_config(folder) is first            # loaded again in this process: the same rules
+    forget_loaded()                                # as another process (a command) finds them: from the cache
     again = load_config(folder)
     assert again is not first and again.version == first.version and again.labels == first.labels
     assert again.directory == folder and again.policy.data.version == "2020.1"
@@ -98,10 +100,12 @@ def test_a_configuration_read_back_from_its_cache_is_the_one_its_files_give(tmp_
     command reads from the cache are those of the files, every part and the version alike."""
     import shutil
 
-    from config import CONFIG_DIR, load_config
+    from config import CONFIG_DIR, forget_loaded, load_config
     folder = tmp_path / "config"
     shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    parsed, kept = load_config(folder), load_config(folder)
+    parsed = load_config(folder)
+    forget_loaded()                                # as another process finds them: from the cache
+    kept = load_config(folder)
     assert "_models" in kept.__dict__ and "workflows" not in kept.__dict__
     assert kept.deadlines is not None and kept.deadlines == parsed.deadlines     # asked for first: a field
     assert kept.version == parsed.version and kept.labels == parsed.labels          # with a default too

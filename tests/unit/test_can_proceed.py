@@ -34,7 +34,8 @@ def fake_app(income: float = 3000, today: date = MAR20):
         config=SimpleNamespace(workflows={"household": WORKFLOW}, roles=ROLES,
                                policy=SimpleNamespace(params=lambda province, year: {})),
         lifecycles={"household": Lifecycle(WORKFLOW)},
-        rules={"household": SimpleNamespace(checks={"poor_enough": poor_enough}, handlers={}, who_checks=frozenset())},
+        rules={"household": SimpleNamespace(checks={"poor_enough": poor_enough}, handlers={}, who_checks=frozenset(),
+                                            not_instead={})},
         clock=SimpleNamespace(today=lambda: today), evidence=SimpleNamespace(intact=lambda sha: True))
 
 

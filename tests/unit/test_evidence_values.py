@@ -24,8 +24,8 @@ def test_the_forms_a_sheet_holds_are_read(kind, given_, stored):
                                           ("date", "2020-02-30"), ("int", "1.5"), ("date", "16/10/2020"),
                                           # a comma that separates no thousands: a typo or a list, not 15 or 23
                                           ("number", "1,5"), ("number", "12,34"), ("number", "2，3"), ("int", "1,2,3"),
-                                          # ten thousand yuan is not yuan: refused, never read as 1.2
-                                          ("number", "1.2万元"), ("year", "19年")])
+                                          # 万 only after a number, once (1.2万 is 12000: test_evidence_sheet_cells)
+                                          ("number", "1.2万万"), ("number", "约1万"), ("year", "19年")])
 def test_what_is_not_a_number_or_a_date_is_still_refused(kind, given_):
     with pytest.raises(ValueError):
         converted(kind, given_)

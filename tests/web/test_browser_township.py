@@ -147,9 +147,16 @@ def test_a_list_refused_for_one_reason_on_a_phone_says_it_once_above_its_househo
     the answer a screen tall at 360 px, where a card a household had made it a page a household."""
     from engine.domain.cases import StepInput
     from engine.services.list_steps import perform_list_step
+    from sqlalchemy import func, select
+    from engine.adapters import tables as t
     prepared = township_list(core, 30, not_ready=False)
     code = demo_home[1]["township"][0]
-    page = _review_list(phone, demo_home, VILLAGE)
+    c = t.cases.c
+    with core.engine.connect() as conn:         # the page that starts with them (the village's list: 50 a page)
+        before = conn.execute(select(func.max(c.id)).where(
+            c.region_code == VILLAGE, c.pending_procedure == "identification", c.pending_step == "township_review",
+            c.id < min(prepared.ready))).scalar()
+    page = _review_list(phone, demo_home, VILLAGE, before)
     done = perform_list_step(core, actor(core, code), "identification", "township_review", prepared.ready,
                              StepInput(decision="approve", date=core.clock.today()))
     assert len(done.done) == 30
@@ -201,12 +208,14 @@ def test_a_township_cadre_does_every_household_waiting_from_the_first_page_of_it
     assert page.url.endswith("step=township_review")          # the answer in place, the page not left
 
 
-def _review_list(browser, demo_home, region: str):
-    """The page of `region`'s list at the identification's township review, opened by the township cadre."""
+def _review_list(browser, demo_home, region: str, after: int | None = None):
+    """The page of `region`'s list at the identification's township review, opened by the township cadre
+    (the page that follows case `after`: 50 a page)."""
     code, password = demo_home[1]["township"]
     page = browser.page
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     browser.sign_in(code, password)
-    browser.go(f"/villages/{region}/list?kind=household&procedure=identification&step=township_review")
+    browser.go(f"/villages/{region}/list?kind=household&procedure=identification&step=township_review"
+               + (f"&after={after}" if after else ""))
     page.wait_for_selector("#bulk-form")
     return page

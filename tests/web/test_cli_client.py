@@ -258,7 +258,7 @@ def test_a_list_to_confirm_comes_back_beside_the_clients_file(live_server, core,
     with core.engine.connect() as conn:
         actor = load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == who)).first())
     village = actor.assignments[0].region_code
-    numbers = [f"36073019690315{700 + i:03d}" for i in range(22)]
+    numbers = [f"36073119690315{700 + i:03d}" for i in range(22)]
     listing = tmp_path / "新登记.csv"
     with open(listing, "w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([("户编号", "村编码", "姓名", "身份证号", "与户主关系", "致贫原因"),
@@ -285,7 +285,7 @@ def test_a_list_to_confirm_named_by_the_client_comes_back_however_few(live_serve
         actor = load_actor(conn, conn.execute(select(t.persons).where(t.persons.c.code == who)).first())
     village = actor.assignments[0].region_code
     for name, named in (("默认.csv", None), ("指定.csv", tmp_path / "核实.csv")):
-        numbers = [f"36073019690316{(700 if named else 800) + i:03d}" for i in range(2)]
+        numbers = [f"36073119690316{(700 if named else 800) + i:03d}" for i in range(2)]
         listing = tmp_path / name
         with open(listing, "w", encoding="utf-8", newline="") as f:
             csv.writer(f).writerows([("户编号", "村编码", "姓名", "身份证号", "与户主关系", "致贫原因"),

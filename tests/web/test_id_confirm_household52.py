@@ -12,8 +12,8 @@ from tests.test_cli import home, template  # noqa: F401  (fixtures)
 from tests.world import VILLAGE, id_number
 from workflows.household import MemberInput, register_household
 
-ELDERS = (("钟德福", id_number("36073019400101003"), "head"), ("钟大娘", id_number("36073019420202004"), "spouse"),
-          ("钟小妹", id_number("36073019650303005"), "child"))
+ELDERS = (("钟德福", id_number("36073119400101003"), "head"), ("钟大娘", id_number("36073119420202004"), "spouse"),
+          ("钟小妹", id_number("36073119650303005"), "child"))
 
 
 def _marks(app, case: int) -> dict:
@@ -77,7 +77,7 @@ def test_an_imports_warnings_name_the_member_and_one_command_confirms_the_househ
     assert "第 2 行（钟德福），身份证号（请核实）" in result.err and "第 4 行（钟小妹），身份证号（请核实）" in result.err
     assert ELDERS[0][1] not in result.err
     english = home("vs", "household", "import", write(tmp_path / "en.csv", [
-        (code(53), VILLAGE, "钟老四", id_number("36073019380404006"), "户主", "", "因病")]), lang="en")
+        (code(53), VILLAGE, "钟老四", id_number("36073119380404006"), "户主", "", "因病")]), lang="en")
     assert "line 2 (钟老四), ID number (to confirm)" in english.err, english.err
     case = next(c["id"] for c in home.ok("vs", "case", "list", "--json").json() if c["title"] == "钟德福")
     assert "3 人" in home.ok("vs", "household", "id-confirm", case, "--all").out
@@ -89,7 +89,7 @@ def test_my_works_list_confirms_the_ticked_households_at_once(world, world_clien
     page, _api = world_clients
     first = register_household(world.app, world["vs"], VILLAGE, [MemberInput(*m) for m in ELDERS[:2]], ["illness"])
     second = register_household(world.app, world["vs"], VILLAGE,
-                                [MemberInput("钟老四", id_number("36073019380404006"), "head")], ["illness"])
+                                [MemberInput("钟老四", id_number("36073119380404006"), "head")], ["illness"])
     client = page("vs")
     work = client.get("/work").text
     assert 'action="/work/ids-confirm"' in work and f'name="case" value="{first}" checked' in work

@@ -22,7 +22,7 @@ HX = {"HX-Request": "true"}      # sent as the case page's form sends it (htmx)
 
 def ids(serial: int, n: int) -> list[str]:
     """`n` valid ID numbers no demo person holds (born 1970, county 360730)."""
-    return [id_number(f"3607301970{serial % 12 + 1:02d}{i % 28 + 1:02d}{(serial * 7 + i // 28) % 1000:03d}")
+    return [id_number(f"3607311970{serial % 12 + 1:02d}{i % 28 + 1:02d}{(serial * 7 + i // 28) % 1000:03d}")
             for i in range(n)]
 
 

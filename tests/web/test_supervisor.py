@@ -319,7 +319,7 @@ def test_the_overdue_list_downloads_as_it_is_listed_with_its_filters(signed_in, 
     answer = client.get("/supervise/overdue.csv", params=params)
     assert answer.status_code == 200 and "逾期时限" in unquote(answer.headers["content-disposition"])
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["案件编号", "案件名称", "区域名称"]
+    assert rows[0][:5] == ["案件编号", "案件名称", "乡镇代码", "乡（镇）", "区域名称"]
     at_two = [d for d, rung in overdue_in_db(core, T1[:9] + "%").items() if rung == 2]
     assert [int(r[0]) for r in rows[1:]] == listed and len(listed) == len(at_two) > 0
     assert {r[rows[0].index("状态")] for r in rows[1:]} == {"已逾期"}

@@ -22,7 +22,8 @@ from .household_codes import MONITORING_TYPES
 
 MONITORING_PROCEDURES = ("monitoring", "risk_elimination")
 
-_NEWEST = (select(t.evidence.c.id, t.evidence.c.fields, t.evidence.c.attached_at)
+# A case's newest item in force of a type (b_case, b_type), with when it was attached.
+NEWEST_ITEM = (select(t.evidence.c.id, t.evidence.c.fields, t.evidence.c.attached_at)
            .where(t.evidence.c.case_id == bindparam("b_case"), t.evidence.c.type == bindparam("b_type"),
                   t.evidence.c.superseded_by.is_(None))
            .order_by(t.evidence.c.id.desc()).limit(1))
@@ -39,7 +40,7 @@ def decides(app, conn, case, procedure: str, on) -> list[tuple[str, Msg]]:
     if procedure not in MONITORING_PROCEDURES:
         return []
     out: list[tuple[str, Msg]] = []
-    clue = conn.execute(_NEWEST, {"b_case": case.id, "b_type": "monitoring_clue"}).first()
+    clue = conn.execute(NEWEST_ITEM, {"b_case": case.id, "b_type": "monitoring_clue"}).first()
     monitored = (case.attrs or {}).get("monitoring") or {}
     kind = monitored.get("type") if procedure == "risk_elimination" else None
     if kind is None and clue is not None:
@@ -51,7 +52,7 @@ def decides(app, conn, case, procedure: str, on) -> list[tuple[str, Msg]]:
                                 source=_source(clue.fields, app.config.labels)))))
     if procedure == "risk_elimination" and monitored.get("since"):
         out.append(("fact", Msg("decides.since", dict(since=monitored["since"]))))
-    income = conn.execute(_NEWEST, {"b_case": case.id, "b_type": "income_assessment"}).first()
+    income = conn.execute(NEWEST_ITEM, {"b_case": case.id, "b_type": "income_assessment"}).first()
     if income is None:
         out.append(("warning", Msg("decides.no_income")))
         return out

@@ -24,7 +24,7 @@ from engine.reads.listings import ruled_on
 from engine.services.accountability import add_months
 from engine.services.org import persons_holding
 from engine.services.context import StepContext, WorkflowRules
-from .household_decides import decides
+from .household_decides import NEWEST_ITEM, decides, monitoring_type_code
 from .import_pairings import PAIRED_STAGES
 from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, measure_code
 
@@ -347,8 +347,7 @@ RISK_CHECKS = ("two_assurances", "housing_safety", "drinking_water")
 # [LOCAL] defaults of the policy's parameters, for a policy installed before they were named
 RISK_DEFAULTS = {"risk_elimination_min_months": 6, "risk_elimination_recent_months": 3}
 _LAST_VISIT = (select(t.monitoring_visits.c.visit_date, t.monitoring_visits.c.risk)
-               .where(t.monitoring_visits.c.case_id == bindparam("b_case"),
-                      t.monitoring_visits.c.superseded_by.is_(None), t.monitoring_visits.c.supersede_reason.is_(None),
+               .where(t.monitoring_visits.c.case_id == bindparam("b_case"), t.visit_in_force(),
                       t.monitoring_visits.c.visit_date >= bindparam("b_since"))
                .order_by(t.monitoring_visits.c.visit_date.desc(), t.monitoring_visits.c.id.desc()).limit(1))
 _MEASURES_IN_FORCE = select(func.count()).select_from(t.measures).where(
@@ -438,17 +437,12 @@ def _monitoring_check(ctx: StepContext, per_capita: float, year: int, members: i
     return {"per_capita": round(per_capita, 2), "members": members, "year": year, "line": line, "line_source": source}
 
 
-_NEWEST_CLUE = select(t.evidence.c.id, t.evidence.c.fields).where(
-    t.evidence.c.case_id == bindparam("case_id"), t.evidence.c.type == "monitoring_clue",
-    t.evidence.c.superseded_by.is_(None)).order_by(t.evidence.c.id.desc()).limit(1)
-
-
 def _income_before_clue(ctx: StepContext) -> tuple[str, dict] | None:
     """The unmet condition when the income item in force was recorded before the monitoring's clue."""
     income = ctx.evidence.get("income_assessment")
     if income is None:
         return None
-    clue = ctx.conn.execute(_NEWEST_CLUE, {"case_id": ctx.case.id}).first()
+    clue = ctx.conn.execute(NEWEST_ITEM, {"b_case": ctx.case.id, "b_type": "monitoring_clue"}).first()
     if clue is None or income.id > clue.id:
         return None
     members = len(ctx.members()) or 1
@@ -488,7 +482,7 @@ def monitoring_clue_valid(ctx: StepContext) -> list[str]:
         return [("already_monitored", {"since": monitored.get("since", "-"),
                                        "kind": Msg(f"field.monitoring_type.{kind}")})]
     clue = ctx.evidence.get("monitoring_clue")
-    kind = _monitoring_type(clue, ctx.app.config.labels) if clue is not None else None
+    kind = monitoring_type_code(clue.fields, ctx.app.config.labels) if clue is not None else None
     if clue is not None and kind is None:
         return [("monitoring_type", {"value": str(clue.fields.get("monitoring_type", ""))[:40],
                                      "known": Codes("field.monitoring_type", tuple(MONITORING_TYPES))})]
@@ -499,12 +493,6 @@ def monitoring_clue_valid(ctx: StepContext) -> list[str]:
 
 ORDINARY = "ordinary"        # the stage of a farm household never registered poor, entered to be monitored
 ORDINARY_TYPES = ("edge", "sudden_hardship")    # the monitored types it may be: 边缘易致贫户, 突发严重困难户
-
-
-def _monitoring_type(clue, labels) -> str | None:
-    """The code of a clue's monitoring type, read as code fields are (evidence.read_code)."""
-    return read_code(clue.fields.get("monitoring_type", ""), code_words("monitoring_type", tuple(MONITORING_TYPES),
-                                                                         labels))
 
 
 def own_pairing_cadre(ctx: StepContext) -> list[str]:
@@ -682,7 +670,7 @@ def start_transition_period(ctx: StepContext, attrs: dict) -> None:
 
 def start_monitoring(ctx: StepContext, attrs: dict) -> None:
     clue = ctx.evidence.get("monitoring_clue")
-    kind = _monitoring_type(clue, ctx.app.config.labels) if clue else None
+    kind = monitoring_type_code(clue.fields, ctx.app.config.labels) if clue else None
     attrs["monitoring"] = {"type": kind or "unstable", "since": ctx.effective_date.isoformat()}
     ask_new_plan(ctx, attrs)      # a monitored household's assistance measures (帮扶措施) are planned anew
 

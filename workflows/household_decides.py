@@ -15,12 +15,11 @@ from config import Policy
 
 from engine.adapters import tables as t
 from engine.adapters.repository import load_members
+from engine.reads.case_record import MONITORING_PROCEDURES
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import Msg
 from engine.domain.evidence import code_words, read_code
 from .household_codes import MONITORING_TYPES
-
-MONITORING_PROCEDURES = ("monitoring", "risk_elimination")
 
 # A case's newest item in force of a type (b_case, b_type), with when it was attached.
 NEWEST_ITEM = (select(t.evidence.c.id, t.evidence.c.fields, t.evidence.c.attached_at)

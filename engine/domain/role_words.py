@@ -7,6 +7,8 @@ from __future__ import annotations
 import difflib
 from typing import Any, Mapping
 
+from engine.domain.evidence import compared
+
 # The level words a role's name may begin with, longest first (乡镇 before 乡).
 LEVEL_WORDS = ("县级", "市级", "乡镇", "县", "市", "乡", "镇", "村")
 
@@ -31,7 +33,7 @@ ALSO_CALLED: dict[str, tuple[str, ...]] = {
 
 def _bare(text: str) -> str:
     """A name without spaces and without the level word it begins with (县扶贫办主任: 扶贫办主任)."""
-    text = "".join(text.split()).lower()
+    text = _plain(text)
     for word in LEVEL_WORDS:
         if text.startswith(word) and len(text) > len(word) + 1:
             return text[len(word):]
@@ -42,8 +44,9 @@ def _names(code: str, role: Any) -> set[str]:
     return {_plain(n) for n in (code, role.zh, role.en, *ALSO_CALLED.get(code, ()))}
 
 
-def _plain(text: str) -> str:
-    return "".join((text or "").split()).lower()
+def _plain(text: str | None) -> str:
+    """As a code or label is compared (`evidence.compared`): full-width letters as ASCII, no spaces, any case."""
+    return compared(text or "")
 
 
 def _fits(role: Any, region_level: str | None) -> bool:

@@ -38,6 +38,11 @@ deadlines = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
     Column("closed_reason", String(80)),
+    # closed by a step entered after the fact (more than the inspection's late_entry_days after the date it
+    # bears: a paper file entered afterwards): that date, by which it is judged met on time or late (0039)
+    Column("met_on", Date),
+    # started by a step entered after the fact: the day it was entered, from which its alerts count (0039)
+    Column("alerts_from", Date),
     Column("rules_version", String(40), nullable=False),
     Index("ix_deadlines_status_due", "status", "due_at"),
     Index("ix_deadlines_status_next_alert", "status", "next_alert_at"),

@@ -223,10 +223,14 @@ def lapse(config: Config, d: Any) -> dict[str, Any] | None:
     """A deadline closed after its due time (met late, or ended with its procedure once overdue): the office
     day it closed, by how many of its own days (`counting`: calendar or working) it was late, and who held it
     when it lapsed (a person id); None for one open or closed in time (or on the rest days after it). `d` has the deadline's status,
-    due_on, due_at, closed_at, counting, owner_id and owner_changes: data every deadline keeps."""
+    due_on, due_at, closed_at, counting, owner_id and owner_changes: data every deadline keeps; and `met_on`, the
+    date borne by a step entered after the fact that closed it (a paper file's), by which it is judged instead."""
     if d.status == "open" or d.closed_at is None or aware(d.closed_at) <= aware(d.due_at):
         return None
-    closed_on = aware(d.closed_at).astimezone(office_zone(config)).date()
+    # closed by a step entered after the fact: judged by the date that step bears (`met_on`), not its entry
+    closed_on = getattr(d, "met_on", None) or aware(d.closed_at).astimezone(office_zone(config)).date()
+    if closed_on <= d.due_on:
+        return None
     late_by = overdue_by(config, d.due_on, closed_on, d.counting)      # 0: closed on a rest day after it
     return {"closed_on": closed_on, "late_by": late_by,
             "held_by": owner_when(d.owner_id, d.owner_changes, aware(d.due_at))} if late_by else None

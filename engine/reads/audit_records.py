@@ -35,7 +35,7 @@ OBJECTIONS = (select(t.objections.c.case_id, t.objections.c.id, t.objections.c.n
                      t.objections.c.resolution_verifiers, t.objections.c.resolution_evidence_id)
               .order_by(t.objections.c.case_id, t.objections.c.id))
 _d = t.deadlines.c
-CLOSED = (select(_d.case_id, _d.id, _d.rule, _d.status, _d.closed_at, _d.closed_reason, _d.procedure_id)
+CLOSED = (select(_d.case_id, _d.id, _d.rule, _d.status, _d.closed_at, _d.closed_reason, _d.procedure_id, _d.met_on)
           .where(_d.status != "open", (_d.closed_at.is_(None)) | _d.closed_reason.like("step:%")
                  | _d.closed_reason.like("procedure:%") | (_d.closed_reason == "superseded"))
           .order_by(_d.case_id, _d.id))
@@ -156,17 +156,20 @@ def _objections_of(case_id: int, events: list[tuple], rows: list) -> list[Damage
 
 def _closings_of(case_id: int, steps: list[tuple], closed: list) -> list[Damage]:
     """Each deadline a step closed, against the step event of that moment: the step it names, the
-    procedure it names, with the status the engine gives such a closing."""
+    procedure it names, with the status the engine gives such a closing, and the date it was met by (a
+    step entered after the fact) the date that step bears."""
     at: dict[str, list[tuple]] = {}
     for ev in steps:
         at.setdefault(str(ev[11]), []).append(ev)
     damage = []
-    for _, did, rule, status, closed_at, reason, procedure_id in closed:
+    for _, did, rule, status, closed_at, reason, procedure_id, met_on in closed:
         moment = at.get(str(closed_at), []) if closed_at is not None else []
         where = {"case": case_id, "deadline": did, "rule": rule}
         if not moment:
             damage.append(found("deadline_closed_unrecorded", "case_deadline", **where))
-        elif not any(_closing_matches(ev, status, reason or "", procedure_id) for ev in moment):
+        elif not any(_closing_matches(ev, status, reason or "", procedure_id)
+                     and (met_on is None or str(met_on)[:10] == str((ev[7] or {}).get("effective_date"))[:10])
+                     for ev in moment):
             damage.append(found("deadline_closing_changed", "case_deadline_seq", seq=moment[-1][10], **where))
     return damage
 

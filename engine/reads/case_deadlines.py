@@ -66,7 +66,7 @@ def case_deadlines(app, actor, case_id: int) -> list[dict[str, Any]]:
 
 
 _LAPSED = (select(_d.id, _d.rule, _d.step_key, _d.subject, _d.status, _d.due_on, _d.due_at, _d.closed_at, _d.counting,
-                  _d.owner_id, _d.owner_changes, _d.closed_reason)
+                  _d.owner_id, _d.owner_changes, _d.closed_reason, _d.met_on)
            .where(_d.status != "open", _d.closed_at > _d.due_at).order_by(_d.due_at, _d.id))
 
 

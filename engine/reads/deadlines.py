@@ -188,6 +188,8 @@ def _deadline_dict(config: Config, r, now, named: _Holders) -> dict[str, Any]:
         "closed_reason": r.closed_reason, "rules_version": r.rules_version,
         # met late, or ended once overdue: when it closed, how late (its own days), who held it when it lapsed
         "closed_on": aware(r.closed_at).astimezone(office_zone(config)).date().isoformat() if r.closed_at else None,
+        # closed by a step entered after the fact: the date it bears, by which the deadline was met or late
+        "met_on": r.met_on.isoformat() if r.met_on else None,
         "late_by": late["late_by"] if late else None, "lapsed_owner": held[0], "lapsed_owner_name": held[1]}
 
 

@@ -25,7 +25,7 @@ from config import Config
 from config.deadlines import DueOn, OwnerSpec, RuleDef
 from engine.adapters import tables as t
 from engine.adapters.direct import Direct
-from engine.domain.deadline_rules import (ENDED_STAGE, Rules, as_date, aware, awaited_procedure, basis_of, compiled,
+from engine.domain.deadline_rules import (ENDED_STAGE, Rules, Schedule, as_date, aware, awaited_procedure, basis_of, compiled,
                                           dates_waiting, nearest_owner, next_after_passed, owner_spec, parse_at,
                                           participants, post_held, roles_at, value_of, waits_in)
 from engine.domain.exit_years import EXITED_STAGES
@@ -50,7 +50,8 @@ _OPEN_OF_CASE = Direct(select(  # one case (the common one): a plain `=`, run on
     *_OPEN_OF_CASES.selected_columns).where(t.deadlines.c.case_id == bindparam("id"),
                                             t.deadlines.c.status == _OPEN))
 CLOSE = update(t.deadlines).where(t.deadlines.c.id == bindparam("b_id"), t.deadlines.c.status == _OPEN).values(
-    status=bindparam("b_status"), closed_at=bindparam("b_at"), closed_reason=bindparam("b_reason"))
+    status=bindparam("b_status"), closed_at=bindparam("b_at"), closed_reason=bindparam("b_reason"),
+    met_on=bindparam("b_met", None))
 _INSERT = insert(t.deadlines)
 HOLDERS = (select(t.role_assignments.c.person_id, t.role_assignments.c.role, t.role_assignments.c.region_code)
            .join(t.persons, t.persons.c.id == t.role_assignments.c.person_id)
@@ -86,6 +87,7 @@ class _Draft:
     adopts: Any = None                  # an open deadline this one continues (its row, updated in place:
     #                                     its alerts stay sent): the work it waits for moved on
     reason: str = ""                    # why, for the owner's change on record
+    entered_on: date | None = None      # started by a step entered after the fact, on this day: alerted from it
 
 
 @dataclass
@@ -94,10 +96,11 @@ class _Work:
     now: datetime
     closes: dict[int, dict] = field(default_factory=dict)
     drafts: list[_Draft] = field(default_factory=list)
+    met_on: date | None = None          # the step at hand was entered after the fact: the date it bears
 
     def close(self, row, status: str, reason: str) -> None:
         self.closes.setdefault(row.id, {"b_id": row.id, "b_status": status, "b_at": self.now,
-                                        "b_reason": reason[:80]})
+                                        "b_reason": reason[:80], "b_met": self.met_on})
 
     def left(self, row, to_stage: str, undone: bool = False) -> None:
         """The case moved on: its work is done, unless it left for good, or the deadline asked for a step
@@ -145,9 +148,16 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
         open_by_case[r.case_id].append(r)
     work = _Work(now)
     starts = _starts(kind_rules)
+    today = aware(now).astimezone(rules.tz).date()
+    late_after = app.config.policy.data.inspection.late_entry_days
     for p, o in zip(plans, outcomes):
         moment = _Moment(rules, procedure, workflow.procedures[procedure], step, p, o, open_by_case.get(o.case_id, ()),
                          workflow)
+        # A step entered after the fact (a paper file brought in afterwards, dated months back): the deadlines it
+        # closes are judged by the date it bears, and those it starts are alerted from today, not at once up to
+        # the discipline commission for a lapse that was the entry's, not the work's.
+        late = (today - moment.effective).days > late_after
+        work.met_on, drafted = (moment.effective if late else None), len(work.drafts)
         renewals = _close_ended(work, kind_rules, moment.open_rows, moment)
         _close_dropped_measures(work, kind_rules, moment)
         for name, rule, triggers in starts:
@@ -156,6 +166,10 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
         work.drafts.extend(_follow(work, kind_rules, moment))
         work.drafts.extend(moment.draft(name, rule, moment.effective, basis_of(rule), owner=owner_spec(rule, p, None))
                            for name, rule in renewals)
+        if late:
+            for d in work.drafts[drafted:]:
+                d.entered_on = today
+    work.met_on = None
     work.drafts.extend(_sample_waits(conn, kind_rules, work, plans, outcomes, open_by_case))
     _supersede(conn, work, still_open)
     _write(conn, rules, work, app.policy_version)
@@ -536,7 +550,7 @@ _CARRY_ON = update(t.deadlines).where(t.deadlines.c.id == bindparam("b_id"), t.d
     start_on=bindparam("start_on"), due_on=bindparam("due_on"), due_at=bindparam("due_at"), ladder=bindparam("ladder"),
     next_level=bindparam("next_level"), next_alert_at=bindparam("next_alert_at"), provisional=bindparam("provisional"),
     owner_id=bindparam("owner_id"), owner_role=bindparam("owner_role"), owner_changes=bindparam("owner_changes"),
-    rules_version=bindparam("rules_version"))
+    alerts_from=bindparam("alerts_from"), rules_version=bindparam("rules_version"))
 
 
 def _moved_row(rules: Rules, d: _Draft, now: datetime, version: str) -> dict[str, Any]:
@@ -544,17 +558,18 @@ def _moved_row(rules: Rules, d: _Draft, now: datetime, version: str) -> dict[str
     its owner (who must act on that step; the change recorded), and its due time counted again from
     `d.start_on` (the levels already alerted stay alerted, as for a changed rule)."""
     r = d.adopts
-    sched = rules.schedule(d.rule, r.basis, d.start_on, r.region_code[:2], None)
-    nxt = next_after_passed(r.ladder, r.next_level, sched.ladder)
+    sched, alerted = schedules(rules, d.rule, r.basis, d.start_on, _alerts_from(d), r.region_code[:2], None)
+    nxt = next_after_passed(r.ladder, r.next_level, alerted.ladder)
     changes = list(r.owner_changes or [])
     owner_id, owner_role = (d.owner_id, d.owner_role) if d.owner else (r.owner_id, r.owner_role)
     if (owner_id, owner_role) != (r.owner_id, r.owner_role):
         changes.append({"at": now.isoformat(), "from": r.owner_id, "from_role": r.owner_role, "to": owner_id,
                         "role": owner_role, "reason": d.reason[:40]})
     return {"b_id": r.id, "procedure_id": d.procedure_id, "step_key": d.step_key, "subject": d.subject,
-            "start_on": d.start_on, "due_on": sched.due_on, "due_at": sched.due_at, "ladder": sched.ladder,
+            "start_on": d.start_on, "due_on": sched.due_on, "due_at": sched.due_at, "ladder": alerted.ladder,
             "next_level": nxt["level"] if nxt else None, "next_alert_at": parse_at(nxt["at"]) if nxt else None,
-            "provisional": sched.provisional, "owner_id": owner_id, "owner_role": owner_role,
+            "provisional": sched.provisional or alerted.provisional, "alerts_from": _alerts_from(d),
+            "owner_id": owner_id, "owner_role": owner_role,
             "owner_changes": changes or None, "rules_version": version}
 
 
@@ -917,15 +932,32 @@ def _rule_roles(rule: RuleDef) -> tuple[str, ...]:
     return tuple(rule.owner.roles or ()) if isinstance(rule.owner, OwnerSpec) else ()
 
 
+def schedules(rules: Rules, rule: RuleDef, basis: str, start_on: date, alerts_from: date | None, province: str,
+              given: date | None) -> tuple[Schedule, Schedule]:
+    """(when a deadline is due, when it is alerted): the same, but for one started by a step entered after the
+    fact (`alerts_from`: the day it was entered), due when the rules say and alerted as if started that day, its
+    own days from then."""
+    sched = rules.schedule(rule, basis, start_on, province, given)
+    if alerts_from is None or alerts_from <= start_on:
+        return sched, sched
+    shift = alerts_from - start_on
+    return sched, rules.schedule(rule, basis, alerts_from, province, given + shift if given else None)
+
+
+def _alerts_from(d: _Draft) -> date | None:
+    return d.entered_on if d.entered_on is not None and d.entered_on > d.start_on else None
+
+
 def _row(rules: Rules, d: _Draft, now: datetime, version: str) -> dict[str, Any]:
-    sched = rules.schedule(d.rule, d.basis, d.start_on, d.region_code[:2], d.given_due)
-    level, at = sched.next_from(-1)
+    sched, alerted = schedules(rules, d.rule, d.basis, d.start_on, _alerts_from(d), d.region_code[:2], d.given_due)
+    level, at = alerted.next_from(-1)
     return {"case_id": d.case_id, "procedure_id": d.procedure_id, "step_key": d.step_key, "subject": d.subject,
             "rule": d.rule_name, "type": d.rule.type, "region_code": d.region_code, "owner_id": d.owner_id,
             "owner_role": d.owner_role, "owner_changes": None, "basis": d.basis, "start_on": d.start_on, "due_on": sched.due_on,
-            "due_at": sched.due_at, "counting": d.rule.counting, "provisional": sched.provisional,
-            "ladder": sched.ladder, "next_level": level, "next_alert_at": at, "status": "open",
-            "created_at": now, "closed_at": None, "closed_reason": None, "rules_version": version}
+            "due_at": sched.due_at, "counting": d.rule.counting, "provisional": sched.provisional or alerted.provisional,
+            "ladder": alerted.ladder, "next_level": level, "next_alert_at": at, "status": "open",
+            "created_at": now, "closed_at": None, "closed_reason": None, "met_on": None,
+            "alerts_from": _alerts_from(d), "rules_version": version}
 
 
 # --- accountability outcomes, in the transaction that records them ---------------------------------
@@ -1104,11 +1136,11 @@ _LADDER_TEXT = cast(t.deadlines.c.ladder, Text)     # deadlines of a group share
 _GROUPS = select(t.deadlines.c.rule, t.deadlines.c.basis, t.deadlines.c.start_on, t.deadlines.c.due_on,
                  _PROVINCE.label("province"), t.deadlines.c.next_level,
                  t.deadlines.c.due_at, t.deadlines.c.next_alert_at, t.deadlines.c.provisional,
-                 _LADDER_TEXT.label("ladder_text"), func.count().label("n")).where(
+                 _LADDER_TEXT.label("ladder_text"), t.deadlines.c.alerts_from, func.count().label("n")).where(
     t.deadlines.c.status == _OPEN).group_by(
     t.deadlines.c.rule, t.deadlines.c.basis, t.deadlines.c.start_on, t.deadlines.c.due_on,
     _PROVINCE, t.deadlines.c.next_level, t.deadlines.c.due_at,
-    t.deadlines.c.next_alert_at, t.deadlines.c.provisional, _LADDER_TEXT)
+    t.deadlines.c.next_alert_at, t.deadlines.c.provisional, _LADDER_TEXT, t.deadlines.c.alerts_from)
 # Its equalities on (rule, status, due_on, start_on) use the index ix_deadlines_rule_due.
 MOVE = update(t.deadlines).where(
     t.deadlines.c.rule == bindparam("b_rule"), t.deadlines.c.status == _OPEN,
@@ -1116,7 +1148,8 @@ MOVE = update(t.deadlines).where(
     t.deadlines.c.basis == bindparam("b_basis"), t.deadlines.c.region_code.like(bindparam("b_province")),
     or_(t.deadlines.c.next_level == bindparam("b_level"),
         and_(t.deadlines.c.next_level.is_(None), bindparam("b_level_null"))),
-    _LADDER_TEXT == bindparam("b_ladder", type_=Text)
+    _LADDER_TEXT == bindparam("b_ladder", type_=Text),
+    t.deadlines.c.alerts_from.is_not_distinct_from(bindparam("b_alerts_from"))
 ).values(basis=bindparam("basis"), due_on=bindparam("due_on"), due_at=bindparam("due_at"), ladder=bindparam("ladder"),
          next_level=bindparam("next_level"), next_alert_at=bindparam("next_alert_at"),
          provisional=bindparam("provisional"), rules_version=bindparam("rules_version"))
@@ -1152,17 +1185,18 @@ def _current_basis(rule: RuleDef, basis: str) -> str:
 def _moved(rules: Rules, rule: RuleDef, g, version: str) -> dict[str, Any] | None:
     """The UPDATE's values for a group of deadlines under the rule in force (None: nothing moves)."""
     basis = _current_basis(rule, g.basis)
-    sched = rules.schedule(rule, basis, g.start_on, g.province, g.due_on if basis.startswith("field:") else None)
+    sched, alerted = schedules(rules, rule, basis, g.start_on, g.alerts_from, g.province,
+                               g.due_on if basis.startswith("field:") else None)
     old_ladder = json.loads(g.ladder_text)
-    nxt = next_after_passed(old_ladder, g.next_level, sched.ladder)
+    nxt = next_after_passed(old_ladder, g.next_level, alerted.ladder)
     level, at = (nxt["level"], parse_at(nxt["at"])) if nxt else (None, None)
-    if (basis, sched.due_on, sched.provisional, aware(sched.due_at), sched.ladder, level, at) == \
+    if (basis, sched.due_on, sched.provisional or alerted.provisional, aware(sched.due_at), alerted.ladder, level, at) == \
             (g.basis, g.due_on, bool(g.provisional), aware(g.due_at), old_ladder, g.next_level,
              aware(g.next_alert_at)):
         return None
     return {"b_rule": g.rule, "b_basis": g.basis, "b_start": g.start_on, "b_due": g.due_on,
             "b_province": g.province + "%", "b_level": g.next_level,
-            "b_level_null": g.next_level is None, "b_ladder": g.ladder_text, "basis": basis,
+            "b_level_null": g.next_level is None, "b_ladder": g.ladder_text, "b_alerts_from": g.alerts_from, "basis": basis,
             "due_on": sched.due_on, "due_at": sched.due_at,
-            "ladder": sched.ladder, "next_level": level, "next_alert_at": at,
-            "provisional": sched.provisional, "rules_version": version}
+            "ladder": alerted.ladder, "next_level": level, "next_alert_at": at,
+            "provisional": sched.provisional or alerted.provisional, "rules_version": version}

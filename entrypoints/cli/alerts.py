@@ -61,7 +61,7 @@ def lapsed(ctx: Ctx, r: dict) -> str | None:
 def lapse_words(ctx: Ctx, d: dict, owner: str | None) -> str:
     """A lapse in words: closed when, how many of its own days late, who held it then (`owner`)."""
     return ctx.label("m3.late." + ("done" if d["status"] == "done" else "cancelled")).format(
-        closed_on=d["closed_on"], days=d["late_by"], unit=ctx.label("deadline.days." + d["counting"]),
+        closed_on=d.get("met_on") or d["closed_on"], days=d["late_by"], unit=ctx.label("deadline.days." + d["counting"]),
         owner=owner or ctx.label("m3.late.nobody"))
 
 

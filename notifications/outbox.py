@@ -325,6 +325,8 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
     head = _signed_head(app)                 # each digest carries the record's latest signed head: a witness
     from engine.services.enrolment import GROUP_CHANNELS
     villages = _place_names(conn, {o.region_code for d in digests for o in d["oldest"]})
+    from engine.domain.deadline_rules import overdue_by
+    late = {o.id: overdue_by(config, o.due_on, day, o.counting) for d in digests for o in d["oldest"]}
     rows = []
     for d in digests:
         pid, code, name = d["person"]
@@ -341,6 +343,7 @@ def enqueue_digests(app, conn: Connection, digests: list[dict], day: date, now: 
                             if ch.channel in GROUP_CHANNELS else render_stored(config, o.title, ch.lang),
                             "rule": L(f"rule.{o.rule}"),
                             "step": L(f"step.{o.step_key}") if o.step_key else "", "due_on": o.due_on.isoformat(),
+                            "days": late[o.id], "unit": L(f"deadline.{'day' if late[o.id] == 1 else 'days'}.{o.counting}"),
                             "owner": _named_owner(owners.get(o.owner_id), ch.lang),      # by name, as alerts say
                             "provisional": bool(o.provisional)} for o in d["oldest"]],
             }

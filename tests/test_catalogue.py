@@ -202,7 +202,8 @@ def test_alerts_and_digests_read_in_one_language(config, fmt):
         digest = dict(t=t, day="2019-01-02", name="张三", code="zs", total=3, at="2019-01-02 08:00", provisional=1,
                       by_rule=[(t("rule.assistance_plan"), 3)],
                       oldest=[dict(case=3, title="张三户", rule=t("rule.assistance_plan"), step=t("step.plan"),
-                                   due_on="2019-01-01", owner=None, provisional=True)])
+                                   due_on="2019-01-01", days=5, unit=t("deadline.days.calendar"), owner=None,
+                                   provisional=True)])
         pages = [render("alert", lang, fmt, _alert_context(config, lang, level, overdue))
                  for level, overdue in ((-1, 0), (0, 0), (0, 2), (1, 5))] + [render("digest", lang, fmt, digest)]
         for subject, body in pages:

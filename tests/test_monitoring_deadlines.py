@@ -62,13 +62,20 @@ def test_only_a_risk_on_a_household_not_yet_monitored_starts_the_clock(world, tm
     assert [d.status for d in deadlines_of(world, case, rule=RULE)] == ["done"]     # monitored: nothing to identify
 
 
-def test_the_monitoring_deadline_follows_the_step_the_case_waits_for(world, tmp_path):
-    reach_everyone(world)
+def at_the_township(world, tmp_path) -> int:
+    """A risk found on 2020-10-30 (the 15 days due 2020-11-14), the village's steps and notice done on 2020-11-02:
+    the case waits for the township's review."""
     case = consolidated(world, tmp_path)
     world.on(date(2020, 11, 2))
     record_visit(world.app, world["pc1"], case, date(2020, 10, 30), "家中主劳力患病住院", True)
     clue(world, case, "2020-10-30")
     village_steps(world, "monitoring", case)
+    return case
+
+
+def test_the_monitoring_deadline_follows_the_step_the_case_waits_for(world, tmp_path):
+    reach_everyone(world)
+    case = at_the_township(world, tmp_path)
     d, = deadlines_of(world, case, rule=RULE)
     # waiting at the township's review: the township's staff own it, not the village's first secretary
     assert (d.step_key, d.owner_id, d.owner_role) == ("township_review", world["ts1"].person_id, "township_staff")

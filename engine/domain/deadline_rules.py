@@ -91,6 +91,7 @@ class Rules:
         for name, rule in self.rules.items():
             self.by_kind[rule.kind][name] = rule
         self.evidence_closers = {n: r for n, r in self.rules.items() if any(u.evidence for u in r.until)}
+        self.limited = {kind: limited_procedures(kind_rules) for kind, kind_rules in self.by_kind.items()}
 
     def days(self, rule: RuleDef, basis: str, start_on: date, province: str) -> int:
         kind, _, value = basis.partition(":")
@@ -344,6 +345,13 @@ def dates_waiting(rule: RuleDef, step, before) -> bool:
     after_notice = before.type == "notice"
     return any(tr.waiting is not None and ("any" in tr.waiting or step.type in tr.waiting)
                and tr.after_notice in (None, after_notice) for tr in rule.when)
+
+
+def limited_procedures(kind_rules: dict[str, RuleDef]) -> frozenset[str]:
+    """The procedures a rule of their own dates from their start to their end (`starts`: a monitored household
+    identified within 15 days of the first clue): each of their steps is dated by that limit alone, never by a
+    `waiting` rule too, so a late step is one lapse, on that limit, in every count, list and alert."""
+    return frozenset(tr.starts for rule in kind_rules.values() for tr in rule.when if tr.starts)
 
 
 def next_after_passed(old_ladder: list[dict], old_next: int | None, new_ladder: list[dict]) -> dict | None:

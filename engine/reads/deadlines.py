@@ -121,14 +121,15 @@ def earliest_due(app, case_ids: Sequence[int], rules: Sequence[str] | None = Non
 def stalled_elsewhere(app, actor, case_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """Each case's open deadlines past due that are not `actor`'s own (a pairing cadre's household held up at
     the township or the county): {case: [{rule, procedure, step, owner_name, owner_role, region, due_on,
-    days, counting}]}, the oldest first; read by the deadlines' (case_id, status) index."""
+    days, counting, limit}]}, the oldest first (`limit`: the procedure's own time limit, monitoring's 15 days, not a
+    step's wait); read by the deadlines' (case_id, status) index."""
     if not case_ids:
         return {}
     d, p, o = t.deadlines.c, t.procedures.c, t.persons.c
     today, now = app.clock.today(), app.clock.now()
     found: dict[int, list[dict[str, Any]]] = {}
     with app.engine.connect() as conn:
-        rows = conn.execute(select(d.case_id, d.rule, d.step_key, d.owner_role, d.region_code, d.due_on, d.counting,
+        rows = conn.execute(select(d.case_id, d.rule, d.type, d.step_key, d.owner_role, d.region_code, d.due_on, d.counting,
                                    p.kind.label("procedure"), o.name.label("owner_name"))
                             .outerjoin(t.procedures, p.id == d.procedure_id).outerjoin(t.persons, o.id == d.owner_id)
                             .where(d.case_id.in_(list(case_ids)), d.status == "open", d.due_at < now,
@@ -138,7 +139,8 @@ def stalled_elsewhere(app, actor, case_ids: Sequence[int]) -> dict[int, list[dic
         found.setdefault(r.case_id, []).append({
             "rule": r.rule, "procedure": r.procedure, "step": r.step_key, "owner_name": r.owner_name,
             "owner_role": r.owner_role, "region": r.region_code, "due_on": r.due_on,
-            "days": overdue_by(app.config, r.due_on, today, r.counting), "counting": r.counting})
+            "days": overdue_by(app.config, r.due_on, today, r.counting), "counting": r.counting,
+            "limit": r.type == "procedure"})
     return found
 
 

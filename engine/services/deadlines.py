@@ -25,8 +25,9 @@ from config import Config
 from config.deadlines import DueOn, OwnerSpec, RuleDef
 from engine.adapters import tables as t
 from engine.adapters.direct import Direct
-from engine.domain.deadline_rules import (ENDED_STAGE, Rules, Schedule, as_date, aware, awaited_procedure, basis_of, compiled,
-                                          dates_waiting, nearest_owner, next_after_passed, owner_spec, parse_at,
+from engine.domain.deadline_rules import (ENDED_STAGE, Rules, Schedule, as_date, aware, awaited_procedure, basis_of,
+                                          compiled, dates_waiting, limited_procedures, nearest_owner, next_after_passed,
+                                          owner_spec, parse_at,
                                           participants, post_held, roles_at, value_of, waits_in)
 from engine.domain.exit_years import EXITED_STAGES
 from engine.domain.regions import ancestors_of
@@ -402,7 +403,10 @@ def _waits_covered(workflow, kind_rules: dict[str, RuleDef]) -> dict[tuple[str, 
     """(procedure, step) -> [(rule's name, rule, whether right after a notice)]: the steps after a first that a
     `waiting` rule dates, as `_on_waiting` does when the step before is done."""
     covered: dict[tuple[str, str], list] = defaultdict(list)
+    limited = limited_procedures(kind_rules)
     for name, proc in (workflow.procedures.items() if workflow is not None else ()):
+        if name in limited:
+            continue        # dated by its own limit alone (_on_waiting)
         for before, step in zip(proc.steps, proc.steps[1:]):
             after_notice = before.type == "notice"
             for rule_name, rule in kind_rules.items():
@@ -656,6 +660,25 @@ def correct_awaited_steps(conn: Connection, config: Config) -> int:
     return len(fixes)
 
 
+def cancel_waits_of_limited(conn: Connection, config: Config, now: datetime) -> int:
+    """Open `waiting` deadlines (a step due within days of the one before) on a procedure a limit of its own
+    dates (monitoring's 15 days), written before such a step was dated by that limit alone: each counted the same
+    lapse a second time, in every overdue total, mail and table. They are cancelled; the limit runs on. Run at
+    each upgrade (`init`) and `config install`: the open deadlines of those procedures, read by their
+    procedure (few: identifications under way). Returns how many were cancelled."""
+    rules = compiled(config)
+    limited = sorted({p for kind_limited in (rules.limited.values() if rules is not None else ()) for p in kind_limited})
+    if not limited:
+        return 0
+    d, p = t.deadlines.c, t.procedures.c
+    found = conn.execute(select(d.id).join(t.procedures, p.id == d.procedure_id).where(
+        d.status == _OPEN, d.type == "waiting", p.status == "open", p.kind.in_(limited))).scalars().all()
+    if found:
+        conn.execute(CLOSE, [{"b_id": i, "b_status": "cancelled", "b_at": now, "b_reason": "own limit"}
+                             for i in found])
+    return len(found)
+
+
 def after_case_opened(app, conn: Connection, case, now: datetime) -> None:
     """A case opened (a problem item found) starts the deadlines of the rules that run from its first
     stage (`when: {enters: found}`: to be assigned within days), in its registration's transaction."""
@@ -739,8 +762,8 @@ def after_clues(app, conn: Connection, cases: dict[int, Any], evidence_ids: Sequ
 
 def _on_waiting(m: _Moment, name: str, rule: RuleDef, trig) -> list[_Draft]:
     p, o = m.p, m.o
-    if o.procedure_status != "open":
-        return []
+    if o.procedure_status != "open" or m.procedure in m.rules.limited.get(m.workflow.kind, ()):
+        return []           # a procedure with a limit of its own (monitoring's 15 days) is dated by it alone
     nxt = m.proc_def.steps[(len(p.open_proc.steps) if p.open_proc else 0) + 1]
     after_notice = m.step.type == "notice"
     if trig.after_notice is not None and trig.after_notice != after_notice:

@@ -49,8 +49,8 @@ def initialize(settings: Settings, plugins: Plugins, config: Config | None = Non
     ensure_record_key(app)
     with app.transaction() as conn:
         ensure_root(conn)
-        from engine.services.deadlines import (correct_awaited_steps, open_objection_waits, open_sample_waits,
-                                               open_stage_waits, open_step_waits)
+        from engine.services.deadlines import (cancel_waits_of_limited, correct_awaited_steps, open_objection_waits,
+                                               open_sample_waits, open_stage_waits, open_step_waits)
         if app.record_rules(conn):     # rules new to this home (a release's packaged ones): their transition ends,
             from engine.services.transition_ends import reckon_transition_ends    # and the wrong exits waiting already
             reckon_transition_ends(conn, app.config.policy)
@@ -59,6 +59,7 @@ def initialize(settings: Settings, plugins: Plugins, config: Config | None = Non
             open_stage_waits(conn, app.config, app.clock.now())     # or at a stage a new rule dates
             open_objection_waits(conn, app.config, app.clock.now())    # and the objections open already
         correct_awaited_steps(conn, app.config)     # deadlines written naming another step than they wait for
+        cancel_waits_of_limited(conn, app.config, app.clock.now())   # a step its procedure's own limit dates alone
         has_people = conn.execute(select(func.count()).select_from(t.persons)).scalar()
     if has_people:
         return app, None
@@ -236,6 +237,8 @@ def install_config(app: App, actor, directory, drop_missing: bool = False) -> In
             from engine.services.deadlines import open_objection_waits
             open_objection_waits(uow.conn, new, app.clock.now())     # objections open before a new rule
             correct_awaited_steps(uow.conn, new)
+            from engine.services.deadlines import cancel_waits_of_limited
+            cancel_waits_of_limited(uow.conn, new, app.clock.now())    # a step its procedure's limit dates alone
             dropped_detail = {"dropped": [c.where for c in dropped]} if dropped else {}
             moved_detail = {"transition_ends_moved": moved} if moved else {}
             uow.append_org_event(actor, "config_installed", assignment.role, ROOT,

@@ -15,7 +15,7 @@ from time import perf_counter
 from types import SimpleNamespace
 from typing import Any, Iterable
 
-from sqlalchemy import bindparam, func, or_, select, text, update
+from sqlalchemy import bindparam, case as sql_case, func, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from config.deadlines import OwnerSpec
@@ -418,13 +418,22 @@ _OVERDUE_GROUPS = select(t.deadlines.c.region_code, t.deadlines.c.rule, t.deadli
                          func.count().label("n"), func.min(t.deadlines.c.due_at).label("oldest")).where(
     t.deadlines.c.status == "open", t.deadlines.c.due_at <= bindparam("now")).group_by(
     t.deadlines.c.region_code, t.deadlines.c.rule, t.deadlines.c.provisional)
-_OLDEST_IN = (select(t.deadlines.c.id, t.deadlines.c.case_id, t.deadlines.c.rule, t.deadlines.c.step_key,
-                     t.deadlines.c.due_on, t.deadlines.c.owner_id, t.deadlines.c.provisional, t.deadlines.c.next_level,
-                     t.deadlines.c.region_code, t.cases.c.title)
-              .join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
-              .where(t.deadlines.c.status == "open", t.deadlines.c.due_at <= bindparam("now"),
-                     t.deadlines.c.region_code.like(bindparam("prefix")))
-              .order_by(t.deadlines.c.due_at, t.deadlines.c.id).limit(10))
+# The digest's items, what to act on first (README "Daily digest"): escalated highest first (to the end of its
+# ladder, the discipline inspector, then by the rungs passed); at the same height, a procedure's own time limit
+# (monitoring's 15 days from the first clue: a household at risk not yet identified) before the rest; then the
+# oldest due. A year-old signature no longer buries a monitoring lapse escalated as high.
+_D = t.deadlines.c
+_OLDEST_IN = (select(_D.id, _D.case_id, _D.rule, _D.type, _D.step_key, _D.due_on, _D.counting, _D.owner_id,
+                     _D.provisional, _D.next_level, _D.region_code, t.cases.c.title)
+              .join(t.cases, t.cases.c.id == _D.case_id)
+              .where(_D.status == "open", _D.due_at <= bindparam("now"), _D.region_code.like(bindparam("prefix")))
+              .order_by(sql_case((_D.next_level.is_(None), 0), else_=1), _D.next_level.desc(),
+                        sql_case((_D.type == "procedure", 0), else_=1), _D.due_on, _D.id).limit(10))
+
+
+def first_in_digest(o) -> tuple:
+    """The order of `_OLDEST_IN`, for a digest's items gathered over several regions."""
+    return (o.next_level is not None, -(o.next_level or 0), o.type != "procedure", o.due_on, o.id)
 
 
 def _no_digest() -> dict:
@@ -475,6 +484,6 @@ def _digest_of(conn: Connection, entry: dict, groups: list, now: datetime) -> di
         by_rule[g.rule] += g.n
     oldest = [o for reg in sorted(entry["regions"])
               for o in conn.execute(_OLDEST_IN, {"now": now, "prefix": prefix(reg) + "%"})]
-    oldest = sorted({o.id: o for o in oldest}.values(), key=lambda o: (o.due_on, o.id))[:10]
+    oldest = sorted({o.id: o for o in oldest}.values(), key=first_in_digest)[:10]
     return {"person": entry["person"], "total": sum(by_rule.values()), "by_rule": dict(by_rule),
             "provisional": sum(g.n for g in mine if g.provisional), "oldest": oldest}

@@ -9,20 +9,14 @@ import json
 import re
 from datetime import date
 
-from engine.services.case_actions import record_visit
-from tests.test_household_life import consolidated, village_steps
-from tests.test_monitoring_deadlines import RULE, clue
+from tests.test_monitoring_deadlines import RULE, at_the_township
 from tests.web.test_monitoring_shown import cli
 
 
 def _decided_late(world, tmp_path, decision: str = "approve") -> int:
     """A risk found on 2020-10-30 (due 2020-11-14), at the township's review from 2020-11-02 (ts1 holds it),
     reviewed and decided by the county on 2020-11-25: 11 days late."""
-    case = consolidated(world, tmp_path)
-    world.on(date(2020, 11, 2))
-    record_visit(world.app, world["pc1"], case, date(2020, 10, 30), "家中主劳力患病住院", True)
-    clue(world, case, "2020-10-30")
-    village_steps(world, "monitoring", case)
+    case = at_the_township(world, tmp_path)
     world.on(date(2020, 11, 25))
     world.step("ts1", "monitoring", "township_review", case, decision="approve")
     world.step("cd", "monitoring", "county_decision", case, decision=decision,

@@ -119,3 +119,33 @@ def test_on_a_phone_the_id_number_says_sex_and_birth_date_and_the_household_is_r
     page.wait_for_url(re.compile(r"/cases/\d+$"))
     expect(page.locator("h1")).to_contain_text("孙丽")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_a_village_post_sees_who_has_not_visited_its_village_on_the_page_the_api_and_the_cli(world, world_clients):
+    """Who answers for the pairing cadres' visits in a village: its resident team and two committees. The
+    page, `GET /api/v1/visits` and `household visits` all serve a village post its village (they differed:
+    the page and the API refused it, 403), and all three refuse a region above it."""
+    from tests.helpers.notifications import cli
+    from tests.web.test_visits_page_z3 import two_paired
+    from tests.world import TOWNSHIP
+    cases = two_paired(world)
+    (world.app.settings.home / "demo-clock").write_text(world.clock.at.isoformat())
+    page, api = world_clients
+    for who in ("fs", "vs"):
+        shown = page(who).get("/supervise/visits")
+        assert shown.status_code == 200, shown.text
+        on_page = [int(c) for c in re.findall(r'<tr data-case="(\d+)"', shown.text)]
+        assert 'id="nav-visits"' not in shown.text                  # no supervisor's tabs it may not open
+        listed = api(who).get("/api/v1/visits")
+        assert listed.status_code == 200, listed.text
+        said = cli(world, who, "household", "visits")
+        assert said.code == 0, said.err
+        on_cli = [int(line.split("\t")[2]) for line in said.out.splitlines()[1:] if line.count("\t") >= 7]
+        assert on_page == [r["case"] for r in listed.json()["rows"]] == on_cli == cases
+        assert listed.json()["overdue"] == 1
+        assert page(who).get(f"/supervise/visits?region={TOWNSHIP}").status_code == 404
+        assert api(who).get("/api/v1/visits", params={"region": TOWNSHIP}).status_code == 404
+        above = cli(world, who, "household", "visits", "--region", TOWNSHIP)
+        assert above.code != 0 and above.out == "" and "Traceback" not in above.err
+    assert 'href="/supervise/visits?region=' in page("vs").get(f"/villages/{VILLAGE}/list").text
+    assert page("vs").get("/supervise/visits.csv").status_code == 200

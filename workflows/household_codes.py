@@ -437,3 +437,8 @@ def year_of(value: str) -> int | None:
     """The year a cell says (2017, 2017年, 2017年度, 2017-12-20…), None if it says none it can be read as."""
     found = _YEAR.match("".join((value or "").split()).translate(_DIGITS))
     return int(found.group(1)) if found else None
+
+
+def sex_of(number: str) -> str:
+    """A checked 18-digit ID number's holder's sex, read from its 17th digit (odd: male, even: female)."""
+    return "male" if int(number[16]) % 2 else "female"

@@ -205,6 +205,15 @@ def income_current(ctx: StepContext) -> list[str]:
     return []
 
 
+def causes_given(ctx: StepContext) -> list[str]:
+    """A household is identified as poor with its causes of poverty (致贫原因): an applicant gave them when
+    registered; an ordinary household (never registered poor, registered without them) gives them before
+    its application, as `household causes` or the case page's form records them."""
+    if not (ctx.case.attrs or {}).get("causes"):
+        return [("no_causes", {"case": ctx.case.id})]
+    return []
+
+
 def exit_income_years(ctx: StepContext) -> tuple[int, ...]:
     """The income years an exit decided on the step's date is judged on: its own year's (the year it
     exits in, held to that year's line); in the year's first `exit_income_prior_year_months` months
@@ -896,7 +905,7 @@ def offered(case, procedure: str, conn=None) -> bool:
 RULES = WorkflowRules(
     checks={"identification_standard": identification_standard, "exit_standard": exit_standard,
             "exit_still_current": exit_still_current, "rejection_answered": rejection_answered,
-            "income_current": income_current,
+            "income_current": income_current, "causes_given": causes_given,
             "returned_to_poverty": returned_to_poverty, "risk_eliminated": risk_eliminated,
             "assistance_ready": assistance_ready, "pairing_kept": pairing_kept,
             "monitoring_clue_valid": monitoring_clue_valid, "own_pairing_cadre": own_pairing_cadre,

@@ -13,7 +13,6 @@ from engine.reads.visits import PAGE, VisitFilter, case_visits, visit_page
 from engine.services.case_actions import VisitInput, correct_visit, visit_recorded, withdraw_visit
 
 from . import api_models as m
-from .access import refusal
 from .api_common import api_user, require_reach, within_reach
 from .deps import Reader
 from .routes_bulk import hidden_as
@@ -76,8 +75,6 @@ def unvisited(region: str | None = Query(None, description="A region in my juris
               limit: int = Query(PAGE, ge=1, le=1000),
               after: str | None = Query(None, description="The `next_after` of the page before."),
               reader: Reader = Depends(api_user)) -> Any:
-    if not reader.supervises:        # a village post: as /supervise/visits refuses it
-        raise refusal("supervises", reader)
     where = VisitFilter.asked(reader.actor, region, overdue)
     with hidden_as(NotFound("region.unknown", code=where.region)):
         found = visit_page(reader.core, reader.actor, where, after or None, limit, reader.lang, count=not after)

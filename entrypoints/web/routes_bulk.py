@@ -81,7 +81,8 @@ def _ids(raw: Any) -> list[int]:
 @router.get("/villages")
 def villages(request: Request, reader: Reader = Depends(needs("signed_in"))):
     villages = lists.my_villages(reader.core, reader.actor)
-    return page(request, "bulk_villages.html", villages=villages,
+    from .routes_register import may_register
+    return page(request, "bulk_villages.html", villages=villages, registers=may_register(reader),
                 areas=lists.my_list_regions(reader.core, reader.actor, villages))
 
 
@@ -95,7 +96,8 @@ def village_list(request: Request, code: str, procedure: str = "", step: str = "
     with hidden_as(_no_village(code)):
         village = lists.list_region(reader.core, reader.actor, code)
         if not (procedure and step):
-            return page(request, "bulk_choose.html", village=village,
+            from .routes_register import may_register
+            return page(request, "bulk_choose.html", village=village, registers=may_register(reader),
                         pairs=lists.waiting_steps(reader.core, reader.actor, code),
                         notices=lists.village_notices(reader.core, reader.actor, code)
                         if village["level"] == "village" else [])

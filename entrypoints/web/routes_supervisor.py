@@ -113,9 +113,11 @@ def _visit_filter(reader: Reader, region: str | None, overdue: str | None):
 
 @router.get("/supervise/visits")
 def visits(request: Request, region: str | None = None, overdue: str | None = None, after: str | None = None,
-           reader: Reader = Depends(supervisor)):
+           reader: Reader = Depends(needs("signed_in"))):
     """Who has not visited: each pairing cadre of the region with their households, each household's last
-    visit and whether it is overdue (the policy's `visit_interval_days`), the longest unvisited first."""
+    visit and whether it is overdue (the policy's `visit_interval_days`), the longest unvisited first. For
+    every post over the region, as `household visits` and `GET /api/v1/visits`: a village's resident team
+    and two committees answer for their pairing cadres' visits, a township and the county for theirs."""
     from engine.reads.visits import visit_page
     where = _visit_filter(reader, region, overdue)
     with _hidden(where.region):
@@ -130,7 +132,7 @@ def visits(request: Request, region: str | None = None, overdue: str | None = No
 
 @router.get("/supervise/visits.{fmt}")
 def visits_download(fmt: str, region: str | None = None, overdue: str | None = None,
-                    reader: Reader = Depends(downloads("supervises"))):
+                    reader: Reader = Depends(downloads("signed_in"))):
     """What /supervise/visits lists, every page of it, as CSV or a workbook, recorded in the activity log as
     taken out (the table `visits` of the region, overdue when so narrowed)."""
     from engine.reads.visits import visit_rows

@@ -2,7 +2,8 @@
 (边缘易致贫户) or one in sudden hardship is registered as an ordinary household (`household add
 --ordinary`, the API's `ordinary`), not as an applicant for poverty identification; its monitoring runs
 the identification from its clue with its 15 days, its risk elimination by the same chain, and, fallen
-into poverty, it is identified as poor (纳入建档立卡), its monitoring ended by that identification. It
+into poverty, it is identified as poor (纳入建档立卡) once its causes of poverty are given, its monitoring ended by
+that identification. It
 cannot be 脱贫不稳定户, which is a household that exited poverty; it is counted with no poor household."""
 from __future__ import annotations
 
@@ -87,6 +88,16 @@ def test_an_ordinary_household_is_registered_monitored_eliminated_and_identified
     world.on(date(2020, 11, 10))
     attach_evidence(world.app, world["vs"], case, "application", {"applicant": "农户902-0", "applied_on": "2020-11-10"})
     attach_evidence(world.app, world["vs"], case, "income_check", {"year": 2020, "net_income": 4000})
+    # registered without causes of poverty, it is asked for them as an applicant is (p3): `case next` says
+    # so and the application is refused until `household causes` gives them
+    told = cli(world, "vs", "case", "next", str(case), "--procedure", "identification")
+    assert "尚未登记致贫原因" in told.out + told.err and f"household causes {case}" in told.out + told.err
+    with pytest.raises(RuleViolation) as no_causes:
+        world.step("vs", "identification", "application", case)
+    assert "尚未登记致贫原因" in no_causes.value.render(world.app.config, "zh")
+    assert "no causes of poverty yet" in no_causes.value.render(world.app.config, "en")
+    given = cli(world, "vs", "household", "causes", str(case), "--cause", "因病", "--reason", "申请识别为贫困户")
+    assert given.code == 0, given.err
     world.step("vs", "identification", "application", case)
     world.step("vd", "identification", "appraisal", case, attendance=40, votes_for=35, votes_against=2)
     world.step("tl", "identification", "village_verification", case, verifiers=("tm",), decision="approve")

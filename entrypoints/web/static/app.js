@@ -24,6 +24,22 @@ document.addEventListener("DOMContentLoaded", function () {
     });
     wrap.querySelector("[data-filter-none]").hidden = shown > 0 || !typed;
   });
+  // A member's ID number as it is typed (the household's registration page): the sex and birth date it
+  // holds said under it, once it is a whole, valid number (its check digit right); never typed again.
+  document.addEventListener("input", function (e) {
+    var box = e.target.closest && e.target.closest("[data-id-reads]");
+    if (!box) return;
+    var out = box.closest("label").nextElementSibling, n = box.value.replace(/\s/g, "").toUpperCase();
+    var weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], sum = 0, said = "";
+    if (/^\d{17}[\dX]$/.test(n)) {
+      for (var i = 0; i < 17; i++) sum += weights[i] * +n[i];
+      var born = n.slice(6, 10) + "-" + n.slice(10, 12) + "-" + n.slice(12, 14), day = new Date(born + "T00:00:00Z");
+      if ("10X98765432"[sum % 11] === n[17] && !isNaN(day) && day.toISOString().slice(0, 10) === born) {
+        said = out.dataset.says.replace("{sex}", +n[16] % 2 ? out.dataset.male : out.dataset.female).replace("{born}", born);
+      }
+    }
+    out.textContent = said;
+  });
   document.querySelectorAll("[data-select-all]").forEach(function (box) {
     box.addEventListener("change", function () {
       document.querySelectorAll(box.dataset.selectAll).forEach(function (b) { b.checked = box.checked; });

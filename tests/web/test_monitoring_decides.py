@@ -45,4 +45,6 @@ def test_the_county_sees_the_type_the_clue_the_income_and_the_line_and_what_does
     kinds = [(d["kind"], d["text"]) for d in answer["next"]["decides"]]
     assert ("fact", "monitoring line: 6,000 yuan (monitoring line of 2020: the rules have none for 2019, so the "
                     "2020 line was used)") in kinds, kinds
-    assert [k for k, _ in kinds].count("warning") == 2
+    assert [k for k, _ in kinds].count("warning") == 3     # the income's age, the type, and where it is corrected
+    assert kinds[-1] == ("warning", "the township review or the county decision may correct the type: approve, choose "
+                                    "the right type and give a reason (on the command line: --type with --reason)")

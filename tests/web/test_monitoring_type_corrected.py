@@ -12,9 +12,9 @@ from datetime import date
 from sqlalchemy import select
 
 from engine.adapters import tables as t
-from engine.services.case_actions import attach_evidence
 from tests.helpers.notifications import cli
-from tests.test_household_life import consolidated, village_steps
+from tests.test_household_life import consolidated
+from tests.web.test_monitoring_decides import at_the_township_review
 
 HX = {"HX-Request": "true"}
 AS_OF = ("--as-of", "2020-04-06")
@@ -24,17 +24,6 @@ def monitored_as(world, case: int) -> str | None:
     with world.app.engine.connect() as conn:
         attrs = conn.execute(select(t.cases.c.attrs).where(t.cases.c.id == case)).scalar()
     return (attrs.get("monitoring") or {}).get("type")
-
-
-def at_the_township_review(world, case: int) -> None:
-    """A sudden-hardship clue of 2020-03-30 on a household whose income is 5,000 a head (under the line),
-    the village's steps done: the township's review is next."""
-    world.on(date(2020, 4, 1))
-    attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
-                    {"source": "visit", "clue_date": "2020-03-30", "monitoring_type": "sudden_hardship"})
-    world.step("pc1", "monitoring", "clue", case)
-    village_steps(world, "monitoring", case)
-    world.on(date(2020, 4, 6))
 
 
 def test_the_township_corrects_the_type_the_county_sees_it_and_the_household_is_monitored_so(world, world_clients, tmp_path):

@@ -133,10 +133,18 @@ def eliminable(world, case: int, day: date, net_income: float | None = 30000,
 
 def test_monitored_household_stays_consolidated_with_its_type(world, tmp_path):
     case = consolidated(world, tmp_path)
-    monitor(world, case, "edge")
+    with pytest.raises(RuleViolation) as edge:      # 边缘易致贫户 is a household never registered poor (research §5.3)
+        monitor(world, case, "edge")
+    zh, en = edge.value.render(world.app.config, "zh"), edge.value.render(world.app.config, "en")
+    assert "该户曾建档立卡并已脱贫，不能认定为「边缘易致贫户」" in zh and "应认定为 脱贫不稳定户、突发严重困难户" in zh, zh
+    assert "an exited household at risk is unstable exited household" in en, en
+    attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
+                    {"source": "走访排查", "clue_date": "2020-03-30", "monitoring_type": "unstable"},
+                    replace=True, reason="已脱贫户：脱贫不稳定户")
+    monitoring_steps(world, case)
     detail = case_detail(world.app, world["insp"], case)
     assert detail["stage"] == "consolidated"
-    assert detail["attrs"]["monitoring"] == {"type": "edge", "since": "2020-04-06"}
+    assert detail["attrs"]["monitoring"] == {"type": "unstable", "since": "2020-04-06"}
 
 
 def test_a_monitored_household_is_not_identified_again_nor_a_free_one_eliminated(world, tmp_path):
@@ -152,18 +160,18 @@ def test_a_monitored_household_is_not_identified_again_nor_a_free_one_eliminated
     assert "不是监测对象" in free.value.render(world.app.config, "zh")
     offered = lambda: {o["procedure"] for o in next_for(world.app, world["insp"], case)["others"]}  # noqa: E731
     assert "monitoring" in offered() and "risk_elimination" not in offered()
-    monitor(world, case, "edge")
+    monitor(world, case, "unstable")
     assert "risk_elimination" in offered() and "monitoring" not in offered()
     world.on(date(2020, 5, 1))
     with pytest.raises(RuleViolation) as old_clue:      # the clue the monitoring began on is that procedure's
         world.step("pc1", "monitoring", "clue", case)
     assert old_clue.value.code == "evidence.earlier_procedure"
     attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
-                    {"source": "走访排查", "clue_date": "2020-04-30", "monitoring_type": "edge"})
+                    {"source": "走访排查", "clue_date": "2020-04-30", "monitoring_type": "unstable"})
     with pytest.raises(RuleViolation) as again:
         world.step("pc1", "monitoring", "clue", case)
     said = again.value.render(world.app.config, "zh")
-    assert "自 2020-04-06 起已是监测对象（边缘易致贫户）" in said and "风险消除" in said
+    assert "自 2020-04-06 起已是监测对象（脱贫不稳定户）" in said and "风险消除" in said
     assert "since 2020-04-06" in again.value.render(world.app.config, "en")
 
 
@@ -172,7 +180,7 @@ def test_a_steps_form_is_told_the_verifiers_and_notice_days_the_policy_asks(worl
     case = consolidated(world, tmp_path)
     world.on(date(2020, 4, 1))
     attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
-                    {"source": "走访排查", "clue_date": "2020-03-30", "monitoring_type": "edge"})
+                    {"source": "走访排查", "clue_date": "2020-03-30", "monitoring_type": "unstable"})
     world.step("pc1", "monitoring", "clue", case)
     verification = next_for(world.app, world["tl"], case)["next"]
     params = world.app.config.policy.params("36", 2020)

@@ -136,6 +136,8 @@ def reads(w, ids: dict) -> dict:
         "monitoring_figures": lambda: dashboard.monitoring_figures(app, w["cd"], 2020),
         "monitoring_pipeline": lambda: dashboard.monitoring_pipeline(app, w["cd"]),
         "monitoring_pipeline township": lambda: dashboard.monitoring_pipeline(app, w["th"]),
+        "monitoring_pipeline_by": lambda: dashboard.monitoring_pipeline_by(app, w["cd"]),
+        "monitoring_pipeline_by township": lambda: dashboard.monitoring_pipeline_by(app, w["th"]),
         "case_page identification open": lambda: dashboard.case_page(app, w["cd"], dashboard.CaseFilter(
             open="monitoring")),
         "case_page risk elimination open in a township": lambda: dashboard.case_page(app, w["th"], dashboard.CaseFilter(

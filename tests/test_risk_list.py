@@ -36,7 +36,7 @@ def test_a_monitoring_started_in_the_small_hours_follows_that_days_visit(world, 
     record_visit(world.app, world["vs"], case, world.today(), "务工中断", True)
     assert listed(world, "ts1") == [case]
     attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
-                    {"source": "走访排查", "clue_date": world.today().isoformat(), "monitoring_type": "edge"})
+                    {"source": "走访排查", "clue_date": world.today().isoformat(), "monitoring_type": "unstable"})
     world.step("pc1", "monitoring", "clue", case)
     world.clock.at = datetime(2020, 6, 1, 3, 0, tzinfo=timezone.utc)
     assert listed(world, "ts1") == []

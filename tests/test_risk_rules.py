@@ -116,7 +116,7 @@ def test_a_monitoring_identification_records_the_income_it_measured_against_the_
     """The county's decision keeps the household's income per head and the monitoring line with its
     year: a 2019 income, the year before the line began, is measured against the 2020 line, said so."""
     case = consolidated(world, tmp_path)
-    monitor(world, case, "edge")
+    monitor(world, case, "unstable")
     assert step_data(world, case, "monitoring", "county_decision")["monitoring_check"] == {
         "per_capita": 5000, "members": 2, "year": 2019, "line": 6000, "line_source": "monitoring:2020:2019"}
     trace = case_trace(world.app, world["insp"], case)

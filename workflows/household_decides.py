@@ -15,7 +15,7 @@ from config import Policy
 
 from engine.adapters import tables as t
 from engine.adapters.repository import load_members
-from engine.reads.case_record import MONITORING_PROCEDURES
+from engine.reads.case_record import MONITORING_PROCEDURES, person_names
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.errors import Msg
 from engine.domain.evidence import code_words, read_code
@@ -33,6 +33,33 @@ def monitoring_type_code(fields: dict, labels) -> str | None:
     return read_code(fields.get("monitoring_type", ""), code_words("monitoring_type", tuple(MONITORING_TYPES), labels))
 
 
+# A procedure's steps in force with what they recorded, newest first: where a type corrected is read.
+_STEPS_RECORDED = (select(t.steps.c.data, t.steps.c.step_key, t.steps.c.person_id, t.steps.c.effective_date)
+                   .where(t.steps.c.procedure_id == bindparam("b_proc"), t.steps.c.voided_at.is_(None))
+                   .order_by(t.steps.c.id.desc()))
+
+
+def type_corrected(conn, procedure_id: int | None) -> dict | None:
+    """The newest correction of the monitoring type in the identification `procedure_id` (a township's
+    review or the county's decision recorded it: {from, to} with its step, signer and date), or None."""
+    if procedure_id is None:
+        return None
+    for row in conn.execute(_STEPS_RECORDED, {"b_proc": procedure_id}):
+        corrected = (row.data or {}).get("monitoring_type")
+        if corrected:
+            return {**corrected, "step": row.step_key, "person_id": row.person_id, "on": row.effective_date}
+    return None
+
+
+def identified_type(conn, case, labels, clue_fields: dict | None) -> tuple[str | None, dict | None]:
+    """The type a monitoring identification decides: the one its township or county corrected it to,
+    else the clue's; and the correction, if any."""
+    corrected = type_corrected(conn, case.open_procedure_id)
+    if corrected:
+        return corrected["to"], corrected
+    return (monitoring_type_code(clue_fields, labels) if clue_fields is not None else None), None
+
+
 def decides(app, conn, case, procedure: str, on) -> list[tuple[str, Msg]]:
     """[(kind, words)] of what the procedure's next step decides: kind `fact`, or `warning` where the
     facts do not fit together. Empty for any other procedure."""
@@ -41,11 +68,13 @@ def decides(app, conn, case, procedure: str, on) -> list[tuple[str, Msg]]:
     out: list[tuple[str, Msg]] = []
     clue = conn.execute(NEWEST_ITEM, {"b_case": case.id, "b_type": "monitoring_clue"}).first()
     monitored = (case.attrs or {}).get("monitoring") or {}
-    kind = monitored.get("type") if procedure == "risk_elimination" else None
-    if kind is None and clue is not None:
-        kind = monitoring_type_code(clue.fields, app.config.labels)
+    kind, corrected = monitored.get("type") if procedure == "risk_elimination" else None, None
+    if procedure == "monitoring":
+        kind, corrected = identified_type(conn, case, app.config.labels, clue.fields if clue is not None else None)
     if kind:
         out.append(("fact", Msg("decides.type", dict(type=Msg(f"field.monitoring_type.{kind}")))))
+    if corrected:
+        out.append(("fact", _corrected_words(conn, corrected)))
     if clue is not None:
         out.append(("fact", Msg("decides.clue", dict(date=clue.fields.get("clue_date", "-"),
                                 source=_source(clue.fields, app.config.labels)))))
@@ -69,8 +98,19 @@ def decides(app, conn, case, procedure: str, on) -> list[tuple[str, Msg]]:
         return out
     line, source = found
     out.append(("fact", Msg("decides.line", dict(line=f"{line:,.0f}", source=Msg(*Policy.line_source(source))))))
-    out += [("warning", w) for w in type_misfit(kind, per_capita, line)]
+    misfits = type_misfit(kind, per_capita, line)
+    out += [("warning", w) for w in misfits]
+    if misfits and procedure == "monitoring":      # where it is put right: the township's review, the county's decision
+        out.append(("warning", Msg("decides.type_correctable")))
     return out
+
+
+def _corrected_words(conn, corrected: dict) -> Msg:
+    """A correction of the type in words: from what to what, at which step, by whom, on which day."""
+    code, name = person_names(conn, [corrected["person_id"]]).get(corrected["person_id"], ("-", "-"))
+    return Msg("decides.type_corrected", dict(
+        was=Msg(f"field.monitoring_type.{corrected['from']}"), now=Msg(f"field.monitoring_type.{corrected['to']}"),
+        step=Msg(f"step.{corrected['step']}"), person=name, on=str(corrected["on"])))
 
 
 def type_misfit(kind: str | None, per_capita: float, line: float) -> list[Msg]:

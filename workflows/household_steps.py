@@ -15,7 +15,7 @@ from stdnum.cn import ric
 from config import Policy
 from engine.adapters import tables as t
 from engine.adapters.repository import measure_in_force
-from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, render_value, stored
+from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, own_words, render_value, stored
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.evidence import code_words, read_code
 from engine.domain.members import age_at
@@ -24,7 +24,7 @@ from engine.reads.listings import ruled_on
 from engine.services.accountability import add_months
 from engine.services.org import persons_holding
 from engine.services.context import StepContext, WorkflowRules
-from .household_decides import NEWEST_ITEM, decides, monitoring_type_code
+from .household_decides import NEWEST_ITEM, decides, identified_type, monitoring_type_code
 from .import_pairings import PAIRED_STAGES
 from .household_codes import HOUSING_GRADES, MEASURES, MONITORING_TYPES, WORKING_LABOUR, measure_code
 
@@ -495,13 +495,27 @@ def monitoring_clue_valid(ctx: StepContext) -> list[str]:
     if clue is not None and kind is None:
         return [("monitoring_type", {"value": str(clue.fields.get("monitoring_type", ""))[:40],
                                      "known": Codes("field.monitoring_type", tuple(MONITORING_TYPES))})]
-    if kind == "unstable" and ctx.case.stage == ORDINARY:    # 脱贫不稳定户 is a household that exited poverty
-        return [("unstable_never_poor", {"known": Codes("field.monitoring_type", ORDINARY_TYPES)})]
-    return []
+    return type_misplaced(kind, ctx.case.stage)
 
 
 ORDINARY = "ordinary"        # the stage of a farm household never registered poor, entered to be monitored
 ORDINARY_TYPES = ("edge", "sudden_hardship")    # the monitored types it may be: 边缘易致贫户, 突发严重困难户
+EXITED_TYPES = ("unstable", "sudden_hardship")  # an exited household's: 脱贫不稳定户, 突发严重困难户
+
+
+def types_for_stage(stage: str) -> tuple[str, ...]:
+    """The monitoring types a household at `stage` may be (research §5.3): a farm household never
+    registered poor is 边缘易致贫户 or 突发严重困难户; one that exited poverty 脱贫不稳定户 or 突发严重困难户."""
+    return ORDINARY_TYPES if stage == ORDINARY else EXITED_TYPES
+
+
+def type_misplaced(kind: str | None, stage: str) -> list:
+    """A type the household's history rules out, said with the types it may be."""
+    if kind == "unstable" and stage == ORDINARY:    # 脱贫不稳定户 is a household that exited poverty
+        return [("unstable_never_poor", {"known": Codes("field.monitoring_type", ORDINARY_TYPES)})]
+    if kind == "edge" and stage != ORDINARY:        # 边缘易致贫户 is one never registered poor
+        return [("edge_exited", {"known": Codes("field.monitoring_type", EXITED_TYPES)})]
+    return []
 
 
 def own_pairing_cadre(ctx: StepContext) -> list[str]:
@@ -677,9 +691,39 @@ def start_transition_period(ctx: StepContext, attrs: dict) -> None:
     attrs["transition_until"] = from_exit(exited, years).isoformat()
 
 
+def correct_monitoring_type(ctx: StepContext) -> None:
+    """A sign-off of a monitoring identification (the township's review, the county's decision) that
+    corrects its type (`monitoring_type`): one of the types the household may be, another than the one
+    it had, for a reason given; recorded on the step (from, to; its signer and date are the step's) and
+    said as its reason wherever the step is shown. Another procedure's sign-off takes no type."""
+    given = ctx.inputs.monitoring_type
+    if given is None:
+        return
+    if ctx.procedure != "monitoring":
+        raise BadInput("monitoring_type.not_here", procedure=Msg(f"procedure.{ctx.procedure}"))
+    new = read_code(given, code_words("monitoring_type", tuple(MONITORING_TYPES), ctx.app.config.labels))
+    if new is None:
+        raise BadInput("monitoring_type.unknown", value=given[:40],
+                       known=Codes("field.monitoring_type", types_for_stage(ctx.case.stage)))
+    misplaced = type_misplaced(new, ctx.case.stage)
+    if misplaced:
+        code, params = misplaced[0]
+        raise RuleViolation("monitoring_type.misplaced", case=ctx.case.id, details=Msg(f"fail.{code}", params))
+    clue = ctx.evidence.get("monitoring_clue")
+    was, _ = identified_type(ctx.conn, ctx.case, ctx.app.config.labels, clue.fields if clue else None)
+    if new == was:
+        raise BadInput("monitoring_type.same", type=Msg(f"field.monitoring_type.{new}"))
+    reason = own_words(ctx.inputs.reason, missing="monitoring_type.reason_required").strip()
+    was = was or "unstable"       # (a clue stored before its type was a code reads as the identification read it)
+    ctx.data["monitoring_type"] = {"from": was, "to": new}
+    ctx.data["recorded_reason"] = stored(Msg("step_reason.type_corrected", {
+        "was": Msg(f"field.monitoring_type.{was}"), "now": Msg(f"field.monitoring_type.{new}"), "reason": reason}))
+
+
 def start_monitoring(ctx: StepContext, attrs: dict) -> None:
     clue = ctx.evidence.get("monitoring_clue")
-    kind = monitoring_type_code(clue.fields, ctx.app.config.labels) if clue else None
+    corrected = (ctx.data.get("monitoring_type") or {}).get("to")      # at this very step, else at the township's
+    kind = corrected or identified_type(ctx.conn, ctx.case, ctx.app.config.labels, clue.fields if clue else None)[0]
     attrs["monitoring"] = {"type": kind or "unstable", "since": ctx.effective_date.isoformat()}
     ask_new_plan(ctx, attrs)      # a monitored household's assistance measures (帮扶措施) are planned anew
 
@@ -914,7 +958,7 @@ RULES = WorkflowRules(
             "objection_answered": objection_answered, "evidence_on_file": evidence_on_file},
     who_checks=frozenset({"own_pairing_cadre"}),
     evidence_free=frozenset({"exit_still_current"}),
-    handlers={"pairing": pair_cadres, "plan": record_plan},
+    handlers={"pairing": pair_cadres, "plan": record_plan, "signoff": correct_monitoring_type},
     effects={"record_assistance": record_assistance, "adopt_plan": adopt_plan, "record_exit": record_exit,
              "start_transition_period": start_transition_period,
              "start_monitoring": start_monitoring, "end_monitoring": end_monitoring,

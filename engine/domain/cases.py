@@ -51,6 +51,7 @@ class StepInput:
     completion: date | None = None                             # change: new planned completion date
     add_beneficiaries: tuple[int, ...] = ()                    # change: household cases
     remove_beneficiaries: tuple[int, ...] = ()
+    monitoring_type: str | None = None   # signoff: the monitoring type corrected (the workflow's handler rules it)
     expect_version: int | None = None
 
     def given(self, name: str) -> bool:

@@ -405,6 +405,48 @@ def monitoring_pipeline(app, actor) -> dict[str, Any]:
                                        for k in ("clues", "overdue", "identifying", "eliminating")}}
 
 
+CLUE_CHANNELS = ("self_report", "visit", "department", "other")    # a clue's `source` codes (m2: the research's channels)
+UNTYPED = "untyped"       # a clock a risk visit started, its clue not yet recorded: no type given yet
+
+
+def monitoring_pipeline_by(app, actor) -> dict[str, Any]:
+    """The households whose 15 days to identify run (`monitoring_pipeline`'s `clues`), per township, by
+    the monitoring type and by the channel of their newest clue in force (a12 #9): {types, channels,
+    rows: [{township, name, types: {code: n}, channels: {code: n}}], totals: {types, channels}}. A clock
+    a risk visit started before any clue was recorded counts as `untyped`, found by a cadre's visit; a
+    clue's channel written before channels were codes counts as `other`. The clocks through the
+    deadlines' (rule, status) index, each household's newest clue through the evidence's (case, type)."""
+    from engine.domain.deadline_rules import compiled
+    rules = compiled(app.config)
+    names = sorted(n for n, r in (rules.rules.items() if rules else ()) if r.started_procedure == "monitoring")
+    workflow = app.config.workflows.get("household")
+    types = (*monitoring_types(workflow), UNTYPED) if workflow is not None else (UNTYPED,)
+    e, d = t.evidence.c, t.deadlines.c
+    newest = (select(e.id).where(e.case_id == c.id, e.type == "monitoring_clue", e.superseded_by.is_(None))
+              .order_by(e.id.desc()).limit(1).correlate(t.cases).scalar_subquery())
+    clue = t.evidence.alias("clue")
+    running = (select(d.case_id).where(d.case_id == c.id, d.rule.in_(names), d.status == "open")
+               .correlate(t.cases).exists())
+    query = (select(township_of(c.region_code).label("township"), clue.c.fields["monitoring_type"].as_string(),
+                    clue.c.fields["source"].as_string())
+             .select_from(t.cases.outerjoin(clue, clue.c.id == newest))
+             .where(c.kind == "household", scope(actor, c.region_code), running))
+    from engine.domain.evidence import code_words, read_code
+    words = code_words("monitoring_type", tuple(types[:-1]), app.config.labels)
+    rows: dict[str, dict[str, Any]] = {}
+    with app.engine.connect() as conn:
+        for town, kind, source in (conn.execute(query) if names else ()):
+            row = rows.setdefault(town, {"township": town, "types": dict.fromkeys(types, 0),
+                                         "channels": dict.fromkeys(CLUE_CHANNELS, 0)})
+            row["types"][(read_code(kind, words) or UNTYPED) if kind else UNTYPED] += 1
+            row["channels"][source if source in CLUE_CHANNELS else ("visit" if kind is None else "other")] += 1
+        names_of = _region_names(conn, sorted(rows))
+    listed = [{**r, "name": names_of.get(code, code)} for code, r in sorted(rows.items())]
+    return {"types": list(types), "channels": list(CLUE_CHANNELS), "rows": listed,
+            "totals": {part: {k: sum(r[part][k] for r in listed) for k in keys}
+                       for part, keys in (("types", types), ("channels", CLUE_CHANNELS))}}
+
+
 # --- a list of cases for a chart's bar -------------------------------------------------------------
 
 @dataclass(frozen=True)

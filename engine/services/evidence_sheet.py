@@ -121,7 +121,7 @@ def sheet_items(app: App, actor: Actor, etype: str, rows: Sequence[SheetRow], li
         if not problems:
             held = current.get(case.id)
             replaced, reason, refused = _in_place_of(etype, case, held, row.fields, replace, old.get(case.id))
-            refused = _clue_of_open(app, etype, case, held) or refused if refused is not None else None
+            refused = _clue_of_open(app, etype, case, held, row.fields) or refused if refused is not None else None
             problems += [(column, refused)] if refused is not None else []
             if replaced is not None and case.id in frozen:
                 problems.append((column, _frozen(etype, case.id, frozen[case.id], held, row.fields, replace,
@@ -246,14 +246,23 @@ def _in_place_of(etype: str, case: "_Case", held: "_Held | None", fields: dict[s
     return None, None, BadInput(_worded("sheets.has_year", case), case=case.id, type=etype, year=held.fields["year"])
 
 
-def _clue_of_open(app: App, etype: str, case: "_Case", held: "_Held | None") -> JingzhunError | None:
+def _clue_of_open(app: App, etype: str, case: "_Case", held: "_Held | None", fields: dict) -> JingzhunError | None:
     """A first clue's row (a department's list) on a household whose identification is open, holding its
     clue: told as such, its days running already from that clue (not as an item to replace, which would
-    void the steps done on it)."""
+    void the steps done on it). A row dated before that clue is told so, with what to do with its date:
+    the identification under way is held to the 15 days from the clue it was started on (research §5.3,
+    Qin'an: from the risk clue to completed identification); its days are not moved earlier, which would
+    hold its owner to days before the department's list reached anyone, and the earlier date is for the
+    township's review to weigh (its reason records it)."""
+    from engine.domain.deadline_rules import as_date
     from engine.services.deadlines import clue_fields
     lead = clue_fields(app).get(etype)
     if lead is None or held is None or case.pending_procedure != lead[1]:
         return None
+    running, given = as_date(held.fields.get(lead[0])), as_date(fields.get(lead[0]))
+    if running is not None and given is not None and given < running:
+        return BadInput("s56_p4.clue_earlier", case=case.id, procedure=Msg(f"procedure.{lead[1]}"),
+                        date=running.isoformat(), earlier=given.isoformat())
     return BadInput("s55_m2.clue_open", case=case.id, procedure=Msg(f"procedure.{lead[1]}"),
                     date=str(held.fields.get(lead[0]) or "-"))
 

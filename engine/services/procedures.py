@@ -391,7 +391,8 @@ def _plan(app: App, conn: Connection, actor: Actor, procedure: str, proc_def: Pr
     refs = [evidence_ref(facts.evidence[e]) for e in refs_types if e in facts.evidence]
     case.attrs["last_step_on"], case.attrs["last_step"] = effective.isoformat(), step.key
     new_stage, status = _move(app, ctx, proc_def, effect.decision, verdict)
-    reason = own_words((inputs.reason or "").strip()) or data.get("outcome")
+    # a handler may record the step's reason in the engine's words (a type corrected: from what to what, why)
+    reason = data.pop("recorded_reason", None) or own_words((inputs.reason or "").strip()) or data.get("outcome")
     return _Plan(case, facts.open_proc, verdict.assignment.role, verdict.assignment.region_code, effect.decision,
                  reason, data, refs, ctx, new_stage, status, effect.notice_days,
                  beside=runs_beside(case, procedure, proc_def))

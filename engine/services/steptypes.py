@@ -245,12 +245,17 @@ class Notice(StepType):
 
 @step_type("signoff")
 class Signoff(StepType):
-    """审核 / 审批: a decision, approve or reject (with a reason)."""
-    inputs = ("decision",)
+    """审核 / 审批: a decision, approve or reject (with a reason). A monitoring's type may be corrected
+    with an approval (`monitoring_type`, ruled by the workflow's signoff handler), never with a rejection:
+    a rejected identification decides no type."""
+    inputs = ("decision", "monitoring_type")
     may_reject = True
 
     def effect(self, ctx: StepContext, taken: dict[int, str]) -> StepEffect:
-        return StepEffect(_decision(ctx.inputs, ctx.step.key))
+        decision = _decision(ctx.inputs, ctx.step.key)
+        if decision == "rejected" and ctx.inputs.monitoring_type is not None:
+            raise BadInput("step.type_with_reject", step=ctx.step.key)
+        return StepEffect(decision)
 
 
 def _plain(name: str, *inputs: str) -> None:

@@ -70,6 +70,7 @@ step_options = stack(
     click.option("--lead-unit"),
     click.option("--responsible-unit"),
     date_option("--due", "due"),
+    click.option("--type", "monitoring_type"),
     project_step_options,
     expect_version,
 )

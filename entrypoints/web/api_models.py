@@ -210,6 +210,9 @@ class StepFields(Sent):
     completion: dt.date | None = None
     add_beneficiaries: list[CaseId] = []
     remove_beneficiaries: list[CaseId] = []
+    monitoring_type: str | None = Field(None, max_length=40, description=(
+        "A monitoring identification's township review or county decision, with approve and a reason: the "
+        "monitoring type corrected (unstable, edge, sudden_hardship, or its label)."))
     expect_version: int | None = Field(None, ge=1, description="Refuse if the case changed since this version.")
 
 

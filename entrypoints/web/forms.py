@@ -74,6 +74,7 @@ FIELDS: dict[str, FieldKind] = {
     "completion": FieldKind("date", inputs.parse_date),
     "add_beneficiaries": FieldKind("cases", _case_id, many=True),
     "remove_beneficiaries": FieldKind("cases", _case_id, many=True),
+    "monitoring_type": FieldKind("monitoring_type", _text),   # a monitoring's sign-off: its type corrected
 }
 
 
@@ -160,13 +161,18 @@ def list_votes(form: dict[str, Any]) -> dict[int, tuple[int, int]]:
     return {case: (got.get("votes_for"), got.get("votes_against")) for case, got in typed.items()}
 
 
-def describe(step_type: str, many_cases: bool = False, procedure: Any = None, step: str | None = None
-             ) -> list[dict[str, Any]]:
+def describe(step_type: str, many_cases: bool = False, procedure: Any = None, step: str | None = None,
+             stage: str | None = None) -> list[dict[str, Any]]:
     """What a template needs to draw the fields: name, widget, choices; a decision's, what a rejection
-    does in this procedure (`procedure`: its definition; `step`: the step's key), as the engine runs it."""
-    return [{"name": n, "widget": FIELDS[n].widget, "choices": FIELDS[n].choices,
+    does in this procedure (`procedure`: its definition; `step`: the step's key), as the engine runs it.
+    A monitoring identification's sign-off of one household offers to correct its type, among those
+    the household at `stage` may be; no other sign-off shows it."""
+    from workflows.household_steps import types_for_stage
+    corrects = not many_cases and procedure is not None and "monitoring_clue" in procedure.evidence_types()
+    return [{"name": n, "widget": FIELDS[n].widget,
+             "choices": types_for_stage(stage or "") if n == "monitoring_type" else FIELDS[n].choices,
              "on_reject": on_reject(procedure, step) if n == "decision" and procedure is not None else None}
-            for n in field_names(step_type, many_cases)]
+            for n in field_names(step_type, many_cases) if n != "monitoring_type" or corrects]
 
 
 def on_reject(procedure: Any, step: str | None = None) -> dict[str, str]:
@@ -238,9 +244,9 @@ def evidence_choices(definitions: Iterable[Any], stage: str | None = None) -> di
     types `definitions` (a housing grade is one of four, a monitoring type one of three) by its
     codes' labels. A household at `stage` ordinary (never registered poor) is offered only the
     monitoring types it may be (not 脱贫不稳定户)."""
-    from workflows.household_steps import ORDINARY, ORDINARY_TYPES
-    return {name: (tuple(c for c in codes if c in ORDINARY_TYPES)
-                   if stage == ORDINARY and name == "monitoring_type" else codes, f"field.{name}")
+    from workflows.household_steps import types_for_stage
+    return {name: (tuple(c for c in codes if c in types_for_stage(stage))
+                   if stage is not None and name == "monitoring_type" else codes, f"field.{name}")
             for d in definitions for name, codes in d.codes.items()}
 
 

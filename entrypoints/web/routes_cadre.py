@@ -336,7 +336,8 @@ def _member_codes(case: dict[str, Any]) -> dict[str, tuple[str, tuple[str, ...]]
 
 def _fields_of(nxt: dict[str, Any], workflow) -> list[dict[str, Any]]:
     n = nxt.get("next")
-    return forms.describe(n["type"], procedure=workflow.procedures[n["procedure"]], step=n["step"]) if n else []
+    return forms.describe(n["type"], procedure=workflow.procedures[n["procedure"]], step=n["step"],
+                          stage=nxt.get("stage")) if n else []
 
 
 def _evidence_types(workflow, nxt: dict[str, Any], case: dict[str, Any]) -> list[dict[str, Any]]:

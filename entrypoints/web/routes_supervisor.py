@@ -240,7 +240,8 @@ def figures(request: Request, year: str | None = None, reader: Reader = Depends(
     return page(request, "supervise_figures.html", year=the_year, stage_chart=stage_chart(stages, say["label"]),
                 exit_chart=exit_chart(exits, the_year, say["t"]), years=dashboard.exit_years(reader.core, reader.actor),
                 imported=dashboard.imported_exits(reader.core, reader.actor, the_year), monitored=monitored,
-                pipeline=dashboard.monitoring_pipeline(reader.core, reader.actor))
+                pipeline=dashboard.monitoring_pipeline(reader.core, reader.actor),
+                pipeline_by=dashboard.monitoring_pipeline_by(reader.core, reader.actor))
 
 
 def stage_chart(rows: list[dict[str, Any]], named) -> dict[str, Any]:

@@ -11,15 +11,20 @@ from tests.helpers.notifications import cli
 from tests.test_household_life import consolidated, village_steps
 
 
-def at_the_county_decision(world, case: int) -> None:
-    """A sudden-hardship clue of 2020-03-30 on the household's 2019 exit income (5,000 per head), the
-    village's steps and the township's review done: the county's decision is next."""
+def at_the_township_review(world, case: int) -> None:
+    """A sudden-hardship clue of 2020-03-30 on the household's 2019 exit income (5,000 per head, under the
+    line), the village's steps done: the township's review is next, on 2020-04-06."""
     world.on(date(2020, 4, 1))
     attach_evidence(world.app, world["pc1"], case, "monitoring_clue",
                     {"source": "走访排查", "clue_date": "2020-03-30", "monitoring_type": "sudden_hardship"})
     world.step("pc1", "monitoring", "clue", case)
     village_steps(world, "monitoring", case)
     world.on(date(2020, 4, 6))
+
+
+def at_the_county_decision(world, case: int) -> None:
+    """As at_the_township_review, and the township's review done: the county's decision is next."""
+    at_the_township_review(world, case)
     world.step("ts1", "monitoring", "township_review", case, decision="approve")
 
 
@@ -45,4 +50,6 @@ def test_the_county_sees_the_type_the_clue_the_income_and_the_line_and_what_does
     kinds = [(d["kind"], d["text"]) for d in answer["next"]["decides"]]
     assert ("fact", "monitoring line: 6,000 yuan (monitoring line of 2020: the rules have none for 2019, so the "
                     "2020 line was used)") in kinds, kinds
-    assert [k for k, _ in kinds].count("warning") == 2
+    assert [k for k, _ in kinds].count("warning") == 3     # the income's age, the type, and where it is corrected
+    assert kinds[-1] == ("warning", "the township review or the county decision may correct the type: approve, choose "
+                                    "the right type and give a reason (on the command line: --type with --reason)")

@@ -18,7 +18,7 @@ def test_supervisors_see_clues_waiting_overdue_and_procedures_under_way(world, w
     page, _api = world_clients
     eliminating, clued, identifying = (consolidated(world, "pc1", "pc2"), consolidated(world, "pc2", "pc3"),
                                        consolidated(world, "pc3", None))
-    monitored(world, eliminating, "edge", date(2020, 4, 1))
+    monitored(world, eliminating, "unstable", date(2020, 4, 1))
     eliminable(world, eliminating, date(2020, 10, 8))         # six months on, what elimination rests on
     world.step("fs", "risk_elimination", "assessment", eliminating)
     attach_evidence(world.app, world["pc3"], identifying, "monitoring_clue",

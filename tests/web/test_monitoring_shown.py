@@ -67,14 +67,14 @@ def cli(world, who: str, *args):
 def test_a_households_monitoring_its_history_and_transition_are_shown_on_its_page_cli_and_api(world, world_clients):
     page, api = world_clients
     case = consolidated(world)
-    monitored(world, case, "edge", date(2020, 4, 1))
+    monitored(world, case, "unstable", date(2020, 4, 1))
     shown = case_detail(world.app, world["vs"], case)["monitoring"]
-    assert shown == {"current": {"type": "edge", "since": "2020-04-06"}, "history": [],
+    assert shown == {"current": {"type": "unstable", "since": "2020-04-06"}, "history": [],
                      "transition_until": "2024-11-28", "transition_over": False}
     said = cli(world, "vs", "case", "show", str(case)).out
-    assert "防返贫监测：边缘易致贫户，自 2020-04-06 起" in said and "过渡期至 2024-11-28" in said
+    assert "防返贫监测：脱贫不稳定户，自 2020-04-06 起" in said and "过渡期至 2024-11-28" in said
     html = page("vs").get(f"/cases/{case}").text
-    assert 'id="monitoring"' in html and "防返贫监测：边缘易致贫户，自 2020-04-06 起" in html
+    assert 'id="monitoring"' in html and "防返贫监测：脱贫不稳定户，自 2020-04-06 起" in html
 
     risk_eliminated(world, case, date(2021, 1, 15))
     monitored(world, case, "sudden_hardship", date(2021, 6, 1))
@@ -83,9 +83,9 @@ def test_a_households_monitoring_its_history_and_transition_are_shown_on_its_pag
     assert "risk eliminated on 2021-01-20" in said and "transition period until 2024-11-28" in said
     body = api("vs", "en").get(f"/api/v1/cases/{case}").json()["monitoring"]
     assert body["current"] == {"type": "sudden_hardship", "since": "2021-06-06"}
-    assert body["history"] == [{"type": "edge", "since": "2020-04-06", "risk_eliminated_on": "2021-01-20"}]
+    assert body["history"] == [{"type": "unstable", "since": "2020-04-06", "risk_eliminated_on": "2021-01-20"}]
     html = page("vs").get(f"/cases/{case}").text
-    assert "曾纳入监测：边缘易致贫户，2020-04-06 起，2021-01-20 风险消除" in html
+    assert "曾纳入监测：脱贫不稳定户，2020-04-06 起，2021-01-20 风险消除" in html
 
     world.on(date(2025, 3, 1))       # the transition period over: said so (the case stays consolidated)
     assert "过渡期已于 2024-11-28 结束" in cli(world, "vs", "case", "show", str(case)).out
@@ -96,17 +96,17 @@ def test_a_households_monitoring_its_history_and_transition_are_shown_on_its_pag
 def test_supervisors_list_and_count_monitored_households_by_type_and_transition_end(world, world_clients):
     page, api = world_clients
     edge, hardship, plain = consolidated(world), consolidated(world, "pc2", "pc3"), consolidated(world, "pc3", None)
-    monitored(world, edge, "edge", date(2020, 4, 1))
+    monitored(world, edge, "unstable", date(2020, 4, 1))
     monitored(world, hardship, "sudden_hardship", date(2020, 5, 1))
     ids = lambda rows: sorted(r["id"] for r in rows)  # noqa: E731
 
     assert ids(list_cases(world.app, world["th"], monitoring="any")) == sorted([edge, hardship])
-    assert ids(list_cases(world.app, world["th"], monitoring="edge")) == [edge]
+    assert ids(list_cases(world.app, world["th"], monitoring="unstable")) == [edge]
     assert ids(list_cases(world.app, world["th"], transition_ends=2024)) == sorted([edge, hardship, plain])
     assert ids(list_cases(world.app, world["th"], transition_ends=2023)) == []
     listed = cli(world, "th", "case", "list", "--monitoring", "突发严重困难户").out
     assert f"{hardship}\t" in listed and f"{edge}\t" not in listed
-    assert [c["id"] for c in api("th").get("/api/v1/cases", params={"monitoring": "edge"}).json()["cases"]] == [edge]
+    assert [c["id"] for c in api("th").get("/api/v1/cases", params={"monitoring": "unstable"}).json()["cases"]] == [edge]
     with pytest.raises(BadInput) as refused:
         list(list_cases(world.app, world["th"], monitoring="poor"))
     assert "边缘易致贫户" in refused.value.render(world.app.config, "zh") and "any" in refused.value.render(
@@ -149,7 +149,7 @@ def test_the_case_row_keeps_what_the_lists_read_and_the_migration_fills_it_for_e
 def test_a_household_removed_while_monitored_is_no_longer_listed_nor_counted(world, tmp_path):
     from tests.world import scan_file
     case = consolidated(world)
-    monitored(world, case, "edge", date(2020, 4, 1))
+    monitored(world, case, "unstable", date(2020, 4, 1))
     world.on(date(2020, 7, 1))
     attach_evidence(world.app, world["vs"], case, "natural_change_proof", {"reason": "户内成员全部死亡"},
                     scan_file(tmp_path / "death.pdf", "death certificate"))

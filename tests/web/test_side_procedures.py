@@ -47,7 +47,8 @@ def test_a_township_clerk_starts_monitoring_of_a_consolidated_household(web, sig
     # the evidence the step needs is a tap away (its form was three screens down on a phone), its type tapped
     assert 'href="#ev-monitoring_clue"' in started.partition('id="needs-evidence"')[2].partition("</p>")[0]
     clue_form = started.partition('id="ev-monitoring_clue"')[2].partition("</form>")[0]
-    assert 'type="radio" name="f_monitoring_type" value="edge"' in clue_form and "边缘易致贫户" in clue_form
+    assert 'type="radio" name="f_monitoring_type" value="unstable"' in clue_form and "脱贫不稳定户" in clue_form
+    assert 'value="edge"' not in clue_form        # an exited household is never 边缘易致贫户 (never registered poor)
 
     # the clue's evidence first, then its first step: the procedure is open, the page shows its next step
     form = {"csrf": cadre.csrf, "type": "monitoring_clue", "f_source": "走访排查", "f_clue_date": core.clock.today().isoformat(),

@@ -239,6 +239,22 @@ def _age_warnings(member: dict, today, school_ages: tuple[int, int] = (3, 30)) -
     return found
 
 
+ID_WARNINGS = {"later": "import.id_to_confirm", "abolished": "import.id_to_confirm_abolished",
+               "in_file": "import.id_to_confirm_in_file"}
+
+
+def _said_in_file(row: dict, confirmed: bool | None) -> dict:
+    """What the list says of a member's ID number, over what its county code asks (MemberInput.id_confirmed)."""
+    if confirmed is True and row["id_check"]:
+        return {"id_check": None, "id_confirmed_in_file": True}
+    if confirmed is False:
+        return {"id_check": row["id_check"] or IN_FILE, "id_to_confirm_in_file": True}
+    return {}
+
+
+IN_FILE = "in_file"      # id_check: the list's own system had the number still to confirm (身份证号待核实: 是)
+
+
 def own_county_code(member: dict, village: str) -> dict:
     """A member's row, not marked to confirm where their ID number's county code is younger than they
     are but is their household's own county's current code (宁都县's 360730, since 1999, on someone born
@@ -248,6 +264,8 @@ def own_county_code(member: dict, village: str) -> dict:
     if member.get("id_check") != "later" or member["id_number"][:6] != village[:6] \
             or not county_code_current(village[:6]):
         return member
+    if member.get("id_to_confirm_in_file"):     # the list's own question stands: for it, not for the code
+        return {**member, "id_check": IN_FILE}
     return {**member, "id_check": None, "id_own_county": True}
 
 
@@ -628,8 +646,9 @@ class _Import:
             return None
         # an ID number whose county code asks for a check, that the list says was checked against the card
         # in the system it comes from (an export's 身份证号待核实: 否): not marked again, counted as such
-        return [{**row, **_not_given(m), **({"id_check": None, "id_confirmed_in_file": True}
-                                            if row["id_check"] and m.id_confirmed else {})}
+        # (身份证号待核实: 否), and one the list says is still to confirm there (是: the other system's open
+        # question, kept whatever its number, id_check "in_file" where the number itself asks for no check)
+        return [{**row, **_not_given(m), **_said_in_file(row, m.id_confirmed)}
                 for (_line, (row, _found)), (_l, m) in zip(checked, h.members)]
 
     def school_ages(self, village: str) -> tuple[int, int]:
@@ -1183,7 +1202,7 @@ class _Import:
         for i, issue in issues.items():
             member = members[i - 1]
             self.on_warning(h.members[i - 1][0], "id_number", BadInput(
-                "import.id_to_confirm" if issue == "later" else "import.id_to_confirm_abolished",
+                ID_WARNINGS[issue],
                 code=member["id_number"][:6]),
                 {"household": h.code or h.key, "name": member["name"], "id_number": member["id_number"]})
         today = self.app.clock.today()

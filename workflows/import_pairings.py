@@ -39,17 +39,26 @@ class Pairings:
         self.conn, self.params_of, self.actor_id, self.day, self.stages = conn, params_of, actor_id, day, stages
         self.loads: dict[int, int] = {}        # person id -> first-cadre households (open) so far
         self.chosen: dict[int, tuple[int, str]] = {}      # id(household) -> (person id, person code)
+        self.county_names: dict[str, str] = {}
 
     def check(self, households: list, stage_of, problem) -> None:
         """Each household's cadre (those that give one, in a stage that has one): chosen, or its problem."""
         wanted = [h for h in households if h.pairing_cadre and stage_of(h) in self.stages]
         if not wanted:
             return
-        found = self._cadres({h.pairing_cadre.strip() for h in wanted}, {h.village[:COUNTY_DIGITS] for h in wanted})
+        counties = {h.village[:COUNTY_DIGITS] for h in wanted}
+        found = self._cadres({h.pairing_cadre.strip() for h in wanted}, counties)
+        self.county_names = self._county_names(counties)
         for h in wanted:
             error = self._choose(h, found)
             if error is not None:
                 problem(h, error)
+
+    def _county_names(self, counties: set[str]) -> dict[str, str]:
+        """Each county (its code's first six digits) -> its name, as a clerk knows it (宁都县, not 360730)."""
+        r = t.regions.c
+        return {code[:COUNTY_DIGITS]: name for code, name in self.conn.execute(
+            select(r.code, r.name).where(r.code.in_(sorted(c + "0" * 6 for c in counties))))}
 
     def _cadres(self, names: set[str], counties: set[str]) -> dict[str, list[tuple]]:
         """name -> [(person id, code, post's region, channel addresses)] of the pairing cadres of those
@@ -74,7 +83,7 @@ class Pairings:
         county = h.village[:COUNTY_DIGITS]
         each = [c for c in found.get(name, []) if c[2].startswith(county)]
         if not each:
-            return BadInput("import.pairing_unknown", name=name, county=county)
+            return BadInput("import.pairing_unknown", name=name, county=self.county_names.get(county, county))
         if len({c[0] for c in each}) > 1 and phone:
             each = [c for c in each if any(phone in a for a in c[3])]
             if not each:

@@ -112,7 +112,7 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
 # either language: a registry exported here imports again as it is.
 EXPORTED = ("village", "household_code", "stage", "name", "id_number", "relation", "labour_ability", "health",
             "school_enrolment", "insured_basic", "insured_critical", "phone", "bank_account", "causes",
-            "household_type", "active", "exit_year", "id_to_confirm")
+            "household_type", "active", "exit_year", "id_to_confirm", "pairing_cadre", "pairing_cadre_phone")
 # Columns `export members` writes for its reader, read as another key: the village's name beside its
 # code (区域名称), checked against the code as the national system's 行政村 is (a row moved to another
 # village by its name alone is told, not registered in the village its code says).
@@ -381,7 +381,7 @@ def stripped(r: dict[str, str]) -> dict[str, str]:
 def member_row(r: dict[str, str], cells: dict[str, str]):
     """A member as the row gives it (`cells`: the row's cells `stripped`)."""
     from workflows.household import MemberInput
-    from workflows.household_codes import NO_WORDS
+    from workflows.household_codes import NO_WORDS, YES_WORDS
     get = cells.get
     # insurance and schooling as the list says them (checked at registration); a blank cell or no column:
     # not recorded; labour ability and health left blank: by the member's age and 健康, when registered
@@ -389,7 +389,14 @@ def member_row(r: dict[str, str], cells: dict[str, str]):
     return MemberInput(r["name"], get("id_number") or "", r["relation"], get("labour_ability") or "",
                        get("health") or "", get("school_enrolment"),
                        get("insured_basic"), get("insured_critical"), get("phone"), get("bank_account"),
-                       (get("id_to_confirm") or "").lower() in NO_WORDS)    # an export's: checked in its system
+                       _said(get("id_to_confirm"), NO_WORDS, YES_WORDS))    # an export's: checked there, or still to
+
+
+def _said(cell: str | None, no: tuple, yes: tuple) -> bool | None:
+    """An export's 身份证号待核实 as MemberInput.id_confirmed: 否, checked (True); 是, still to confirm there
+    (False); blank or another word, not said (None)."""
+    word = (cell or "").lower()
+    return True if word in no else False if word in yes else None
 
 
 @household.command("member-add")

@@ -10,6 +10,9 @@ import sqlite3
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from engine.adapters import tables as t
 
 from tests.test_cli import Home, home, template  # noqa: F401  (fixtures)
 from tests.test_registry_import import number, write
@@ -125,3 +128,87 @@ def test_a_number_the_file_says_is_still_to_confirm_stays_so_and_moves_on_so(hom
     moved = new("cs", "household", "import", str(members), lang=lang)
     assert moved.code == 0, moved.err
     assert _to_confirm(new) == {"甲户主": "in_file", "甲配偶": "in_file"}
+
+
+def test_registered_households_are_paired_from_a_later_list_all_or_none_within_the_limit(home, tmp_path):  # noqa: F811
+    """(s56 p2 #2) Households first, their pairing list later: `household pair` pairs each registered
+    household by 户编号 with the cadre named (a namesake told apart by the phone), as a pairing change, every
+    bad row told at once and none paired unless all are good; `--skip-bad` pairs the good ones; one event."""
+    _namesakes(home)
+    names = {p["code"]: p["name"] for p in home.ok("admin", "person", "list", "--json").json()}
+    headers = ("村编码", "户编号", "姓名", "身份证号", "与户主关系", "致贫原因", "户状态")
+    rows = [(VILLAGE, f"36073010010{i}", f"户主{i}", number(2 * i), "户主", "因病", "帮扶中") for i in range(4)]
+    done = home("cs", "household", "import", write(tmp_path / "全县.csv", rows, headers))
+    assert done.code == 0 and "4 户处于帮扶中或已脱贫，文件却没有给出其帮扶责任人" in done.err, done.err
+    assert _paired(home) == {}
+    listing = [("户编号", "帮扶责任人", "帮扶责任人联系电话"),
+               ("360730100100", names["pc1"], ""),                 # line 2: paired
+               ("360730100101", "李同名", "138 0000 1111"),          # line 3: the namesake by phone
+               ("360730100102", names["pc1"], ""),                 # line 4: pc1 past the limit (1)
+               ("360730100103", "张无人", ""),                       # line 5: no such cadre
+               ("360730199999", names["pc2"], "")]                 # line 6: no such household
+    path = tmp_path / "结对名单.csv"
+    path.write_text("\n".join(",".join(r) for r in listing) + "\n", encoding="utf-8")
+    refused = home("cs", "household", "pair", str(path))
+    assert refused.code == 2, refused.err
+    for said in ("第 4 行，帮扶责任人", "first_cadre_max_households", "第 5 行，帮扶责任人", "宁都县",
+                 "第 6 行，户编号", "一户都未结对"):
+        assert said in refused.err, (said, refused.err)
+    assert "Traceback" not in refused.err and _paired(home) == {}
+    skipped = home("cs", "household", "pair", str(path), "--skip-bad", str(tmp_path / "bad.csv"))
+    assert skipped.code == 0, skipped.err
+    assert "为 2 户结对第一帮扶责任人" in skipped.out and "另有 3 户因有错误未结对" in skipped.out, skipped.out
+    assert _paired(home) == {number(0): "pc1", number(2): "li1"}
+    bad = (tmp_path / "bad.csv").read_text(encoding="utf-8-sig")
+    assert "张无人" in bad and "360730199999" in bad and names["pc1"] in bad
+    # the same list again: those paired are passed over; a corrected list moves a household to another cadre
+    # (pc1's place freed so, a next list gives it another)
+    again = home("cs", "household", "pair", str(path), "--skip-bad", str(tmp_path / "bad2.csv"))
+    assert again.code == 2 and "2 户已与所列帮扶责任人结对" in again.err, again.err
+    path.write_text("户编号,帮扶责任人\n360730100100," + names["pc2"] + "\n", encoding="utf-8")
+    moved = home("cs", "household", "pair", str(path))
+    assert moved.code == 0, moved.err
+    path.write_text("户编号,帮扶责任人\n360730100102," + names["pc1"] + "\n", encoding="utf-8")
+    assert home("cs", "household", "pair", str(path)).code == 0
+    assert _paired(home) == {number(0): "pc2", number(2): "li1", number(4): "pc1"}
+    with sqlite3.connect(home.db) as conn:
+        events = conn.execute("SELECT detail FROM audit_events WHERE action = 'pairings_imported'").fetchall()
+        steps = conn.execute("SELECT count(*) FROM steps WHERE step_key = 'pairing'").fetchone()[0]
+    assert len(events) == 3 and steps == 4        # one event a list; a pairing change a household paired
+    assert "按名单结对帮扶责任人" in home.ok("insp", "inspect", "activity").out
+    # each household's trace says who paired it with whom, and when
+    first = next(c["id"] for c in home.ok("cs", "case", "list", "--json").json() if c["title"] == "户主0")
+    trace = home.ok("insp", "trace", str(first)).out
+    assert trace.count("调整帮扶责任人") >= 2 and "pc2" in trace, trace
+
+
+def test_pairing_households_from_a_list_on_either_database(world):
+    """(s56 p2 #2) The service on both backends: a registered household paired by 户编号, its second cadre
+    kept; one at the limit and one unknown told; nothing paired then, and the good one with keep_good."""
+    from engine.services.org import add_persons
+    from tests.test_import_pairings55 import CADRES, listed_household
+    from workflows.import_pairings import PairingRow, pair_households
+    from workflows.household_import import import_households
+    add_persons(world.app, world["admin"], CADRES)
+    written = {}
+    import_households(world.app, world["cd"], [listed_household(i, VILLAGE) for i in range(3)], keep_good=False,
+                      source={"file": "全县.csv", "sha256": "3" * 64}, on_problem=lambda *a: None,
+                      on_skipped=lambda h: None, on_written=lambda h, case: written.update({h.key: case}))
+    rows = lambda: [PairingRow(2, "360730800000", "王帮扶", None), PairingRow(3, "360730800001", "王帮扶", None),  # noqa: E731
+                    PairingRow(4, "360730800002", "李同名", "13800001111")]
+    problems = []
+    with pytest.raises(Exception) as refused:
+        pair_households(world.app, world["cs"], rows(), False, {"file": "名单.csv", "sha256": "4" * 64},
+                        lambda line, column, e: problems.append((line, column, e.code)), lambda r: None)
+    assert refused.value.code == "pair_list.bad_rows"
+    assert problems == [(3, "pairing_cadre", "import.pairing_capacity")]
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.pairings)).scalar() == 0
+    skipped = []
+    result = pair_households(world.app, world["cs"], rows(), True, {"file": "名单.csv", "sha256": "4" * 64},
+                             lambda *a: None, skipped.append)
+    assert sorted(code for _c, code in result.paired) == ["p_li1", "p_wang"] and [r.line for r in skipped] == [3]
+    with world.app.engine.connect() as conn:
+        pairs = dict(conn.execute(select(t.pairings.c.case_id, t.persons.c.code).join(
+            t.persons, t.persons.c.id == t.pairings.c.person_id).where(t.pairings.c.end_date.is_(None))).all())
+    assert pairs == {written["h0"]: "p_wang", written["h2"]: "p_li1"}

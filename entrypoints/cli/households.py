@@ -108,6 +108,62 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
                                 result.skipped)
 
 
+@household.command("pair")
+@csv_file
+@click.option("--skip-bad", "skip_bad", type=click.Path(dir_okay=False))
+@date_option("--date", "day")
+@pass_ctx
+def household_pair(ctx: Ctx, file, skip_bad, day):
+    # registered households paired from a list (户编号, 帮扶责任人, 帮扶责任人联系电话): workflows/import_pairings.py
+    from workflows.import_pairings import PairingRow, pair_households
+    from .bad_rows import BadRows, saved_without, side_files_kept
+    from .rows import Sheet
+    actor = ctx.actor()
+    source = {"file": os.path.basename(file), "sha256": parsing.file_sha256(file)}
+    with Sheet(file, ["household_code", "pairing_cadre"], pair_headers(ctx), skip_totals=True,
+               codes=("household_code", "pairing_cadre_phone")) as sheet, \
+            BadRows(ctx, sheet.headers, sheet.columns, skip_bad) as bad:
+        not_read(ctx, "pair_list.ignored_columns", sheet.ignored)
+        rows = [PairingRow(line, (c := stripped(r)).get("household_code", ""), c.get("pairing_cadre", ""),
+                           c.get("pairing_cadre_phone"), r) for line, r in sheet]
+
+        def problem(line, column, error):
+            if isinstance(error, tuple):        # the pairing step's reasons for the household's case
+                told, case_id = error
+                error = "；".join(told.reasons(ctx.app(), case_id, ctx.lang)) if ctx.lang == "zh" else \
+                    "; ".join(told.reasons(ctx.app(), case_id, ctx.lang))
+            bad.problem(line, column, error)
+
+        try:
+            result = pair_households(ctx.app(), actor, rows, keep_good=bool(skip_bad), source=source,
+                                     on_problem=problem, on_skipped=lambda r: bad.skipped([(r.line, r.cells)]), day=day)
+        except BadInput as refused:
+            if skip_bad and refused.code == "pair_list.nothing_paired" and refused.params.get("skipped"):
+                bad.keep()
+                raise BadInput("pair_list.nothing_paired_kept", **refused.params, written=skip_bad) from None
+            raise
+        lost = side_files_kept(bad)
+    say(ctx.text("pair_list.done", count=len(result.paired), file=source["file"]))
+    if result.unchanged:
+        say(ctx.text("pair_list.unchanged", count=result.unchanged))
+    if skip_bad and result.skipped:
+        say(ctx.text("pair_list.skipped", households=result.skipped, file=skip_bad))
+    if lost is not None:
+        raise saved_without(bad, lost, Msg("cli.pair_list.saved", {"count": len(result.paired)}), result.skipped)
+
+
+def pair_headers(ctx: Ctx) -> dict[str, str]:
+    """A pairing list's headers: the national system's (户编号, 帮扶责任人, 帮扶责任人联系电话) and an
+    export's in zh and en."""
+    from workflows.household_codes import HOUSEHOLD_HEADERS
+    keys = ("household_code", "pairing_cadre", "pairing_cadre_phone")
+    aliases = {name: key for name, key in HOUSEHOLD_HEADERS.items() if key in keys}
+    for lang in ("zh", "en"):
+        for key in keys:
+            aliases.setdefault(ctx.config.label(f"field.{key}", lang), key)
+    return aliases
+
+
 # The columns `export members` writes that `household import` reads, known by the export's headers in
 # either language: a registry exported here imports again as it is.
 EXPORTED = ("village", "household_code", "stage", "name", "id_number", "relation", "labour_ability", "health",

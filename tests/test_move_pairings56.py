@@ -212,3 +212,24 @@ def test_pairing_households_from_a_list_on_either_database(world):
         pairs = dict(conn.execute(select(t.pairings.c.case_id, t.persons.c.code).join(
             t.persons, t.persons.c.id == t.pairings.c.person_id).where(t.pairings.c.end_date.is_(None))).all())
     assert pairs == {written["h0"]: "p_wang", written["h2"]: "p_li1"}
+
+
+@pytest.mark.parametrize("lang,fmt", [("zh", "csv"), ("en", "xlsx")])
+def test_the_national_planned_exit_year_is_read_and_moves_on_with_the_registry(home, template, tmp_path, lang, fmt):  # noqa: F811
+    """(s56 p2 #4) 计划脱贫年度 read by its Chinese header, kept on the household (`case next` says it),
+    written by `export members` and read back by `household import` in another home."""
+    headers = ("村编码", "户编号", "姓名", "身份证号", "与户主关系", "致贫原因", "户状态", "计划脱贫年度")
+    rows = [(VILLAGE, "360730100020", "丙户主", number(20), "户主", "因病", "帮扶中", "2020年")]
+    done = home("cs", "household", "import", write(tmp_path / "全县.csv", rows, headers))
+    assert done.code == 0 and "计划脱贫年度" not in done.err, done.err       # not an unknown column
+    case = home.ok("cs", "case", "list", "--json").json()[0]["id"]
+    assert "原名册计划 2020 年脱贫" in home.ok("vs", "case", "next", str(case)).out
+    members = tmp_path / f"members.{fmt}"
+    home.ok("cs", "--lang", lang, "export", "members", f"--{fmt}", str(members))
+    column = "计划脱贫年度" if lang == "zh" else "planned exit year"
+    assert [r[column] for r in _rows(members, fmt)] == ["2020"]
+    new = Home(tmp_path / "new", dict(template.tokens))
+    shutil.copytree(template.path, new.path)
+    assert new("cs", "household", "import", str(members), lang=lang).code == 0
+    moved = new.ok("cs", "case", "list", "--json").json()[0]["id"]
+    assert "原名册计划 2020 年脱贫" in new.ok("vs", "case", "next", str(moved)).out

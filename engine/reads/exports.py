@@ -28,6 +28,7 @@ from engine.domain.deadline_rules import aware, reached, whom
 from engine.domain.errors import BadInput, Codes
 from engine.domain.regions import ROOT, ancestors_of, check_code
 from engine.reads.dashboard import OverdueFilter, overdue_matching
+from engine.domain.exit_years import PLANNED_EXIT_YEAR
 from engine.reads.exits import KNOWN_YEAR
 from engine.reads.case_lists import within
 from engine.reads.standing import case_standing
@@ -154,13 +155,14 @@ _QUERIES = {
     "members": (("case_id", *_TOWNSHIP_COLUMNS, "village", "region_title", "household_code", "stage", "name", "id_number", "relation",
                  "labour_ability", "health", "school_enrolment", "insured_basic", "insured_critical", "phone",
                  "bank_account", "causes", "household_type", "exit_year", "id_to_confirm", "active",
-                 "pairing_cadre", "pairing_cadre_phone"),
+                 "planned_exit_year", "pairing_cadre", "pairing_cadre_phone"),
                 lambda cols: _in_township(select(t.household_members.c.id, *_columns(t.household_members, cols, {
                     **_TOWNSHIP, "id_to_confirm": t.household_members.c.id_check.is_not(None),
                     "village": t.cases.c.region_code, "region_title": _REGION_NAME,
                     "household_code": t.cases.c.external_code,
                     "stage": case_standing(), "causes": t.cases.c.attrs["causes"],
                     "household_type": t.cases.c.attrs["household_type"].as_string(), "exit_year": KNOWN_YEAR,
+                    "planned_exit_year": t.cases.c.attrs[PLANNED_EXIT_YEAR].as_integer(),
                     "pairing_cadre": _CADRE_NAME, "pairing_cadre_phone": _CADRE_ADDRESSES}))
                 .join(t.cases, t.cases.c.id == t.household_members.c.case_id)
                 .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code)),

@@ -168,7 +168,8 @@ def pair_headers(ctx: Ctx) -> dict[str, str]:
 # either language: a registry exported here imports again as it is.
 EXPORTED = ("village", "household_code", "stage", "name", "id_number", "relation", "labour_ability", "health",
             "school_enrolment", "insured_basic", "insured_critical", "phone", "bank_account", "causes",
-            "household_type", "active", "exit_year", "id_to_confirm", "pairing_cadre", "pairing_cadre_phone")
+            "household_type", "active", "exit_year", "id_to_confirm", "pairing_cadre", "pairing_cadre_phone",
+            "planned_exit_year")
 # Columns `export members` writes for its reader, read as another key: the village's name beside its
 # code (区域名称), checked against the code as the national system's 行政村 is (a row moved to another
 # village by its name alone is told, not registered in the village its code says).
@@ -196,7 +197,8 @@ def import_headers(ctx: Ctx) -> dict[str, str]:
 # A village's name (the national system's 行政村) stands in for its code where the file gives none; beside
 # the code, the code is read and the name checked against it.
 STAND_INS = {"village_name": "village"}
-HOUSEHOLD_WIDE = ("village", "township", "stage", "household_type", "exit_year", "pairing_cadre", "pairing_cadre_phone")
+HOUSEHOLD_WIDE = ("village", "township", "stage", "household_type", "exit_year", "planned_exit_year", "pairing_cadre",
+                  "pairing_cadre_phone")
 SHOWN = 100         # households listed one by one (a village's list); a larger file gets its summary
 
 
@@ -382,7 +384,7 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
         if cells.get("causes"):
             current.causes.extend(cause_words(r["causes"]))
         current.household_type = given.get("household_type", current.household_type)
-        current.exit_year = given.get("exit_year")
+        current.exit_year, current.planned_exit_year = given.get("exit_year"), given.get("planned_exit_year")
         current.pairing_cadre, current.pairing_phone = given.get("pairing_cadre"), given.get("pairing_cadre_phone")
     while held:
         yield _released(held, by_code, by_case)

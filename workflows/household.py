@@ -47,8 +47,10 @@ class MemberInput:
     insured_critical: bool | str | None = None   # given: the exit standard asks for it, never assumes it)
     phone: str | None = None             # contact details: for cadres only, never on a notice
     bank_account: str | None = None
-    id_confirmed: bool = False           # the list says the ID number was checked against the card (an
-                                         # export's 身份证号待核实: 否): not marked to confirm again
+    id_confirmed: bool | None = None     # what the list says of the ID number (an export's 身份证号待核实):
+                                         # True, checked against the card there (否): not marked to confirm
+                                         # again; False, still to confirm there (是): marked, its question
+                                         # kept (id_check "in_file"); None, the list says nothing
 
 
 PHONE_CHARS, ACCOUNT_CHARS = set("0123456789+- "), set("0123456789 ")

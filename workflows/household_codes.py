@@ -261,9 +261,10 @@ HOUSEHOLD_HEADERS = {
     "乡镇名称": "township", "乡镇（街道）": "township", "是否在户": "active", "在户情况": "active",
     # a member's state under other names (死亡, 迁出 in it leave the member out, as 在户 否 does)
     "人员状态": "active", "成员状态": "active", "户籍状态": "active", "人口状态": "active", "家庭成员状态": "active",
-    # the year a household exited, where the export gives it a column of its own (计划脱贫年度, the year an
-    # exit was planned for, is no exit: not read)
+    # the year a household exited, where the export gives it a column of its own; the year its exit was
+    # planned for (计划脱贫年度), no exit, kept apart: from that year its exit's proposal is on the lists of work
     "脱贫年度": "exit_year", "脱贫年份": "exit_year", "退出年度": "exit_year",
+    "计划脱贫年度": "planned_exit_year", "计划脱贫年份": "planned_exit_year",
     # the household's first pairing cadre, by name, and their phone (to tell namesakes apart): every
     # 建档立卡 export gives them (workflows/import_pairings.py)
     "帮扶责任人": "pairing_cadre", "帮扶责任人姓名": "pairing_cadre", "第一帮扶责任人": "pairing_cadre",

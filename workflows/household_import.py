@@ -43,7 +43,8 @@ from engine.adapters.repository import load_cases
 from engine.reads.imports import refuse_imported_before
 from engine.reads.standing import APPLYING, NOT_IDENTIFIED
 from engine.domain.errors import AuthError, BadInput, Codes, JingzhunError, Msg, RuleViolation, stored
-from engine.domain.exit_years import EXITED_STAGES, FIRST_EXIT_YEAR, IMPORTED_YEAR, known_exit_year
+from engine.domain.exit_years import (EXITED_STAGES, FIRST_EXIT_YEAR, IMPORTED_YEAR, PLANNED_EXIT_YEAR,
+                                      known_exit_year)
 from engine.domain.regions import common_ancestor, covers, highest, level_of, prefix, province_of
 from engine.services.org import refuse_read_only, require_role
 from engine.services.procedures import pending_for_stage
@@ -57,6 +58,7 @@ from .household_codes import (NOT_A_STAGE, STAGE_WORDS, STAGE_WORDS_COVER, WORKI
 
 IMPORT_ROLES = (*REGISTRAR_ROLES, "county_office_staff", "county_office_director", "city_office_staff")
 BATCH = 500              # households checked and written together
+PLANNED_AHEAD = 10       # a planned exit year (计划脱贫年度) at most this many years after the import's
 _BRACKETED = re.compile(r"[(（][^)）]*[)）]")     # a label's explanation in brackets
 # What a name holds where a character was lost in an encoding conversion (a rare character of a GBK
 # file read as another encoding, or saved where it has no code): ? ？ or the replacement character.
@@ -92,6 +94,7 @@ class ListedHousehold:
     left: list = field(default_factory=list)     # (line, row) of its rows whose 在户 says they left: not
                                                   # imported, but told where the case still has them
     exit_year: str | None = None     # its exit-year cell (脱贫年度) as the file gives it
+    planned_exit_year: str | None = None     # the year its exit was planned for (计划脱贫年度), as given
     chosen: str | None = None        # the village the importer chose for the whole file (its code): a
                                      # village the file's own column names must be that one
     pairing_cadre: str | None = None     # its 帮扶责任人 by name, and 帮扶责任人联系电话 (workflows/import_pairings.py)
@@ -239,6 +242,22 @@ def _age_warnings(member: dict, today, school_ages: tuple[int, int] = (3, 30)) -
     return found
 
 
+ID_WARNINGS = {"later": "import.id_to_confirm", "abolished": "import.id_to_confirm_abolished",
+               "in_file": "import.id_to_confirm_in_file"}
+
+
+def _said_in_file(row: dict, confirmed: bool | None) -> dict:
+    """What the list says of a member's ID number, over what its county code asks (MemberInput.id_confirmed)."""
+    if confirmed is True and row["id_check"]:
+        return {"id_check": None, "id_confirmed_in_file": True}
+    if confirmed is False:
+        return {"id_check": row["id_check"] or IN_FILE, "id_to_confirm_in_file": True}
+    return {}
+
+
+IN_FILE = "in_file"      # id_check: the list's own system had the number still to confirm (身份证号待核实: 是)
+
+
 def own_county_code(member: dict, village: str) -> dict:
     """A member's row, not marked to confirm where their ID number's county code is younger than they
     are but is their household's own county's current code (宁都县's 360730, since 1999, on someone born
@@ -248,6 +267,8 @@ def own_county_code(member: dict, village: str) -> dict:
     if member.get("id_check") != "later" or member["id_number"][:6] != village[:6] \
             or not county_code_current(village[:6]):
         return member
+    if member.get("id_to_confirm_in_file"):     # the list's own question stands: for it, not for the code
+        return {**member, "id_check": IN_FILE}
     return {**member, "id_check": None, "id_own_county": True}
 
 
@@ -628,8 +649,9 @@ class _Import:
             return None
         # an ID number whose county code asks for a check, that the list says was checked against the card
         # in the system it comes from (an export's 身份证号待核实: 否): not marked again, counted as such
-        return [{**row, **_not_given(m), **({"id_check": None, "id_confirmed_in_file": True}
-                                            if row["id_check"] and m.id_confirmed else {})}
+        # (身份证号待核实: 否), and one the list says is still to confirm there (是: the other system's open
+        # question, kept whatever its number, id_check "in_file" where the number itself asks for no check)
+        return [{**row, **_not_given(m), **_said_in_file(row, m.id_confirmed)}
                 for (_line, (row, _found)), (_l, m) in zip(checked, h.members)]
 
     def school_ages(self, village: str) -> tuple[int, int]:
@@ -680,7 +702,21 @@ class _Import:
         elif h.stage is not None and self._stage(h.stage) is None:
             found.append((h.first_line, "stage", BadInput("import.bad_stage", value=h.stage,
                                                            known=Codes("stage", self._stages()))))
-        return found + self._exit_year(h)[1]
+        return found + self._exit_year(h)[1] + self._planned_exit_year(h)[1]
+
+    def _planned_exit_year(self, h: ListedHousehold) -> tuple[int | None, list[tuple]]:
+        """The year the file plans the household's exit for (计划脱贫年度: 2020, 2020年…), and its problem: a
+        cell read as no year, or a year before 2013 or more than PLANNED_AHEAD years after this one."""
+        text = (h.planned_exit_year or "").strip()
+        if not text:
+            return None, []
+        year = year_of(text)
+        if year is None:
+            return None, [(h.first_line, "planned_exit_year", BadInput("import.bad_exit_year", value=text))]
+        if not FIRST_EXIT_YEAR <= year <= self.today.year + PLANNED_AHEAD:
+            return None, [(h.first_line, "planned_exit_year", BadInput(
+                "import.exit_year_out_of_range", year=year, first=FIRST_EXIT_YEAR, last=self.today.year + PLANNED_AHEAD))]
+        return year, []
 
     def _exit_year(self, h: ListedHousehold) -> tuple[int | None, list[tuple]]:
         """The exit year the file gives the household, and its problems (_read_exit_year), read once: its
@@ -1151,6 +1187,8 @@ class _Import:
         attrs = {"causes": cause_codes(h.causes), "household_type": household_type_code(h.household_type)}
         if (exit_year := self._exit_year(h)[0]) is not None:
             attrs[IMPORTED_YEAR] = exit_year
+        if (planned := self._planned_exit_year(h)[0]) is not None:     # its exit due from that year
+            attrs[PLANNED_EXIT_YEAR] = planned
         return {"id": case_id, "kind": "household", "region_code": h.village, "title": head["name"], "stage": stage, "version": 1,
                 "workflow_version": self.workflow.version, "external_code": h.code, "attrs": attrs,
                 "created_at": self.now, "updated_at": self.now, "event_count": 0, "last_event_hash": None,
@@ -1175,6 +1213,8 @@ class _Import:
             detail["stage_from_file"] = event["to_stage"] = case["stage"]
         if IMPORTED_YEAR in case["attrs"]:       # the year it exited, as the file noted it
             detail["exit_year"] = case["attrs"][IMPORTED_YEAR]
+        if PLANNED_EXIT_YEAR in case["attrs"]:
+            detail["planned_exit_year"] = case["attrs"][PLANNED_EXIT_YEAR]
         issues = {i: r["id_check"] for i, r in enumerate(members, start=1) if r["id_check"]}
         if issues:
             detail["ids_to_confirm"] = list(issues)
@@ -1183,7 +1223,7 @@ class _Import:
         for i, issue in issues.items():
             member = members[i - 1]
             self.on_warning(h.members[i - 1][0], "id_number", BadInput(
-                "import.id_to_confirm" if issue == "later" else "import.id_to_confirm_abolished",
+                ID_WARNINGS[issue],
                 code=member["id_number"][:6]),
                 {"household": h.code or h.key, "name": member["name"], "id_number": member["id_number"]})
         today = self.app.clock.today()

@@ -18,6 +18,7 @@ from engine.adapters.repository import measure_in_force
 from engine.domain.errors import BadInput, Codes, Msg, RuleViolation, own_words, render_value, stored
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.evidence import code_words, read_code
+from engine.domain.exit_years import PLANNED_EXIT_YEAR
 from engine.domain.members import age_at
 from engine.domain.monitoring import from_exit, period_years, reckoned_from_year
 from engine.reads.listings import ruled_on
@@ -843,12 +844,22 @@ def plan_asked(case, conn=None) -> dict | None:
 
 def figures(app, conn, case, lang: str = "zh", as_of: date | None = None) -> dict[str, Any]:
     """What `case next` and the case page say besides the next step: a household assisted or later with
-    no first pairing cadre in office (imported without one, or their cadre left), and what to do."""
+    no first pairing cadre in office (imported without one, or their cadre left), and what to do; an
+    assisted household whose registry planned its exit for a year (计划脱贫年度), that year, and whether its
+    exit's proposal is on the lists of work yet (from that year on)."""
+    said: dict[str, Any] = {}
+    planned = (case.attrs or {}).get(PLANNED_EXIT_YEAR)
+    if case.stage == "assisted" and planned:
+        year = (as_of or app.clock.today()).year
+        said["planned_exit_year"] = planned
+        said.setdefault("lines", []).append(render_value(app.config, "why", Msg(
+            "exit.planned_due" if int(planned) <= year else "exit.planned_later", {"year": planned}), lang))
     if case.stage not in PAIRED_STAGES or any(
             p.kind == "first" for p in conn.execute(_IN_FORCE, {"case_id": case.id})):
-        return {}
+        return said
     why = Msg("pairing.none_in_force", {"case": case.id, "stage": case.stage})
-    return {"no_first_cadre": True, "lines": [render_value(app.config, "why", why, lang)]}
+    return {"no_first_cadre": True, "lines": [render_value(app.config, "why", why, lang), *said.get("lines", [])],
+            **({"planned_exit_year": planned} if "planned_exit_year" in said else {})}
 
 
 def needs(case, conn=None) -> tuple[str, Msg] | None:

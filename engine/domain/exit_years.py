@@ -13,6 +13,9 @@ from typing import Any, Mapping
 
 EXITED_STAGES = ("exited", "consolidated")
 IMPORTED_YEAR = "exit_year"       # the case attribute holding the year an imported registry noted
+# the case attribute holding the year an imported registry planned the household's exit for (计划脱贫年度):
+# no exit, but from that year its exit's proposal is work on the lists (engine/reads/case_lists.py)
+PLANNED_EXIT_YEAR = "planned_exit_year"
 # Targeted poverty alleviation (精准扶贫) began in 2013: no registered household exited before it.
 FIRST_EXIT_YEAR = 2013
 

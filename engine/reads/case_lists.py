@@ -13,6 +13,7 @@ from sqlalchemy import and_, bindparam, exists, false, func, or_, select, true, 
 
 from engine.adapters import tables as t
 from engine.domain.errors import BadInput, Codes
+from engine.domain.exit_years import PLANNED_EXIT_YEAR
 from engine.domain.monitoring import ANY, monitoring_types
 from engine.domain.regions import check_code, level_of, prefix
 from engine.reads.standing import NOT_IDENTIFIED, case_standing, standing_filter, standings
@@ -136,22 +137,25 @@ def _waiting_for(app: App, actor: Actor) -> list | None:
 # exit's proposal is no work on anybody's list (its case page and its village's step list still offer it).
 # A household brought in from another registry as assisted (帮扶中) came under assistance through no
 # procedure here: nothing says its exit is due (an exit is proposed when the household is ready), so it
-# is no work on a list either until an exit of it has been started once (a proposal rejected comes back).
+# is no work on a list either until an exit of it has been started once (a proposal rejected comes back),
+# or until the year its registry planned its exit for (计划脱贫年度, kept as PLANNED_EXIT_YEAR), from which on it is.
 CAMPAIGN_WORK = {("household", "exit", "proposal"): "assisted"}
 
 
 def not_yet_in_campaign(year: int):
     """SQL on t.cases: the case waits for campaign work (CAMPAIGN_WORK), no procedure of that work was
     ever started on it, and it came into the stage the work starts from this `year` (a procedure moving
-    it there completed with a step dated this year) or through no procedure at all (imported so): not
-    yet due. Each EXISTS reads the case's procedures by their (case_id, status) index, then their steps."""
+    it there completed with a step dated this year) or through no procedure at all (imported so) with
+    no exit planned for this year or before: not yet due. Each EXISTS reads the case's procedures by their
+    (case_id, status) index, then their steps."""
     c, p, s = t.cases.c, t.procedures.c, t.steps.c
+    planned = c.attrs[PLANNED_EXIT_YEAR].as_integer()
 
     def came_in(stage, *when):
         return exists().where(p.case_id == c.id, p.status == "completed", p.to_stage == stage, *when)
     return or_(*(and_(c.kind == kind, c.pending_procedure == procedure, c.pending_step == step,
                       ~exists().where(p.case_id == c.id, p.kind == procedure),
-                      or_(~came_in(stage),
+                      or_(and_(~came_in(stage), or_(planned.is_(None), planned > year)),
                           came_in(stage, exists().where(s.procedure_id == p.id, s.voided_at.is_(None),
                                                         s.effective_date >= date(year, 1, 1)))))
                  for (kind, procedure, step), stage in CAMPAIGN_WORK.items()))

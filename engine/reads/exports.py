@@ -14,6 +14,7 @@ unless `replaced` (those replaced too, each saying by which item and why); of on
 `fields`, the item's fields as recorded (a dict)."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import partial
 from typing import Any, Iterator
@@ -27,6 +28,7 @@ from engine.domain.deadline_rules import aware, reached, whom
 from engine.domain.errors import BadInput, Codes
 from engine.domain.regions import ROOT, ancestors_of, check_code
 from engine.reads.dashboard import OverdueFilter, overdue_matching
+from engine.domain.exit_years import PLANNED_EXIT_YEAR
 from engine.reads.exits import KNOWN_YEAR
 from engine.reads.case_lists import within
 from engine.reads.standing import case_standing
@@ -111,6 +113,15 @@ _RESPONSIBLE = (select(func.aggregate_strings(
 _RA, _PC = t.role_assignments, t.person_channels.c
 _CHANNELS = (select(func.aggregate_strings(_PC.channel + ":" + _PC.address, ";"))
              .where(_PC.person_id == t.persons.c.id, _PC.active.is_(True)).scalar_subquery())
+# A household's first pairing cadre in force (帮扶责任人) by name, and their alert channels' addresses
+# (read for a phone number by _phone_of): the columns `household import` pairs a household by in another
+# home (workflows/import_pairings.py), read through the pairings' case index.
+_PR = t.pairings.c
+_IN_FORCE = (_PR.case_id == t.cases.c.id, _PR.kind == "first", _PR.end_date.is_(None))
+_CADRE_NAME = (select(t.persons.c.name).join(t.pairings, _PR.person_id == t.persons.c.id).where(*_IN_FORCE)
+               .order_by(_PR.id.desc()).limit(1).scalar_subquery())
+_CADRE_ADDRESSES = (select(func.aggregate_strings(_PC.address, ";")).join(t.pairings, _PR.person_id == _PC.person_id)
+                    .where(*_IN_FORCE, _PC.active.is_(True)).scalar_subquery())
 _ALERT_LANG = (select(_PC.lang).where(_PC.person_id == t.persons.c.id, _PC.active.is_(True))
                .order_by(_PC.id).limit(1).scalar_subquery())
 # How the case's latest procedure to end ended (the ended procedure of the highest id: one is open at a
@@ -143,13 +154,16 @@ _QUERIES = {
     # card with it; the village read by its code; a rejected applicant, 未通过识别, an applicant again).
     "members": (("case_id", *_TOWNSHIP_COLUMNS, "village", "region_title", "household_code", "stage", "name", "id_number", "relation",
                  "labour_ability", "health", "school_enrolment", "insured_basic", "insured_critical", "phone",
-                 "bank_account", "causes", "household_type", "exit_year", "id_to_confirm", "active"),
+                 "bank_account", "causes", "household_type", "exit_year", "id_to_confirm", "active",
+                 "planned_exit_year", "pairing_cadre", "pairing_cadre_phone"),
                 lambda cols: _in_township(select(t.household_members.c.id, *_columns(t.household_members, cols, {
                     **_TOWNSHIP, "id_to_confirm": t.household_members.c.id_check.is_not(None),
                     "village": t.cases.c.region_code, "region_title": _REGION_NAME,
                     "household_code": t.cases.c.external_code,
                     "stage": case_standing(), "causes": t.cases.c.attrs["causes"],
-                    "household_type": t.cases.c.attrs["household_type"].as_string(), "exit_year": KNOWN_YEAR}))
+                    "household_type": t.cases.c.attrs["household_type"].as_string(), "exit_year": KNOWN_YEAR,
+                    "planned_exit_year": t.cases.c.attrs[PLANNED_EXIT_YEAR].as_integer(),
+                    "pairing_cadre": _CADRE_NAME, "pairing_cadre_phone": _CADRE_ADDRESSES}))
                 .join(t.cases, t.cases.c.id == t.household_members.c.case_id)
                 .outerjoin(t.regions, t.regions.c.code == t.cases.c.region_code)),
                 (t.household_members.c.case_id, t.household_members.c.id), t.cases.c.region_code),
@@ -303,7 +317,19 @@ def export_table(app: App, actor: Actor, table: str, region: str | None = None, 
     if fields is not None:
         return columns, (_spread(row, at, fields) for row in rows)
     return columns, (map(partial(_alerts_of, today=app.clock.today()), rows) if table == "deadlines"
-                     else map(_step_of, rows) if table == "steps" else rows)
+                     else map(_step_of, rows) if table == "steps" else map(_phone_of, rows) if table == "members"
+                     else rows)
+
+
+_MOBILE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
+
+
+def _phone_of(row: tuple) -> tuple:
+    """A member's row with its household's pairing cadre's phone: the first mobile number (11 digits,
+    1…) in their channels' addresses (a WeCom or DingTalk account often is one), or none."""
+    addresses = row[-1]
+    found = _MOBILE.search(addresses) if addresses else None
+    return (*row[:-1], found.group(0) if found else None)
 
 
 _STEP_COLUMNS = _QUERIES["steps"][0]

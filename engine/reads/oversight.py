@@ -258,7 +258,7 @@ def activity_kinds(app: App, actor: Actor) -> list[str]:
 # Kinds of entry done over the whole of the region they are filed at, its cases read or written: an
 # import (the region covering the villages or cases it wrote), an export (the regions taken out, or the
 # region covering them), a sample, a village's list's refused cases (the region covering its cases).
-OVER_A_REGION = ("households_imported", "evidence_imported", "exported", "sample_drawn", "list_refused",
+OVER_A_REGION = ("households_imported", "pairings_imported", "evidence_imported", "exported", "sample_drawn", "list_refused",
                  "seal_refused")
 
 

@@ -47,6 +47,7 @@ PROBLEMS_GROUPED = 20    # past this many problems, a line for each kind after t
 # A kind of warning (its message's code) as its summary's text (cli.import.kind_*): what is to confirm,
 # without any one row's values.
 KINDS = {"import.id_to_confirm": "import.kind_later_code", "import.id_to_confirm_abolished": "import.kind_abolished_code",
+         "import.id_to_confirm_in_file": "import.kind_in_file",
          "import.name_lost_character": "import.kind_lost_character", "import.school_age": "import.kind_school_age"}
 WHOM = ("household", "name", "id_number")     # in the file of things to confirm, beside each line
 

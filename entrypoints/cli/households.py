@@ -108,11 +108,68 @@ def household_import(ctx: Ctx, file, village, skip_bad, to_confirm):
                                 result.skipped)
 
 
+@household.command("pair")
+@csv_file
+@click.option("--skip-bad", "skip_bad", type=click.Path(dir_okay=False))
+@date_option("--date", "day")
+@pass_ctx
+def household_pair(ctx: Ctx, file, skip_bad, day):
+    # registered households paired from a list (户编号, 帮扶责任人, 帮扶责任人联系电话): workflows/import_pairings.py
+    from workflows.import_pairings import PairingRow, pair_households
+    from .bad_rows import BadRows, saved_without, side_files_kept
+    from .rows import Sheet
+    actor = ctx.actor()
+    source = {"file": os.path.basename(file), "sha256": parsing.file_sha256(file)}
+    with Sheet(file, ["household_code", "pairing_cadre"], pair_headers(ctx), skip_totals=True,
+               codes=("household_code", "pairing_cadre_phone")) as sheet, \
+            BadRows(ctx, sheet.headers, sheet.columns, skip_bad) as bad:
+        not_read(ctx, "pair_list.ignored_columns", sheet.ignored)
+        rows = [PairingRow(line, (c := stripped(r)).get("household_code", ""), c.get("pairing_cadre", ""),
+                           c.get("pairing_cadre_phone"), r) for line, r in sheet]
+
+        def problem(line, column, error):
+            if isinstance(error, tuple):        # the pairing step's reasons for the household's case
+                told, case_id = error
+                error = "；".join(told.reasons(ctx.app(), case_id, ctx.lang)) if ctx.lang == "zh" else \
+                    "; ".join(told.reasons(ctx.app(), case_id, ctx.lang))
+            bad.problem(line, column, error)
+
+        try:
+            result = pair_households(ctx.app(), actor, rows, keep_good=bool(skip_bad), source=source,
+                                     on_problem=problem, on_skipped=lambda r: bad.skipped([(r.line, r.cells)]), day=day)
+        except BadInput as refused:
+            if skip_bad and refused.code == "pair_list.nothing_paired" and refused.params.get("skipped"):
+                bad.keep()
+                raise BadInput("pair_list.nothing_paired_kept", **refused.params, written=skip_bad) from None
+            raise
+        lost = side_files_kept(bad)
+    say(ctx.text("pair_list.done", count=len(result.paired), file=source["file"]))
+    if result.unchanged:
+        say(ctx.text("pair_list.unchanged", count=result.unchanged))
+    if skip_bad and result.skipped:
+        say(ctx.text("pair_list.skipped", households=result.skipped, file=skip_bad))
+    if lost is not None:
+        raise saved_without(bad, lost, Msg("cli.pair_list.saved", {"count": len(result.paired)}), result.skipped)
+
+
+def pair_headers(ctx: Ctx) -> dict[str, str]:
+    """A pairing list's headers: the national system's (户编号, 帮扶责任人, 帮扶责任人联系电话) and an
+    export's in zh and en."""
+    from workflows.household_codes import HOUSEHOLD_HEADERS
+    keys = ("household_code", "pairing_cadre", "pairing_cadre_phone")
+    aliases = {name: key for name, key in HOUSEHOLD_HEADERS.items() if key in keys}
+    for lang in ("zh", "en"):
+        for key in keys:
+            aliases.setdefault(ctx.config.label(f"field.{key}", lang), key)
+    return aliases
+
+
 # The columns `export members` writes that `household import` reads, known by the export's headers in
 # either language: a registry exported here imports again as it is.
 EXPORTED = ("village", "household_code", "stage", "name", "id_number", "relation", "labour_ability", "health",
             "school_enrolment", "insured_basic", "insured_critical", "phone", "bank_account", "causes",
-            "household_type", "active", "exit_year", "id_to_confirm")
+            "household_type", "active", "exit_year", "id_to_confirm", "pairing_cadre", "pairing_cadre_phone",
+            "planned_exit_year")
 # Columns `export members` writes for its reader, read as another key: the village's name beside its
 # code (区域名称), checked against the code as the national system's 行政村 is (a row moved to another
 # village by its name alone is told, not registered in the village its code says).
@@ -140,7 +197,8 @@ def import_headers(ctx: Ctx) -> dict[str, str]:
 # A village's name (the national system's 行政村) stands in for its code where the file gives none; beside
 # the code, the code is read and the name checked against it.
 STAND_INS = {"village_name": "village"}
-HOUSEHOLD_WIDE = ("village", "township", "stage", "household_type", "exit_year", "pairing_cadre", "pairing_cadre_phone")
+HOUSEHOLD_WIDE = ("village", "township", "stage", "household_type", "exit_year", "planned_exit_year", "pairing_cadre",
+                  "pairing_cadre_phone")
 SHOWN = 100         # households listed one by one (a village's list); a larger file gets its summary
 
 
@@ -326,7 +384,7 @@ def listed_households(sheet, village: str | None, left_out: Counter | None = Non
         if cells.get("causes"):
             current.causes.extend(cause_words(r["causes"]))
         current.household_type = given.get("household_type", current.household_type)
-        current.exit_year = given.get("exit_year")
+        current.exit_year, current.planned_exit_year = given.get("exit_year"), given.get("planned_exit_year")
         current.pairing_cadre, current.pairing_phone = given.get("pairing_cadre"), given.get("pairing_cadre_phone")
     while held:
         yield _released(held, by_code, by_case)
@@ -381,7 +439,7 @@ def stripped(r: dict[str, str]) -> dict[str, str]:
 def member_row(r: dict[str, str], cells: dict[str, str]):
     """A member as the row gives it (`cells`: the row's cells `stripped`)."""
     from workflows.household import MemberInput
-    from workflows.household_codes import NO_WORDS
+    from workflows.household_codes import NO_WORDS, YES_WORDS
     get = cells.get
     # insurance and schooling as the list says them (checked at registration); a blank cell or no column:
     # not recorded; labour ability and health left blank: by the member's age and 健康, when registered
@@ -389,7 +447,14 @@ def member_row(r: dict[str, str], cells: dict[str, str]):
     return MemberInput(r["name"], get("id_number") or "", r["relation"], get("labour_ability") or "",
                        get("health") or "", get("school_enrolment"),
                        get("insured_basic"), get("insured_critical"), get("phone"), get("bank_account"),
-                       (get("id_to_confirm") or "").lower() in NO_WORDS)    # an export's: checked in its system
+                       _said(get("id_to_confirm"), NO_WORDS, YES_WORDS))    # an export's: checked there, or still to
+
+
+def _said(cell: str | None, no: tuple, yes: tuple) -> bool | None:
+    """An export's 身份证号待核实 as MemberInput.id_confirmed: 否, checked (True); 是, still to confirm there
+    (False); blank or another word, not said (None)."""
+    word = (cell or "").lower()
+    return True if word in no else False if word in yes else None
 
 
 @household.command("member-add")

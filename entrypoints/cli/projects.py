@@ -33,14 +33,17 @@ def project():
 @date_option("--complete-by", "complete_by", required=True)
 @date_option("--proposed-on", "proposed_on")
 @click.option("--description")
+@click.option("--submit", is_flag=True)
 @pass_ctx
-def project_add(ctx: Ctx, **given):
-    from workflows.project import ProjectInput, register_project
-    case_id = register_project(ctx.app(), ctx.actor(), ProjectInput(
+def project_add(ctx: Ctx, submit, **given):
+    from workflows.project import ProjectInput, propose_project, register_project
+    case_id = (propose_project if submit else register_project)(ctx.app(), ctx.actor(), ProjectInput(
         given["name"], given["category"], given["site"], given["responsible_unit"], given["unit_head"],
         given["leader"], given["funds"], given["beneficiaries"], given["targets"], given["complete_by"],
         given["proposed_on"], given["description"]))
     say(ctx.text("project_registered", case=case_id, stage=ctx.stage("proposed", "project")))
+    if submit:
+        say(ctx.text("project_submitted", case=case_id))
     click.echo(case_id)
 
 

@@ -27,6 +27,7 @@ FIELDS = ("site", "name", "category", "unit", "unit_head", "leader", "funds", "b
           "complete_by", "description")
 NUMBERS = re.compile(r"[\s,，、;；#]+")
 LINES = re.compile(r"[\r\n]+")
+CLI_WORDS = re.compile(r"\s*[（(][^（）()]*--[a-z][^（）()]*[）)]")      # "（请用 --target 填写绩效目标）": the field is here
 # which field a refusal is about (the service's codes); one not here is said above the form
 FIELD_OF = {"project.no_name": "name", "project.bad_site": "site", "region.unknown": "site",
             "project.no_unit": "unit", "project.no_budget": "funds", "project.bad_amount": "funds",
@@ -65,7 +66,7 @@ async def propose(request: Request, form: dict = Depends(form_of), reader: Reade
     try:
         case_id = await run_in_threadpool(_propose, reader, asked)
     except JingzhunError as exc:
-        said = str(error_text(request, exc))
+        said = CLI_WORDS.sub("", str(error_text(request, exc)))
         field = FIELD_OF.get(exc.code)
         if exc.code in ("person.unknown", "project.person_cannot_act"):       # which of the two named persons
             field = "leader" if _named(exc) == asked["leader"].strip() else "unit_head"

@@ -48,6 +48,7 @@ def test_a_village_proposes_a_project_on_a_phone_in_one_act(world, browser):
         page.fill('[name="complete_by"]', "2019-10-31")
         page.click("#project-submit")                    # no performance target: refused beside it
         expect(page.locator("#error-targets")).to_contain_text("绩效目标")
+        assert "--target" not in page.locator("#error-targets").inner_text()     # the page's words, not the CLI's
         assert page.locator('[name="name"]').input_value() == "洋塘村产业路"      # kept as typed
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         assert _projects(world) == 0

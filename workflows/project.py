@@ -114,6 +114,22 @@ def register_project(app: App, actor: Actor, p: ProjectInput) -> int:
         return case.id
 
 
+def propose_project(app: App, actor: Actor, p: ProjectInput) -> int:
+    """Register a project and submit it into the library (入库申报) in one act, as the village proposes it
+    (`project add --submit`, the page /projects/new): the same two services as `project add` then `step
+    library_entry submission`, dated the day it is proposed. Who may not submit is refused before anything
+    is written; the proposal is then checked and registered (all or nothing), and what the submission checks
+    again (target, budget, beneficiaries, a completion date ahead) was checked by the registration already."""
+    from engine.domain.cases import StepInput
+    from engine.services.procedures import perform_step
+    submission = app.config.workflows["project"].procedures["library_entry"].steps[0]
+    _proposal(app, p)                  # a bad proposal is refused as such, before who may submit it
+    require_role(app, actor, submission.roles, p.site, f"library_entry.{submission.key}")
+    case_id = register_project(app, actor, p)
+    perform_step(app, actor, "library_entry", submission.key, [case_id], StepInput(date=p.proposed_on))
+    return case_id
+
+
 class _Proposal(NamedTuple):
     """A project's input as checked before anything is looked up."""
     name: str
@@ -387,6 +403,35 @@ def report_period_open(ctx: StepContext) -> list:
     return [failure] if failure else []
 
 
+_REPORT_OVERDUE = (select(func.min(t.deadlines.c.due_on)).where(
+    t.deadlines.c.case_id == bindparam("case_id"), t.deadlines.c.rule == "disbursement_report",
+    t.deadlines.c.status == "open", t.deadlines.c.due_on < bindparam("on")))
+
+
+def reports_missing(conn, case_id: int, on: date) -> list[str]:
+    """The months (YYYY-MM) whose monthly disbursement report was due by `on` and is not filed: from the
+    first report overdue (its deadline still open) to the last one due before `on`."""
+    first = conn.execute(_REPORT_OVERDUE, {"case_id": case_id, "on": on}).scalar()
+    months, day = [], first
+    while day is not None and day < on:
+        months.append(f"{day.year:04d}-{day.month:02d}")
+        day = date(day.year + day.month // 12, day.month % 12 + 1, min(day.day, 28))
+    return months
+
+
+def decides(app, conn, case, procedure: str, on) -> list[tuple[str, Msg]]:
+    """Completion and final accounts (竣工验收, 决算) with monthly disbursement reports not filed: a warning
+    naming the months, and who files them. Not a refusal: the report is the county's, already overdue on its
+    own ladder, and the works are done whether or not it was filed (README: fund projects)."""
+    if procedure != "completion":
+        return []
+    months = reports_missing(conn, case.id, on)
+    if not months:
+        return []
+    return [("warning", Msg("project.reports_missing", dict(count=len(months), months=", ".join(months),
+                                                             case=case.id)))]
+
+
 RULES = WorkflowRules(
     checks={"proposal_complete": proposal_complete, "performance_target": performance_target,
             "is_project_leader": is_project_leader, "milestones_done": milestones_done,
@@ -401,4 +446,5 @@ RULES = WorkflowRules(
              "record_completion": record_completion, "record_consolidation": record_consolidation,
              "apply_plan_change": apply_plan_change, "apply_contractor_change": apply_contractor_change,
              "apply_supplementary_contract": apply_supplementary_contract},
+    decides=decides,
 )

@@ -8,7 +8,12 @@ Per project, and rolled up per township and per county, as of a date:
   townships (`other`) do not count as spent, and quality-retention money (质保金, `retention`) is
   unspent until it is released to the contractor [LOCAL, Chongqing 2019];
 - disbursement rate = disbursed ÷ allocated;
-- carry-over (结转结余) = allocated − disbursed (retention and transfers included in it);
+- settled (决算): the final cost the project's final accounts settled, once that step is dated on or
+  before the date; from then on the project will spend no more than it, so
+- to recover (结余待收回) = allocated − settled, what a settled project will never spend (to be recovered
+  and re-integrated by the county), and
+- carry-over (结转结余, still to be spent) = allocated − disbursed − to recover (retention and transfers
+  included in it); before the final accounts, all of allocated − disbursed;
 - behind: milestones due before the date and not done by it;
 - stage: the stage the project was in on the date (the last procedure done by then: its last step's date);
 - entered later (`disbursed_late`, 事后补录): of what was disbursed by the date, the payments recorded in the
@@ -26,7 +31,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import Numeric, and_, case, cast, func, literal, or_, select
 from sqlalchemy.engine import Connection
 
 from engine.adapters import tables as t
@@ -40,7 +45,7 @@ from engine.reads.case_lists import region_range
 SPENT_KINDS = ("contractor", "beneficiary")     # only these count as spent
 CENT = Decimal("0.01")
 RATE = Decimal("0.0001")
-AMOUNTS = ("budget", "allocated", "disbursed", "retention", "other", "carry_over")
+AMOUNTS = ("budget", "allocated", "disbursed", "retention", "other", "carry_over", "to_recover")
 REPORTED = AMOUNTS + ("disbursed_late",)        # the report's: with what was recorded after its date
 
 
@@ -116,6 +121,16 @@ def _stage_on(as_of: date):
     return func.coalesce(then, started, c.c.stage)
 
 
+def _settled(as_of: date):
+    """A project's settled final cost (决算) as of `as_of`: its newest final accounts dated by then, read by
+    the steps' case index; NULL before them."""
+    s, c = t.steps, t.cases
+    return (select(cast(s.c.data["final_cost"].as_string(), Numeric(14, 2)))
+            .where(s.c.case_id == c.c.id, s.c.step_key == "final_accounts", s.c.voided_at.is_(None),
+                   s.c.effective_date <= as_of)
+            .order_by(s.c.id.desc()).limit(1).scalar_subquery())
+
+
 def _projects(as_of: date, region: str | None = None, case_ids: Iterable[int] | None = None,
               recorded_by: datetime | None = None):
     """One row per project: its figures as of `as_of` (a select, used as is or rolled up); with
@@ -124,12 +139,18 @@ def _projects(as_of: date, region: str | None = None, case_ids: Iterable[int] | 
     funds, paid, ms = _funds(as_of), _paid(as_of, recorded_by), _milestones(as_of)
     allocated = func.coalesce(funds.c.allocated, 0)
     disbursed = func.coalesce(paid.c.disbursed, 0)
+    settled = _settled(as_of)
+    zero = literal(0, t.project_funds.c.amount.type)
+    # what a settled project will never spend: its allocation above its settled cost
+    to_recover = case((and_(settled.is_not(None), allocated > settled), allocated - settled), else_=zero)
     q = (select(c.c.id, c.c.title, c.c.region_code, _stage_on(as_of).label("stage"), c.c.attrs,
                 func.substr(c.c.region_code, 1, 9).label("township"),
                 func.substr(c.c.region_code, 1, 6).label("county"),
+                c.c.attrs["category"].as_string().label("category"),
                 func.coalesce(funds.c.budget, 0).label("budget"), allocated.label("allocated"),
                 disbursed.label("disbursed"), func.coalesce(paid.c.retention, 0).label("retention"),
-                func.coalesce(paid.c.other, 0).label("other"), (allocated - disbursed).label("carry_over"),
+                func.coalesce(paid.c.other, 0).label("other"), (allocated - disbursed - to_recover).label("carry_over"),
+                to_recover.label("to_recover"), settled.label("settled"),
                 func.coalesce(paid.c.disbursed_late, 0).label("disbursed_late"),
                 func.coalesce(ms.c.milestones, 0).label("milestones"), func.coalesce(ms.c.done, 0).label("done"),
                 func.coalesce(ms.c.behind, 0).label("behind"))
@@ -161,7 +182,7 @@ def day_ended(app: App, day: date) -> datetime:
 
 def project_figures(conn: Connection, case_ids: Iterable[int], as_of: date) -> dict[int, dict[str, Any]]:
     """case id -> its figures as of `as_of` (one statement for all of them)."""
-    return {r.id: {**_amounts(r), "milestones": int(r.milestones), "milestones_done": int(r.done),
+    return {r.id: {**_amounts(r), "settled": None if r.settled is None else money(r.settled), "milestones": int(r.milestones), "milestones_done": int(r.done),
                    "milestones_behind": int(r.behind)}
             for r in conn.execute(_projects(as_of, case_ids=list(case_ids)))}
 
@@ -186,15 +207,15 @@ def totals_now(conn: Connection, case_id: int) -> dict[str, Decimal]:
 
 def _rollup(conn: Connection, projects, level: str, keys: tuple[str, ...] = AMOUNTS) -> list[dict[str, Any]]:
     p = projects.subquery("p")
-    key = p.c.township if level == "township" else p.c.county
+    key = {"township": p.c.township, "county": p.c.county, "category": p.c.category}[level]
     rows = conn.execute(
         select(key.label("code"), func.count().label("projects"),
                *(func.sum(getattr(p.c, k)).label(k) for k in keys),
                func.sum(case((p.c.behind > 0, 1), else_=0)).label("projects_behind"),
                func.sum(p.c.behind).label("milestones_behind"))
         .group_by(key).order_by(key)).all()
-    width = 9 if level == "township" else 6
-    return [{"code": str(r.code)[:width].ljust(12, "0"), "level": level, "projects": int(r.projects),
+    width = {"township": 9, "county": 6}.get(level)
+    return [{"code": str(r.code)[:width].ljust(12, "0") if width else r.code, "level": level, "projects": int(r.projects),
              **_amounts(r, keys), "projects_behind": int(r.projects_behind or 0),
              "milestones_behind": int(r.milestones_behind or 0)} for r in rows]
 
@@ -214,7 +235,8 @@ def funds_report(app: App, actor: Actor, region: str | None = None, as_of: date 
                  after: int | None = None, limit: int | None = None) -> dict[str, Any]:
     """Every project under `region` (default: the reader's jurisdiction) with its figures as of
     `as_of` (default today), and the same figures per township and per county; each with what of its
-    disbursed was recorded after that day (disbursed_late). `limit`: at most that many projects, those
+    disbursed was recorded after that day (disbursed_late), and per project category (`categories`, by
+    code). `limit`: at most that many projects, those
     numbered above `after` (`next`: the last one's number when more follow, else None); the
     townships, counties and total are of them all."""
     region = _scope(app, actor, region)
@@ -231,12 +253,14 @@ def funds_report(app: App, actor: Actor, region: str | None = None, as_of: date 
         rows = rows[:limit] if more else rows
         townships = _rollup(conn, projects, "township", REPORTED)
         counties = _rollup(conn, projects, "county", REPORTED)
+        categories = _rollup(conn, projects, "category", REPORTED)
         codes = {region} | {r["code"] for r in townships + counties} | {r.region_code for r in rows}
         names = dict(conn.execute(select(t.regions.c.code, t.regions.c.name).where(t.regions.c.code.in_(sorted(codes))))
                      .all())
     project_list = [{
         "id": r.id, "title": r.title, "region": r.region_code, "region_name": names.get(r.region_code),
-        "township": str(r.township).ljust(12, "0"), "stage": r.stage, "category": (r.attrs or {}).get("category"),
+        "township": str(r.township).ljust(12, "0"), "stage": r.stage, "category": r.category,
+        "settled": None if r.settled is None else money(r.settled),
         "complete_by": (r.attrs or {}).get("complete_by"), **_amounts(r, REPORTED), "milestones": int(r.milestones),
         "milestones_done": int(r.done), "milestones_behind": int(r.behind)} for r in rows]
     for level in townships + counties:
@@ -246,5 +270,5 @@ def funds_report(app: App, actor: Actor, region: str | None = None, as_of: date 
     total["projects"] = sum(c["projects"] for c in counties)
     total["projects_behind"] = sum(c["projects_behind"] for c in counties)
     return {"region": region, "region_name": names.get(region), "level": level_of(region),
-            "as_of": as_of.isoformat(), "projects": project_list, "townships": townships, "counties": counties,
+            "as_of": as_of.isoformat(), "projects": project_list, "townships": townships, "counties": counties, "categories": categories,
             "total": total, "next": rows[-1].id if more else None}

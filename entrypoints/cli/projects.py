@@ -33,14 +33,17 @@ def project():
 @date_option("--complete-by", "complete_by", required=True)
 @date_option("--proposed-on", "proposed_on")
 @click.option("--description")
+@click.option("--submit", is_flag=True)
 @pass_ctx
-def project_add(ctx: Ctx, **given):
-    from workflows.project import ProjectInput, register_project
-    case_id = register_project(ctx.app(), ctx.actor(), ProjectInput(
+def project_add(ctx: Ctx, submit, **given):
+    from workflows.project import ProjectInput, propose_project, register_project
+    case_id = (propose_project if submit else register_project)(ctx.app(), ctx.actor(), ProjectInput(
         given["name"], given["category"], given["site"], given["responsible_unit"], given["unit_head"],
         given["leader"], given["funds"], given["beneficiaries"], given["targets"], given["complete_by"],
         given["proposed_on"], given["description"]))
     say(ctx.text("project_registered", case=case_id, stage=ctx.stage("proposed", "project")))
+    if submit:
+        say(ctx.text("project_submitted", case=case_id))
     click.echo(case_id)
 
 
@@ -132,6 +135,7 @@ def figures_line(ctx: Ctx, as_of, f: dict) -> str:
         [f"{L('funds.allocated')} {yuan(f['allocated'])}",
          noted(f"{L('funds.disbursed')} {yuan(f['disbursed'])}", share(f["rate"]), ctx.lang),
          f"{L('funds.retention')} {yuan(f['retention'])}", f"{L('funds.carry_over')} {yuan(f['carry_over'])}",
+         *([f"{L('funds.to_recover')} {yuan(f['to_recover'])}"] if f.get("to_recover") else []),
          f"{L('funds.behind')} {f['milestones_behind']}"], ctx.lang)
 
 
@@ -199,7 +203,7 @@ def funds_report_command(ctx: Ctx, region_code, as_of, as_json):
 
 def figures(r: dict) -> list[str]:
     return [yuan(r["allocated"]), yuan(r["disbursed"]), share(r["rate"]), yuan(r["retention"]),
-            yuan(r["other"]), yuan(r["carry_over"])]
+            yuan(r["other"]), yuan(r["carry_over"]), yuan(r["to_recover"])]
 
 
 def print_funds(ctx: Ctx, data: dict) -> None:
@@ -207,7 +211,7 @@ def print_funds(ctx: Ctx, data: dict) -> None:
     L = ctx.label
     say(L("funds.heading").format(region=f"{data['region_name']} ({data['region']})", as_of=data["as_of"]))
     columns = [L("funds." + c) for c in ("allocated", "disbursed", "rate", "retention", "other", "carry_over",
-                                         "behind")]
+                                         "to_recover", "behind")]
     tsv(ctx.text("col.case"), L("funds.projects"), ctx.text("col.region"), ctx.text("col.stage"), *columns)
     for p in data["projects"]:
         tsv(p["id"], p["title"], p["region_name"] or p["region"], ctx.stage(p["stage"], "project"), *figures(p),
@@ -217,6 +221,10 @@ def print_funds(ctx: Ctx, data: dict) -> None:
         tsv(L("funds." + level), L("funds.count"), *columns[:-1], L("funds.projects_behind"))
         for r in data[level]:
             tsv(f"{r['name'] or ''} {r['code']}", r["projects"], *figures(r), r["projects_behind"])
+    click.echo("")                          # the same figures per project category (产业, 基础设施…)
+    tsv(L("funds.categories"), L("funds.count"), *columns[:-1], L("funds.projects_behind"))
+    for r in data["categories"]:
+        tsv(L("category." + r["code"]) if r["code"] else "-", r["projects"], *figures(r), r["projects_behind"])
     click.echo("")
     total = data["total"]
     say(f"{L('funds.total')}: {L('funds.count')} {total['projects']} — " + ", ".join(

@@ -34,7 +34,8 @@ from engine.domain.errors import (DISK_FULL, READER_PLACE, SERVER_FILES, AuthErr
                                   said_by_server)
 
 from . import (api, routes_account, routes_admin, routes_auth, routes_backups, routes_bulk, routes_cadre, routes_export,
-               routes_funds, routes_handbook, routes_find, routes_import, routes_inspector, routes_problems, routes_register,
+               routes_funds, routes_handbook, routes_find, routes_import, routes_inspector, routes_problems, routes_projects,
+               routes_register,
                routes_samples, routes_supervisor)
 from .api_cli import CLAIMED
 from .api_common import BODY_MAX, UPLOAD_BODY_MAX, asked_lang, query_fields
@@ -90,8 +91,8 @@ def create_app(core: App, *, secure_cookies: bool = False, scheduler=None) -> Fa
     # a weak phone signal: pages (a village's sheet, a notice of 200 households) and scripts compressed
     web.add_middleware(GZipMiddleware, minimum_size=GZIP_LEAST, exclude_content_types=GZIP_NOT)
     for module in (routes_auth, routes_account, routes_admin, routes_cadre, routes_bulk, routes_export, routes_supervisor,
-                   routes_funds, routes_inspector, routes_samples, routes_problems, routes_import, routes_handbook, routes_find,
-                   routes_register, routes_backups, api):
+                   routes_funds, routes_inspector, routes_samples, routes_problems, routes_projects, routes_import, routes_handbook,
+                   routes_find, routes_register, routes_backups, api):
         web.include_router(module.router)
     _handlers(web)
 

@@ -24,7 +24,8 @@ from .routes_supervisor import query_string
 router = APIRouter(include_in_schema=False)
 PROJECTS_SHOWN = 100        # projects a page lists (the rollups are of them all)
 COLUMNS = ("case", "title", "region", "township", "stage", "category", "budget", "allocated", "disbursed", "rate",
-           "retention", "other", "carry_over", "disbursed_late", "milestones", "milestones_done", "milestones_behind")
+           "retention", "other", "carry_over", "to_recover", "disbursed_late", "milestones", "milestones_done",
+           "milestones_behind")
 
 
 def _day(value: str | None) -> date | None:
@@ -110,7 +111,7 @@ def funds_download(fmt: str, region: str | None = None, as_of: str | None = None
                    say["stage"](p["stage"], "project"), say["label"]("category", p["category"]),
                    *(p[k] for k in ("budget", "allocated", "disbursed")),
                    None if p["rate"] is None else f"{p['rate'] * 100:.2f}%",
-                   *(p[k] for k in ("retention", "other", "carry_over", "disbursed_late", "milestones",
+                   *(p[k] for k in ("retention", "other", "carry_over", "to_recover", "disbursed_late", "milestones",
                                     "milestones_done", "milestones_behind")))
     title = say["t"]("funds_page.sheet", as_of=data["as_of"])
     record = lambda: record_funds(reader.core, reader.actor, data["region"], data["as_of"], fmt)  # noqa: E731

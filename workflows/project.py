@@ -72,7 +72,7 @@ class ProjectInput:
     description: str | None = None
 
 
-_PERSON = select(t.persons.c.id, t.persons.c.code, t.persons.c.name, t.persons.c.active).where(
+_PERSON = select(t.persons.c.id, t.persons.c.code, t.persons.c.name, t.persons.c.active, t.persons.c.unit).where(
     t.persons.c.code == bindparam("code"))
 _POSTS = select(t.role_assignments.c.role, t.role_assignments.c.region_code).where(
     t.role_assignments.c.person_id == bindparam("person_id"), t.role_assignments.c.revoked_at.is_(None))
@@ -161,7 +161,25 @@ def _project_people(app: App, conn, p: ProjectInput) -> tuple:
     if conn.execute(REGION, {"code": p.site}).first() is None:
         raise BadInput("region.unknown", code=p.site)
     leader = _named_person(app, conn, p.leader, None, p.site, "leader")
-    return leader, _named_person(app, conn, p.unit_head, UNIT_HEAD_ROLES, p.site, "unit_head")
+    head = _named_person(app, conn, p.unit_head, UNIT_HEAD_ROLES, p.site, "unit_head")
+    _heads_the_unit(conn, head, p.responsible_unit.strip(), p.site)
+    return leader, head
+
+
+def _heads_the_unit(conn, head, unit: str, site: str) -> None:
+    """The unit head carries the subject responsibility (主体责任) of his own unit's projects: a county
+    unit's head (unit_head) is the head of the unit his record names (person add --unit, person unit),
+    compared past spaces and full-width characters. A township head or the poverty office's director
+    heads what their post names (the township government, the office) and is not asked."""
+    posts = {p.role for p in conn.execute(_POSTS, {"person_id": head.id})
+             if covers(p.region_code, site) and p.role in UNIT_HEAD_ROLES}
+    if posts - {"unit_head"}:
+        return
+    person = Msg("words46.person", {"name": head.name, "code": head.code})
+    if not (head.unit or "").strip():
+        raise RuleViolation("project.unit_head_unit_unknown", person=person, unit=unit, code=head.code)
+    if name_key(head.unit) != name_key(unit):
+        raise RuleViolation("project.unit_head_other_unit", person=person, head_unit=head.unit.strip(), unit=unit)
 
 
 def _project_attrs(p: ProjectInput, ok: _Proposal, leader, head) -> dict[str, Any]:

@@ -54,7 +54,7 @@ def test_a_payment_dated_into_a_reported_month_is_reported_once_by_the_next_repo
     # the payment itself is marked, in the project's payments
     listed = ok(world, "cs", "project", "show", case, "--as-of", "2019-07-04")
     assert "支付 2019-06-03 10,000.00 施工单位 宁都县农建公司 (记-0603) 补录（应属 2019-06-05 月报）" in listed, listed
-    assert "支付 2019-06-20 20,000.00 施工单位 宁都县农建公司\n" in listed, listed          # in its own period: not
+    assert "支付 2019-06-20 20,000.00 施工单位 宁都县农建公司 (记-2019-001)\n" in listed, listed          # in its own period: not
     assert [p["entered_late"] for p in shown["disbursements"]] == [
         None, {"report": "2019-06-05", "report_from": "2019-04-16"}, None]
     # the filed report is not changed; the next one reports the late payment, apart from its period's

@@ -141,7 +141,7 @@ class Demo:
             NewPerson("county_director", "扶贫办主任 黄海军", (("county_office_director", COUNTY),)),
             NewPerson("county_staff", "扶贫办干部 周丽娟", (("county_office_staff", COUNTY),)),
             NewPerson("city_staff", "市扶贫办 吴卫东", (("city_office_staff", CITY),)),
-            NewPerson("unit_head", "县农业局局长 马永福", (("unit_head", COUNTY),)),
+            NewPerson("unit_head", "县农业局局长 马永福", (("unit_head", COUNTY),), unit="宁都县农业农村局"),
             NewPerson("inspector", "县纪委监委 郑德胜", (("inspector", COUNTY),)),
             NewPerson("auditor", "县审计局 孙秀英", (("auditor", COUNTY),)),
             NewPerson("evaluator", "第三方评估 林文斌", (("evaluator", COUNTY),)),

@@ -175,7 +175,8 @@ def _fund(demo: Any, v: Any, t_: str) -> None:
 
 def _pay(demo: Any, amount: str, day: date, kind: str = "contractor", payee: str = CONTRACTOR) -> None:
     demo.on(day)
-    record_disbursement(demo.app, demo.who("county_staff"), demo.project, PaymentInput(amount, kind, payee, day))
+    record_disbursement(demo.app, demo.who("county_staff"), demo.project, PaymentInput(amount, kind, payee, day,
+                                                                                     f"记-{day:%Y%m%d}"))
 
 
 def _build(demo: Any, t_: str) -> None:

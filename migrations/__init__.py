@@ -5,7 +5,7 @@ from pathlib import Path
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 # The newest revision; tests check it matches the scripts in versions/.
-HEAD_REVISION = "0039"
+HEAD_REVISION = "0040"
 
 
 def alembic_config(url: str):

@@ -76,7 +76,7 @@ def test_payments_to_the_contractor_stop_at_its_contract_and_a_supplementary_con
     refused(world, RuleViolation, "project.over_contract",
             lambda: pay(world, case, "20000.01", kind="retention", on=date(2019, 6, 2)))
     # the same through the command line; up to the contract is paid; a beneficiary is not under it
-    err = refused_cli(world, "cs", "project.over_contract", "project", "pay", case, "--amount", "20000.01",
+    err = refused_cli(world, "cs", "project.over_contract", "project", "pay", case, "--reference", "记-1", "--amount", "20000.01",
                       "--payee-kind", "contractor", "--payee", "宁都县农建公司", "--date", "2019-06-02")
     assert "最多还可支付 20,000.00 元" in err, err
     pay(world, case, "20000", on=date(2019, 6, 2))

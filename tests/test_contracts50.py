@@ -88,7 +88,7 @@ def test_a_replaced_contractor_is_not_paid_out_of_what_the_contract_in_force_sti
                   "最多还可付给原施工单位 10,000.00 元"):
         assert words in said, (words, said)
     assert "at most 10,000.00 yuan may still be paid to the replaced contractor" in error.render(world.app.config, "en")
-    err = refused_cli(world, "cs", "project.former_over_contract_in_force", "project", "pay", case, "--amount",
+    err = refused_cli(world, "cs", "project.former_over_contract_in_force", "project", "pay", case, "--reference", "记-1", "--amount",
                       "10000.01", "--payee-kind", "retention", "--payee", OLD, "--date", "2019-07-15")
     assert "10,000.00 元" in err, err
     pay(world, case, "10000", payee=OLD, on=date(2019, 7, 15))             # its settlement: what it is owed

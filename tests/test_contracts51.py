@@ -44,7 +44,7 @@ def test_a_contract_names_its_contractors_credit_code_checked_and_required_of_a_
     ok(world, "ts1", *notice)
     ok(world, "ts3", "step", "funding", "schedule", case, "--date", "2019-05-03", "--milestone", "竣工:2019-10-30")
     # paid under the name typed with half-width brackets and a space: the contractor, recorded as its contract names it
-    said = ok(world, "cs", "project", "pay", case, "--amount", "1000", "--payee-kind", "contractor",
+    said = ok(world, "cs", "project", "pay", case, "--reference", "记-1", "--amount", "1000", "--payee-kind", "contractor",
               "--payee", "宁都县农建 (集团)有限公司", "--date", "2019-05-10")
     assert f"收款单位按施工合同登记为“{BRACKETED}”（统一社会信用代码 91360730MA35F0QX13）" in said, said
     assert "忽略空格和全角、半角的差别" in said, said
@@ -61,14 +61,14 @@ def test_payments_are_matched_by_the_credit_code_and_two_firms_of_one_name_told_
     old = "宁都县农建公司"
     pay(world, case, "100000", on=date(2019, 6, 1))
     # by the code alone (a voucher naming the firm otherwise): the contractor, recorded under its contract's name
-    said = ok(world, "cs", "project", "pay", case, "--amount", "5000", "--payee-kind", "contractor",
+    said = ok(world, "cs", "project", "pay", case, "--reference", "记-1", "--amount", "5000", "--payee-kind", "contractor",
               "--payee", "农建公司", "--payee-code", CODES[old], "--date", "2019-06-02")
     assert f"收款单位按施工合同登记为“{old}”" in said, said
     # a code of no contract of the project, and no code at all: refused in words, nothing recorded
-    err = refused_cli(world, "cs", "project.payee_code_unknown", "project", "pay", case, "--amount", "1",
+    err = refused_cli(world, "cs", "project.payee_code_unknown", "project", "pay", case, "--reference", "记-1", "--amount", "1",
                       "--payee-kind", "contractor", "--payee", old, "--payee-code", SAME_NAME, "--date", "2019-06-02")
     assert f"统一社会信用代码 {SAME_NAME} 不是项目 {case} 任何一份施工合同的施工单位" in err and CODES[old] in err, err
-    err = refused_cli(world, "cs", "project.payee_code_invalid", "project", "pay", case, "--amount", "1",
+    err = refused_cli(world, "cs", "project.payee_code_invalid", "project", "pay", case, "--reference", "记-1", "--amount", "1",
                       "--payee-kind", "contractor", "--payee", old, "--payee-code", "91360730MA35F0QX1", "--date", "2019-06-02")
     assert "末位是按 GB 32100-2015 计算的校验码" in err, err
     # another firm of the same name, by its own code, is another contractor: a change of contractor, not refused
@@ -80,17 +80,17 @@ def test_payments_are_matched_by_the_credit_code_and_two_firms_of_one_name_told_
     ok(world, *step("ts2", "new_contractor_notice", case, "2019-07-03"))
     ok(world, *step("cd", "contractor_change_approval", case, "2019-07-10", "--approve"))
     # by the name alone the two cannot be told apart: the code is asked for
-    err = refused_cli(world, "cs", "project.payee_same_name", "project", "pay", case, "--amount", "1000",
+    err = refused_cli(world, "cs", "project.payee_same_name", "project", "pay", case, "--reference", "记-1", "--amount", "1000",
                       "--payee-kind", "contractor", "--payee", old, "--date", "2019-07-15")
     assert f"有不止一家名为“{old}”的施工单位" in err and SAME_NAME in err and CODES[old] in err, err
     assert "`--payee-code`" in err, err
-    ok(world, "cs", "project", "pay", case, "--amount", "20000", "--payee-kind", "contractor", "--payee", old,
+    ok(world, "cs", "project", "pay", case, "--reference", "记-1", "--amount", "20000", "--payee-kind", "contractor", "--payee", old,
        "--payee-code", SAME_NAME, "--date", "2019-07-15")
     # what the contractor in force was paid is its own, not the 105,000 paid to the firm it replaced
     shown = json.loads(ok(world, "insp", "project", "show", case, "--json"))
     assert D(shown["contract_paid"]) == D("20000"), shown
     # and the one replaced is held to what it was owed under its contract, by its code
-    ok(world, "cs", "project", "pay", case, "--amount", "5000", "--payee-kind", "contractor", "--payee", old,
+    ok(world, "cs", "project", "pay", case, "--reference", "记-1", "--amount", "5000", "--payee-kind", "contractor", "--payee", old,
        "--payee-code", CODES[old], "--date", "2019-07-16")
     shown = json.loads(ok(world, "insp", "project", "show", case, "--json"))
     assert D(shown["contract_paid"]) == D("20000"), shown

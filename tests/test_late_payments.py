@@ -41,7 +41,7 @@ def test_a_payment_dated_into_a_reported_month_is_reported_once_by_the_next_repo
     # On 20 June the county office records a payment made on 3 June (the voucher came late): its day is
     # in the period of the report filed on 5 June; and one of 20 June, in the new period.
     world.on(date(2019, 6, 20))
-    said = ok(world, "cs", "project", "pay", case, "--amount", "10000", "--payee-kind", "contractor",
+    said = ok(world, "cs", "project", "pay", case, "--reference", "记-1", "--amount", "10000", "--payee-kind", "contractor",
               "--payee", "宁都县农建公司", "--reference", "记-0603", "--date", "2019-06-03")
     assert "补录" in said and "2019-06-05" in said and "2019-06-06" in said, said
     pay(world, case, "20000", on=date(2019, 6, 20))
@@ -54,7 +54,7 @@ def test_a_payment_dated_into_a_reported_month_is_reported_once_by_the_next_repo
     # the payment itself is marked, in the project's payments
     listed = ok(world, "cs", "project", "show", case, "--as-of", "2019-07-04")
     assert "支付 2019-06-03 10,000.00 施工单位 宁都县农建公司 (记-0603) 补录（应属 2019-06-05 月报）" in listed, listed
-    assert "支付 2019-06-20 20,000.00 施工单位 宁都县农建公司\n" in listed, listed          # in its own period: not
+    assert "支付 2019-06-20 20,000.00 施工单位 宁都县农建公司 (记-2019-001)\n" in listed, listed          # in its own period: not
     assert [p["entered_late"] for p in shown["disbursements"]] == [
         None, {"report": "2019-06-05", "report_from": "2019-04-16"}, None]
     # the filed report is not changed; the next one reports the late payment, apart from its period's
@@ -110,7 +110,8 @@ def test_a_report_filed_before_it_kept_its_last_payment_is_judged_by_when_it_was
         conn.execute(update(t.steps).where(t.steps.c.case_id == case, t.steps.c.step_key == "disbursement_report")
                      .values(data=data))
     world.clock.at += timedelta(hours=3)                      # recorded on 5 June, three hours after the report
-    record_disbursement(world.app, world["cs"], case, PaymentInput("10000", "contractor", "宁都县农建公司", date(2019, 6, 3)))
+    record_disbursement(world.app, world["cs"], case, PaymentInput("10000", "contractor", "宁都县农建公司", date(2019, 6, 3),
+                                                                   "记-0603"))
     world.on(date(2019, 6, 6))
     pay(world, case, "5000", on=date(2019, 6, 1))              # recorded on 6 June
     shown = json.loads(ok(world, "cs", "project", "show", case, "--as-of", "2019-07-04", "--json"))

@@ -52,7 +52,7 @@ def test_a_change_of_contractor_is_announced_confirmed_and_the_old_one_kept_with
     refused_cli(world, "ts1", "project.contractor_change_reason", *request[1:-2])     # no reason
     ok(world, *request)
     # until the new contractor is announced and confirmed, it is not the project's to be paid
-    err = refused_cli(world, "cs", "project.payee_not_contractor", "project", "pay", case, "--amount", "1000",
+    err = refused_cli(world, "cs", "project.payee_not_contractor", "project", "pay", case, "--reference", "记-1", "--amount", "1000",
                       "--payee-kind", "contractor", "--payee", NEW, "--date", "2019-07-03")
     assert OLD in err and "step contractor_change" in err
     ok(world, *step("ts2", "new_contractor_notice", case, "2019-07-03"))
@@ -74,11 +74,11 @@ def test_a_change_of_contractor_is_announced_confirmed_and_the_old_one_kept_with
     assert f"former contractor {OLD} (2019-05-03 to 2019-07-10, replaced by '{NEW}'" in english
 
     # the new one is paid now; the old one still what it is owed; anyone else not as a contractor
-    ok(world, "cs", "project", "pay", case, "--amount", "50000", "--payee-kind", "contractor", "--payee", NEW,
+    ok(world, "cs", "project", "pay", case, "--reference", "记-1", "--amount", "50000", "--payee-kind", "contractor", "--payee", NEW,
        "--date", "2019-07-15")
-    ok(world, "cs", "project", "pay", case, "--amount", "8000", "--payee-kind", "contractor", "--payee", OLD,
+    ok(world, "cs", "project", "pay", case, "--reference", "记-1", "--amount", "8000", "--payee-kind", "contractor", "--payee", OLD,
        "--date", "2019-07-16", "--reference", "结算款")
-    refused_cli(world, "cs", "project.payee_not_contractor", "project", "pay", case, "--amount", "1000",
+    refused_cli(world, "cs", "project.payee_not_contractor", "project", "pay", case, "--reference", "记-1", "--amount", "1000",
                 "--payee-kind", "contractor", "--payee", "别的公司", "--date", "2019-07-16")
     assert figures_of(world, case, date(2019, 7, 31))["disbursed"] == D("158000.00")
 
@@ -105,7 +105,7 @@ def test_a_change_of_contractor_the_county_rejects_leaves_the_contractor_as_it_w
     ok(world, *step("cd", "contractor_change_approval", case, "2019-07-10", "--reject", "--reason", "合同未经审查"))
     shown = json.loads(ok(world, "insp", "project", "show", case, "--json"))
     assert shown["contractor"] == OLD and shown["former_contractors"] == []
-    refused_cli(world, "cs", "project.payee_not_contractor", "project", "pay", case, "--amount", "1000",
+    refused_cli(world, "cs", "project.payee_not_contractor", "project", "pay", case, "--reference", "记-1", "--amount", "1000",
                 "--payee-kind", "contractor", "--payee", NEW, "--date", "2019-07-16")
 
 

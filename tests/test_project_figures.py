@@ -236,7 +236,7 @@ def test_the_commands_carry_a_project_through_its_life(world, tmp_path):
     unit_head(world)
     world.on(date(2019, 4, 1))
     base = ["project", "add", "--site", VILLAGE, "--name", "洋塘村光伏电站", "--category", "产业发展",
-            "--unit", "县发改委", "--unit-head", "uh", "--leader", "ts3", "--fund", "central:150000:财农〔2019〕7号",
+            "--unit", "县农业农村局", "--unit-head", "uh", "--leader", "ts3", "--fund", "central:150000:财农〔2019〕7号",
             "--beneficiary", beneficiaries[0], "--beneficiary", beneficiaries[1], "--complete-by", "2019-10-31",
             "--proposed-on", "2019-04-01"]
     before = count(world, t.cases)
@@ -257,11 +257,11 @@ def test_the_commands_carry_a_project_through_its_life(world, tmp_path):
     out = ok(world, "ts3", "step", "funding", "schedule", case, "--date", "2019-05-03",
              "--milestone", "并网:-10", "--milestone", "竣工:-0")
     assert "→" in out
-    ok(world, "cs", "project", "pay", case, "--amount", "100000", "--payee-kind", "contractor",
+    ok(world, "cs", "project", "pay", case, "--reference", "记-1", "--amount", "100000", "--payee-kind", "contractor",
        "--payee", "赣南光伏公司", "--date", "2019-05-20", "--reference", "凭证007")
-    ok(world, "cs", "project", "pay", case, "--amount", "7500", "--payee-kind", "retention",
+    ok(world, "cs", "project", "pay", case, "--reference", "记-1", "--amount", "7500", "--payee-kind", "retention",
        "--payee", "赣南光伏公司", "--date", "2019-05-20")
-    code, _, err = run(world, "cs", "project", "pay", case, "--amount", "42500.01", "--payee-kind", "contractor",
+    code, _, err = run(world, "cs", "project", "pay", case, "--reference", "记-1", "--amount", "42500.01", "--payee-kind", "contractor",
                        "--payee", "赣南光伏公司", "--date", "2019-05-21")
     assert code == 1 and "project.over_allocation" in err
     ok(world, "ts3", "project", "milestone-done", case, "并网", "--date", "2019-10-20")

@@ -83,7 +83,7 @@ def test_only_the_projects_contractor_or_a_beneficiary_is_paid_as_spent(world):
     assert figures_of(world, case, date(2019, 5, 10))["disbursed"] == D("2000.00")
     # the command line says it too, and writes nothing
     before = count(world, t.disbursements)
-    code, _, err = run(world, "cs", "project", "pay", case, "--amount", "1000", "--payee-kind", "contractor",
+    code, _, err = run(world, "cs", "project", "pay", case, "--reference", "记-1", "--amount", "1000", "--payee-kind", "contractor",
                        "--payee", "别的公司", "--date", "2019-05-10")
     assert code == 1 and "宁都县农建公司" in err and "Traceback" not in err, err
     assert count(world, t.disbursements) == before

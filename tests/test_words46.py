@@ -99,7 +99,7 @@ def test_a_fund_line_takes_the_chinese_colon_and_its_error_names_the_sources_in_
     beneficiaries = households(world)
     world.on(date(2019, 4, 1))
     base = ["project", "add", "--site", VILLAGE, "--name", "洋塘村光伏电站", "--category", "产业发展",
-            "--unit", "县发改委", "--unit-head", "uh", "--leader", "ts3", "--target", "带动增收",
+            "--unit", "县农业农村局", "--unit-head", "uh", "--leader", "ts3", "--target", "带动增收",
             "--beneficiary", beneficiaries[0], "--complete-by", "2019-10-31", "--proposed-on", "2019-04-01"]
     code, _, err = run(world, "vs", *base, "--fund", "县级财政80000")
     assert code != 0 and "县级财政" in err and "county:" not in err, err

@@ -22,7 +22,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple, Sequence
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import String, bindparam, cast, func, insert, select
 
 from engine.adapters import tables as t
 from engine.adapters.app import App
@@ -38,7 +38,8 @@ from engine.services.procedures import pending_for_stage
 from .household_codes import code_of
 from .project_base import (ASSET_CLASSES, BENEFICIARIES, BENEFICIARY_STAGES, CATEGORIES, FUND_SOURCES, MILESTONES,
                            PAYEE_KINDS, QUALITY, REGION, REGISTRAR_ROLES, UNIT_HEAD_ROLES, as_json, budget_lines,
-                           check_beneficiaries, checked_code, contract_amount, fund_lines, paid_under_contract,
+                           check_beneficiaries, checked_code, contract_amount, contracts_of, fund_lines, name_key,
+                           paid_under_contract,
                            parse_amount, sum_of, targets_of)
 from .project_money import PaymentInput, PaymentRecorded, project_detail, record_disbursement, record_payment, reported_by
 from .project_steps import (allocate, announcement, apply_contractor_change, apply_plan_change,
@@ -71,7 +72,7 @@ class ProjectInput:
     description: str | None = None
 
 
-_PERSON = select(t.persons.c.id, t.persons.c.code, t.persons.c.name, t.persons.c.active).where(
+_PERSON = select(t.persons.c.id, t.persons.c.code, t.persons.c.name, t.persons.c.active, t.persons.c.unit).where(
     t.persons.c.code == bindparam("code"))
 _POSTS = select(t.role_assignments.c.role, t.role_assignments.c.region_code).where(
     t.role_assignments.c.person_id == bindparam("person_id"), t.role_assignments.c.revoked_at.is_(None))
@@ -176,7 +177,25 @@ def _project_people(app: App, conn, p: ProjectInput) -> tuple:
     if conn.execute(REGION, {"code": p.site}).first() is None:
         raise BadInput("region.unknown", code=p.site)
     leader = _named_person(app, conn, p.leader, None, p.site, "leader")
-    return leader, _named_person(app, conn, p.unit_head, UNIT_HEAD_ROLES, p.site, "unit_head")
+    head = _named_person(app, conn, p.unit_head, UNIT_HEAD_ROLES, p.site, "unit_head")
+    _heads_the_unit(conn, head, p.responsible_unit.strip(), p.site)
+    return leader, head
+
+
+def _heads_the_unit(conn, head, unit: str, site: str) -> None:
+    """The unit head carries the subject responsibility (主体责任) of his own unit's projects: a county
+    unit's head (unit_head) is the head of the unit his record names (person add --unit, person unit),
+    compared past spaces and full-width characters. A township head or the poverty office's director
+    heads what their post names (the township government, the office) and is not asked."""
+    posts = {p.role for p in conn.execute(_POSTS, {"person_id": head.id})
+             if covers(p.region_code, site) and p.role in UNIT_HEAD_ROLES}
+    if posts - {"unit_head"}:
+        return
+    person = Msg("words46.person", {"name": head.name, "code": head.code})
+    if not (head.unit or "").strip():
+        raise RuleViolation("project.unit_head_unit_unknown", person=person, unit=unit, code=head.code)
+    if name_key(head.unit) != name_key(unit):
+        raise RuleViolation("project.unit_head_other_unit", person=person, head_unit=head.unit.strip(), unit=unit)
 
 
 def _project_attrs(p: ProjectInput, ok: _Proposal, leader, head) -> dict[str, Any]:
@@ -370,10 +389,37 @@ def contractor_identified(ctx: StepContext) -> list:
     recorded before contracts kept the code stays as it was (its payments matched by the name)."""
     etype = next((e for e in ctx.step.evidence if e in ("contractor_selection", "new_contract")), None)
     item = ctx.evidence.get(etype) if etype else None
-    if item is None or item.fields.get("credit_code"):
+    if item is None:
         return []
-    return [("contractor_code_missing", {"contractor": str(item.fields.get("contractor") or "-"), "etype": etype,
-                                         "case": ctx.case.id})]
+    contractor = str(item.fields.get("contractor") or "-")
+    if not item.fields.get("credit_code"):
+        return [("contractor_code_missing", {"contractor": contractor, "etype": etype, "case": ctx.case.id})]
+    other = code_held_by_another(ctx.conn, ctx.case.id, ctx.case.attrs, contractor, item.fields["credit_code"])
+    if other is None:
+        return []
+    return [("contractor_code_taken", {"code": item.fields["credit_code"], "contractor": contractor, "other": other[0],
+                                       "other_case": other[1], "other_title": other[2], "etype": etype,
+                                       "case": ctx.case.id})]
+
+
+# The projects whose attributes mention a credit code (its contractor, or one it replaced): the few a
+# code can be on, found by the projects' index (kind) and the text, then read exactly (contracts_of).
+_PROJECTS_WITH_CODE = (select(t.cases.c.id, t.cases.c.title, t.cases.c.attrs)
+                       .where(t.cases.c.kind == "project", cast(t.cases.c.attrs, String).contains(bindparam("code")))
+                       .order_by(t.cases.c.id))
+
+
+def code_held_by_another(conn, case_id: int, attrs: dict, contractor: str, code: str) -> tuple[str, int, str] | None:
+    """A unified social credit code is one legal person's (GB 32100-2015): the contractor of another name
+    that a project's contract (this one's, or another project's) already holds it for, as (name, project
+    case, project title); None when no other contractor has it. Payments are matched to a contractor by
+    it, so two firms under one code would be counted as one."""
+    for row in conn.execute(_PROJECTS_WITH_CODE, {"code": code}):
+        held = contracts_of(attrs if row.id == case_id else row.attrs)
+        other = next((name for name, known in held if known == code and name_key(name) != name_key(contractor)), None)
+        if other is not None:
+            return other, row.id, row.title
+    return None
 
 
 def assets_registered(ctx: StepContext) -> list:

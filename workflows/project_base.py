@@ -69,7 +69,7 @@ CODE_LABELS = {"fund_source": "fund_source", "category": "category", "asset_clas
 def checked_code(value: str, codes: dict[str, str], field: str) -> str:
     found = code_of(value, codes)
     if found is None:
-        raise BadInput("project.bad_code", field=field, value=value, known=Codes(CODE_LABELS[field], tuple(codes)))
+        raise BadInput("project.bad_code", field=field, value=value, known=Codes(CODE_LABELS[field], tuple(codes), typed=True))
     return found
 
 

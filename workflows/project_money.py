@@ -12,7 +12,7 @@ from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.uow import judged_again_when_lost
 from engine.domain.auth import Actor
-from engine.domain.errors import BadInput, RuleViolation
+from engine.domain.errors import BadInput, Msg, RuleViolation
 from engine.reads.funds import SPENT_KINDS, money, project_figures, totals_now
 from engine.services.case_actions import append_case_event
 from engine.services.org import require_reader, require_role
@@ -83,6 +83,8 @@ def record_payment(app: App, actor: Actor, case_id: int, pay: PaymentInput) -> P
         _within_contract(conn, case, ok)         # within the allocation (above), and within its contract
         _leaves_the_contract_in_force(conn, case, ok, before)
         late = late_for(conn, case_id, ok.paid_on)
+        if base["reference"] is None and ok.kind in MONEY_OUT:
+            raise BadInput("project.no_reference", kind=Msg(f"payee_kind.{ok.kind}"))
         ids = [conn.execute(insert(t.disbursements), row).inserted_primary_key[0] for row in rows]
         after = totals_now(conn, case_id)
         append_case_event(app, conn, actor, case, "disbursement_recorded", assignment.role,
@@ -93,6 +95,12 @@ def record_payment(app: App, actor: Actor, case_id: int, pay: PaymentInput) -> P
                           from_retention=pay.from_retention, **({"entered_late": late} if late else {}),
                           **{k: str(after[k]) for k in ("allocated", "disbursed", "retention", "other", "carry_over")})
         return PaymentRecorded(ids[-1], ok.paid_on, late, ok.payee if typed != ok.payee else None, ok.code)
+
+
+# The payments that pay money out (to the contractor, a beneficiary, anyone else, a retention release
+# included): each names its voucher (凭证号), by which inspectors and auditors trace it to the books.
+# Retention money held (质保金留存) pays nobody: it stays in the account until released, and may name one.
+MONEY_OUT = ("contractor", "beneficiary", "other")
 
 
 class _Payment(NamedTuple):

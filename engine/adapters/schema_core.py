@@ -38,6 +38,9 @@ persons = Table(
     Column("token_hash", String(200)),          # SHA-256 (scrypt if issued before); NULL: cannot log in yet
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The unit the person works for (工作单位); a unit head's is the unit he heads, the one a fund
+    # project naming him as its responsible unit's head must name (0040). NULL: not on record.
+    Column("unit", String(100)),
 )
 
 role_assignments = Table(

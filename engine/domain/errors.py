@@ -33,9 +33,11 @@ class Msg(NamedTuple):
 
 
 class Codes(NamedTuple):
-    """Codes of one list (label prefix `prefix`), shown as their labels joined by commas."""
+    """Codes of one list (label prefix `prefix`), shown as their labels joined by commas; `typed`: each
+    label with the code after it (经营性资产（operating）), for a list of what may be typed."""
     prefix: str
     codes: tuple[str, ...]
+    typed: bool = False
 
 
 # Parameters whose value is a code (or comma-separated codes) of a labelled list: name -> label prefix
@@ -95,7 +97,8 @@ def render_value(labels: Any, name: str, value: Any, lang: str) -> Any:
     if isinstance(value, Msg):
         return render_text(labels, value.key, value.params, lang) or value.key
     if isinstance(value, Codes):
-        return joined((_code_label(labels, value.prefix, c, lang) for c in value.codes), lang) or "-"
+        return joined((noted(_code_label(labels, value.prefix, c, lang), c, lang) if value.typed
+                       else _code_label(labels, value.prefix, c, lang) for c in value.codes), lang) or "-"
     if isinstance(value, list) and value and all(isinstance(v, Msg) for v in value):    # things named in words
         return joined((render_value(labels, name, v, lang) for v in value), lang)
     if not isinstance(value, str) or labels is None:

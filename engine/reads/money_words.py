@@ -197,7 +197,8 @@ def disbursement_lines(config, detail: dict, lang: str = "zh") -> list[str]:
                    amount=yuan(config, detail.get("amount"), lang), payee=detail.get("payee") or "-",
                    payee_kind=_code(config, "payee_kind", detail.get("payee_kind"), lang),
                    date=detail.get("paid_on") or "-",
-                   reference=detail.get("reference") or config.label("trace.money.no_reference", lang))]
+                   reference=detail.get("reference") or config.label(
+                       "s56q1.held_no_reference" if held else "trace.money.no_reference", lang))]
     if detail.get("from_retention"):
         lines.append(config.label("trace.money.from_retention", lang))
     if isinstance(detail.get("entered_late"), dict):

@@ -313,6 +313,23 @@ def reactivate(app: App, actor: Actor, code: str) -> None:
         uow.append_org_event(actor, "person_reactivated", assignment.role, assignment.region_code, person=person.code)
 
 
+def set_unit(app: App, actor: Actor, code: str, unit: str) -> None:
+    """Record the unit a person works for (工作单位; a unit head's: the unit he heads, which a fund project
+    naming him as its responsible unit's head must name), by an administrator over the person's posts,
+    with its event (the unit before and after)."""
+    unit = (unit or "").strip()
+    if not unit or len(unit) > 100:
+        raise BadInput("person.bad_unit")
+    with app.unit_of_work() as uow:
+        conn = uow.conn
+        uow.lock_organisation()
+        person = person_by_code(conn, code)
+        assignment, _ = _admin_over(app, conn, actor, person.id, "person unit")
+        conn.execute(update(t.persons).where(t.persons.c.id == person.id).values(unit=unit))
+        uow.append_org_event(actor, "person_unit_set", assignment.role, assignment.region_code, person=person.code,
+                             unit=unit, before=person.unit)
+
+
 # --- sign-in and its throttle ------------------------------------------------------------------
 
 def _keys(code: str, address: str) -> list[tuple[str, int]]:

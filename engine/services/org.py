@@ -293,6 +293,7 @@ class NewPerson:
     roles: tuple[tuple[str, str], ...] = ()   # (role, region_code)
     enrol: bool = True         # issue a one-time enrolment code (sent over a channel, else on paper)
     channels: tuple[tuple[str, str, str], ...] = ()   # (kind, address, lang): how alerts reach them
+    unit: str | None = None    # 工作单位: a unit head's is the unit he heads (a fund project's responsible unit)
 
 
 @dataclass(frozen=True)
@@ -443,15 +444,16 @@ def add_persons(app: App, actor: Actor | None, people: Sequence[NewPerson], sour
 
 def _add_person(app: App, uow, actor: Actor, used: Assignment | None, person: NewPerson, now) -> tuple[Any, Actor]:
     conn = uow.conn
+    unit = (person.unit or "").strip()[:100] or None
     pid = conn.execute(insert(t.persons), {"code": person.code, "name": person.name.strip(), "token_hash": None,
-                                           "active": True, "created_at": now}).inserted_primary_key[0]
+                                           "active": True, "created_at": now, "unit": unit}).inserted_primary_key[0]
     if person.channels:
         app.plugins.add_channels(conn, pid, person.channels, now)
     if actor is SYSTEM:
         actor = Actor(pid, person.code, person.name, ())
     roles, later, sole = four_eyes.split(app, conn, actor, person.roles) if used else (list(person.roles), [], False)
     extra = ({"channels": sorted({c[0] for c in person.channels})} if person.channels else {}) | (
-        {"four_eyes": "sole_administrator"} if sole else {})
+        {"four_eyes": "sole_administrator"} if sole else {}) | ({"unit": unit} if unit else {})
     # The event's region is where the person's posts are (its readers are that region's inspectors), else
     # the administrator's.
     where = posts_region(r for _, r in person.roles) or (used.region_code if used else None)

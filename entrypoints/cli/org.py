@@ -314,15 +314,16 @@ def person():
 @click.option("--role", "roles", multiple=True, callback=parsing.role_specs)
 @click.option("--no-code", "no_code", is_flag=True)
 @click.option("--channel", "channels", multiple=True)
+@click.option("--unit")
 @alert_lang
 @pass_ctx
-def person_add(ctx: Ctx, code, name, roles, no_code, channels, alert_lang):
+def person_add(ctx: Ctx, code, name, roles, no_code, channels, unit, alert_lang):
     from engine.services.org import NewPerson, add_persons
     from notifications.contacts import parse_channel
     from .people import role_code
     reach = tuple(parse_channel(c, alert_lang) for c in channels)
     roles = tuple((role_code(ctx, role, region), region) for role, region in roles)   # by its name too (县扶贫办干部)
-    made = add_persons(ctx.app(), ctx.actor(), [NewPerson(code, name, roles, not no_code, reach)])
+    made = add_persons(ctx.app(), ctx.actor(), [NewPerson(code, name, roles, not no_code, reach, unit)])
     say(ctx.text("person_added", code=code, name=name))
     waiting_said(ctx, [code])
     if code in made:
@@ -456,6 +457,16 @@ def person_reactivate(ctx: Ctx, code):
     from engine.services.accounts import reactivate
     reactivate(ctx.app(), ctx.actor(), code)
     say(ctx.text("person_reactivated", code=code))
+
+
+@person.command("unit")
+@click.argument("code")
+@click.argument("unit")
+@pass_ctx
+def person_unit(ctx: Ctx, code, unit):
+    from engine.services.accounts import set_unit
+    set_unit(ctx.app(), ctx.actor(), code, unit)
+    say(ctx.text("s56q1_unit_set", code=code, unit=unit.strip()))
 
 
 @person.command("token")

@@ -27,7 +27,7 @@ def unit_head(world: World) -> str:
     """A head of a county unit (县农业农村局局长): the subject responsibility of the projects."""
     if "uh" not in world.actors:
         tokens = activate_all(world.app, add_persons(world.app, world["admin"],
-                             [NewPerson("uh", "县农业农村局 局长", (("unit_head", COUNTY),))]))
+                             [NewPerson("uh", "县农业农村局 局长", (("unit_head", COUNTY),), unit="县农业农村局")]))
         world.tokens["uh"] = tokens["uh"]
         world.actors["uh"] = authenticate(world.app, "uh", tokens["uh"])
     return "uh"
@@ -108,6 +108,7 @@ def objected_allocation(world: World) -> tuple[int, int, int]:
 def pay(world: World, case: int, amount: str, kind: str = "contractor", on: date = date(2019, 5, 10),
         who: str = "cs", payee: str = "宁都县农建公司", **options) -> int:
     world.on(max(on, world.today()))
+    options.setdefault("reference", "记-2019-001")       # money paid out names its voucher (凭证号)
     return record_disbursement(world.app, world[who], case, PaymentInput(amount, kind, payee, on, **options))
 
 

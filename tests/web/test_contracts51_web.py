@@ -69,7 +69,7 @@ def test_a_payment_by_the_credit_code_through_the_api_and_the_code_on_the_case_p
     case, _ = funded(world)
     project_page = page("ts1").get(f"/cases/{case}").text
     assert f"（统一社会信用代码 {CODES['宁都县农建公司']}）" in project_page, project_page
-    body = {"amount": "1000", "payee_kind": "contractor", "payee": "宁都县 农建公司", "paid_on": "2019-05-03"}
+    body = {"amount": "1000", "payee_kind": "contractor", "payee": "宁都县 农建公司", "paid_on": "2019-05-03", "reference": "记-1"}
     done = api("cs", "en").post(f"/api/v1/projects/{case}/payments", json=body)
     assert done.status_code == 201, done.text
     answer = done.json()

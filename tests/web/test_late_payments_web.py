@@ -16,7 +16,7 @@ def test_the_api_says_a_payment_is_entered_late_in_the_readers_language(world, w
     case = reported(world)
     world.on(date(2019, 6, 20))
     _page, api = world_clients
-    body = {"amount": "10000", "payee_kind": "contractor", "payee": "宁都县农建公司", "paid_on": "2019-05-20"}
+    body = {"amount": "10000", "payee_kind": "contractor", "payee": "宁都县农建公司", "paid_on": "2019-05-20", "reference": "记-1"}
     answer = api("cs", "en").post(f"/api/v1/projects/{case}/payments", json=body)
     assert answer.status_code == 201, answer.text
     said = answer.json()

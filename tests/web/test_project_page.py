@@ -40,6 +40,9 @@ def test_the_project_page_shows_its_money_leader_milestones_payments_and_assets(
         attrs = dict(conn.execute(select(t.cases.c.attrs).where(t.cases.c.id == case)).scalar_one())
     leader = leader_of(core, attrs["leader"])
     assert f"项目负责人 {leader}" in shown and attrs["leader"] not in shown      # by name, not by person code
+    head = leader_of(core, attrs["unit_head"])      # who carries 主体责任: named, as `project show` names him
+    assert f"责任单位 {attrs['responsible_unit']} 单位一把手（主体责任） {head}" in shown
+    assert "（单位一把手）" not in shown
     assert f"计划完成日期 {attrs['complete_by']}" in shown
     for target in attrs["targets"]:
         assert target in shown
@@ -54,15 +57,33 @@ def test_the_project_page_shows_its_money_leader_milestones_payments_and_assets(
     county.cookies.set("lang", "en")
     english = text_of(county.get(f"/cases/{case}").text)
     assert "Project leader" in english and "Payments" in english
+    assert f"Unit head (subject responsibility) {head}" in english
 
 
-def test_the_project_page_fits_a_phone(phone, demo_home, demo_cases):
+def _unit_head_name(core, case: int) -> str:
+    with core.engine.connect() as conn:
+        attrs = conn.execute(select(t.cases.c.attrs).where(t.cases.c.id == case)).scalar_one()
+    return leader_of(core, attrs["unit_head"])
+
+
+def test_the_project_page_fits_a_phone(phone, demo_home, demo_cases, core):
     code, password = demo_home[1]["county"]
     phone.sign_in(code, password)
     page = phone.go(f"/cases/{demo_cases['project']}")
     assert page.locator("#project").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    head = page.locator("#project-unit-head")       # the unit head by name, on the phone too
+    assert head.is_visible() and head.inner_text().strip() == _unit_head_name(core, demo_cases["project"])
     phone.shot("project-page-360")
+
+
+def test_the_project_page_names_the_unit_head_on_a_desktop(desktop, demo_home, demo_cases, core):
+    code, password = demo_home[1]["county"]
+    desktop.sign_in(code, password)
+    page = desktop.go(f"/cases/{demo_cases['project']}")
+    head = page.locator("#project-unit-head")
+    assert head.is_visible() and head.inner_text().strip() == _unit_head_name(core, demo_cases["project"])
+    assert "单位一把手（主体责任）" in page.inner_text("#project-facts")
 
 
 def test_the_project_s_forms_say_what_they_count_from_choose_from_and_approve(world, world_clients):

@@ -65,14 +65,24 @@ def lapse_words(ctx: Ctx, d: dict, owner: str | None) -> str:
         owner=owner or ctx.label("m3.late.nobody"))
 
 
+def handed_words(ctx: Ctx, r: dict) -> str:
+    """A deadline handed to its owner now (a leaver's, a vacant post's): on which day, from whom, and who
+    held it when it lapsed, after the owner's code (a13 #4); "" for one they held from the start."""
+    if not r.get("handed_on"):
+        return ""
+    nobody = ctx.label("m3.late.nobody")
+    return ctx.label("q2.handed.lapsed" if r["handed_lapsed"] else "q2.handed").format(
+        day=r["handed_on"], person=r["handed_from"] or nobody, lapsed=r["lapsed_under"] or nobody)
+
+
 def print_deadlines(ctx: Ctx, rows: Iterable[dict]) -> None:
     """Printed row by row as they are read (a city's overdue list is 150,000 rows)."""
     click.echo(ctx.label("deadline.list_header"))
     count = 0
     for r in rows:
         state = ctx.label("deadline.overdue") if r["overdue"] else lapsed(ctx, r) or ctx.label("deadline.status." + r["status"])
-        tsv(r["id"], r["case"], ctx.stored(r["title"]), what(ctx, r), f"{r['due_on']}{mark(ctx, r)}", r["owner"] or "-",
-            state)
+        tsv(r["id"], r["case"], ctx.stored(r["title"]), what(ctx, r), f"{r['due_on']}{mark(ctx, r)}",
+            (r["owner"] or "-") + handed_words(ctx, r), state)
         count += 1
     footer(ctx.label("deadline.list_count").format(n=count))
 

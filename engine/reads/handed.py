@@ -71,3 +71,25 @@ def handed_to_me(app, actor, limit: int = MINE_SHOWN) -> dict[str, Any]:
                               "overdue_days": overdue_by(app.config, r.due_on, today, r.counting), "handed": h})
     found.sort(key=lambda x: (x["handed"]["on"], x["overdue_days"]), reverse=True)   # newest, then most overdue
     return {"rows": found[:limit], "more": len(found) > limit}
+
+
+def handed_unheard(app, actor, code: str) -> dict[str, Any] | None:
+    """A person holding work handed over to them with no channel to be told of it on (a successor
+    appointed before their channel is set: the 转交给您的工作 message went nowhere, a13 #4): {person,
+    name, deadlines, overdue} for the administrator who appointed them; None when they have a channel,
+    or nothing handed over. Their open deadlines, through the (owner, status) index."""
+    from engine.services.org import require_some_admin
+    require_some_admin(app, actor, "person grant")
+    d, now = t.deadlines.c, aware(app.clock.now())
+    with app.engine.connect() as conn:
+        person = conn.execute(select(t.persons.c.id, t.persons.c.code, t.persons.c.name)
+                              .where(t.persons.c.code == code)).first()
+        if person is None or app.plugins.channels_of(conn, [person.id]).get(person.id):
+            return None
+        rows = conn.execute(select(d.id, d.owner_id, d.owner_changes, d.due_at)
+                            .where(d.owner_id == person.id, d.status == "open")).all()
+        handed = [r for r in rows if handed_to(r.owner_id, r.owner_changes) is not None]
+    if not handed:
+        return None
+    return {"person": person.code, "name": person.name, "deadlines": len(handed),
+            "overdue": sum(1 for r in handed if aware(r.due_at) <= now)}

@@ -84,3 +84,26 @@ def test_the_assessment_counts_the_lapse_against_whom_let_it_lapse_not_the_succe
     _successor(world)
     people = assessment(world.app, world["cd"], COUNTY, "2019")["overdue"]["person"]
     assert [(p["key"], p["count"]) for p in people] == [("fs", 1)], people      # not fs2, appointed 79 days after
+
+
+def test_who_appoints_a_successor_with_no_channel_is_told_the_work_handed_over_reached_nobody(world, world_clients):
+    from tests.helpers.notifications import cli
+    reach_everyone(world)
+    case = awaiting_plan(world)[0]
+    sweep(world.app, now=cst(2019, 7, 1, 8, 0))
+    world.on(date(2019, 7, 2))
+    accounts.deactivate(world.app, world["admin"], "fs", "调任县农业农村局")
+    added = cli(world, "admin", "person", "add", "fs2", "接任第一书记", "--role", f"first_secretary:{VILLAGE}")
+    assert added.code == 0, added.err
+    said = "接任第一书记（fs2）尚无通知渠道：转交给其的 1 项期限（其中已逾期 1 项）未能通知到本人"
+    assert said in added.out and "`person channel fs2 --add" in added.out, added.out
+
+    page, _api = world_clients
+    person = page("admin").get("/admin/people/fs2").text
+    assert 'id="handed-unheard"' in person and said in person, person[:3000]
+    cli(world, "admin", "person", "channel", "fs2", "--add", "file:fs2")
+    assert 'id="handed-unheard"' not in page("admin").get("/admin/people/fs2").text     # a channel now: said no more
+
+    granted = cli(world, "admin", "person", "grant", "vs", "first_secretary", VILLAGE)   # fs2 has it: nothing moves
+    assert granted.code == 0 and "尚无通知渠道" not in granted.out, granted.out + granted.err
+    assert case

@@ -107,3 +107,20 @@ def test_who_appoints_a_successor_with_no_channel_is_told_the_work_handed_over_r
     granted = cli(world, "admin", "person", "grant", "vs", "first_secretary", VILLAGE)   # fs2 has it: nothing moves
     assert granted.code == 0 and "尚无通知渠道" not in granted.out, granted.out + granted.err
     assert case
+
+
+def test_an_escalation_after_the_hand_over_names_the_successor_as_one_who_took_it_over(world):
+    reach_everyone(world)
+    awaiting_plan(world)
+    world.on(date(2019, 4, 13))
+    accounts.deactivate(world.app, world["admin"], "fs", "调任县农业农村局")    # before its due day: nobody holds it
+    sweep(world.app, now=cst(2019, 4, 15, 8, 0))
+    world.on(date(2019, 4, 16))
+    add_persons(world.app, world["admin"], [
+        NewPerson("fs2", "接任第一书记", (("first_secretary", VILLAGE),), channels=(("file", "fs2", "zh"),))])
+    sweep(world.app, now=cst(2019, 4, 18, 8, 0))                   # the ladder's next rung: the township's leaders
+    with world.app.engine.connect() as conn:
+        bodies = conn.execute(select(t.outbox.c.body).where(t.outbox.c.address == "th",
+                                                           t.outbox.c.kind == "alert")).scalars().all()
+    assert any("接任第一书记（fs2）（2019-04-16 转交，原责任人：first_secretary-fs；逾期时责任人：无人）" in b
+               for b in bodies), bodies

@@ -13,9 +13,9 @@ from typing import Any, Sequence
 from sqlalchemy import select
 
 from engine.adapters import tables as t
-from engine.domain.deadline_rules import aware, lapse, office_zone, reached
+from engine.domain.deadline_rules import aware, lapse, office_zone, overdue_by, owner_when, reached
 from engine.domain.errors import NotFound
-from engine.reads.handed import handovers
+from engine.reads.handed import Handovers, handovers
 from engine.services.org import require_reader
 from engine.services.press import PRESSED, PRESSED_DEADLINE, pressed_today, pressing_roles
 
@@ -92,6 +92,33 @@ def case_lapses(app, actor, case_id: int) -> list[dict[str, Any]]:
              "held_by": getattr(people.get(late["held_by"]), "code", None),
              "held_by_name": getattr(people.get(late["held_by"]), "name", None), "closed_reason": r.closed_reason}
             for r, late in found]
+
+
+def case_overdue(app, actor, case_id: int) -> list[dict[str, Any]]:
+    """The case's open deadlines past due, for the trace beside its lapses (a13 #4: a successor took over
+    work already overdue, and nothing on the record said who let it lapse): {id, rule, step, subject,
+    status "open", due_on, late_by (its own days overdue today), counting, held_by, held_by_name (who held
+    it on its due day), owner, owner_name (who holds it now), handed_on (the day it came to them; None:
+    they held it from the start)}. Read through the deadlines' (case, status) index."""
+    now = aware(app.clock.now())
+    today = now.astimezone(office_zone(app.config)).date()
+    with app.engine.connect() as conn:
+        region = conn.execute(select(t.cases.c.region_code).where(t.cases.c.id == case_id)).scalar()
+        if region is None:
+            raise NotFound("case.unknown", case=case_id)
+        require_reader(app, actor, region)
+        rows = conn.execute(_OPEN.where(_d.case_id == case_id, _d.due_at <= now)).all()
+        seen = Handovers(app, conn, now)
+        found = []
+        for r in rows:
+            held = seen.person(owner_when(r.owner_id, r.owner_changes, aware(r.due_at)))
+            handed = seen.of(r)
+            found.append({"id": r.id, "rule": r.rule, "step": r.step_key, "subject": r.subject or None,
+                          "status": "open", "due_on": r.due_on, "closed_on": None, "counting": r.counting,
+                          "late_by": overdue_by(app.config, r.due_on, today, r.counting),
+                          "held_by": held[0], "held_by_name": held[1], "owner": r.owner, "owner_name": r.owner_name,
+                          "handed_on": handed["on"] if handed else None})
+    return found
 
 
 def _presses(conn, deadlines: Sequence[tuple[int, str]]) -> dict[int, list[dict[str, Any]]]:

@@ -59,7 +59,12 @@ def lapsed(ctx: Ctx, r: dict) -> str | None:
 
 
 def lapse_words(ctx: Ctx, d: dict, owner: str | None) -> str:
-    """A lapse in words: closed when, how many of its own days late, who held it then (`owner`)."""
+    """A lapse in words: closed when (or still open: whose now, if handed over since), how many of its own
+    days late, who held it then (`owner`)."""
+    if d["status"] == "open":
+        return ctx.label("q2.late.open_handed" if d.get("handed_on") else "q2.late.open").format(
+            days=d["late_by"], unit=ctx.label("deadline.days." + d["counting"]), day=d.get("handed_on"),
+            owner=owner or ctx.label("m3.late.nobody"), now=d.get("owner_name") or ctx.label("m3.late.nobody"))
     return ctx.label("m3.late." + ("done" if d["status"] == "done" else "cancelled")).format(
         closed_on=d["closed_on"], days=d["late_by"], unit=ctx.label("deadline.days." + d["counting"]),
         owner=owner or ctx.label("m3.late.nobody"))

@@ -124,3 +124,13 @@ def test_an_escalation_after_the_hand_over_names_the_successor_as_one_who_took_i
                                                            t.outbox.c.kind == "alert")).scalars().all()
     assert any("接任第一书记（fs2）（2019-04-16 转交，原责任人：first_secretary-fs；逾期时责任人：无人）" in b
                for b in bodies), bodies
+
+
+def test_the_trace_lists_the_overdue_work_still_open_with_who_let_it_lapse_and_who_holds_it_now(world, world_clients):
+    from tests.helpers.notifications import cli
+    case = _successor(world)
+    said = "尚未办理：已逾期 79 天（逾期时责任人：first_secretary-fs (fs)；2019-07-02 转交现责任人 接任第一书记）"
+    traced = cli(world, "do", "trace", case)          # the command's clock is today's: its days are more
+    assert traced.code == 0 and said.split("天")[1] in traced.out, traced.out + traced.err
+    page, _api = world_clients
+    assert said in page("insp").get(f"/inspect/trace/case/{case}").text

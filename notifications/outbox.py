@@ -168,7 +168,7 @@ def alert_context(app, m: AlertMessage, lang: str, now: datetime, owners: dict, 
         "days_unit": L(f"deadline.days.{d.counting}"), "days_unit_one": L(f"deadline.day.{d.counting}"),
         "counting": L(f"deadline.counting.{d.counting}"), "provisional": bool(d.provisional),
         "provisional_years": joined(map(str, unknown), lang),
-        "owner": noted(owner[1], owner[0], lang) if owner else "",
+        "owner": (noted(owner[1], owner[0], lang) + handed_said(app, d, lang, now, owners)) if owner else "",
         "needs": needs,
         # what else holds the step the owner is told to do, shortly; the rest counted
         "holds": [_brief(h) for h in found_holds[:HOLDS_SHOWN]], "holds_more": max(0, len(found_holds) - HOLDS_SHOWN),
@@ -242,8 +242,33 @@ def enqueue_alerts(app, conn: Connection, messages: Sequence[AlertMessage], now:
     return sum(1 for r in rows if r.get("folded_into") is None) + folded
 
 
+def handed_said(app, d, lang: str, now: datetime, people: dict) -> str:
+    """After an alert's owner, when the deadline was handed to them (a leaver's, a vacant post's, a13 #4):
+    on which day, from whom, and who held it when it lapsed (`people`: id -> (code, name)); "" else."""
+    from engine.domain.deadline_rules import handed_to, office_zone
+    found = handed_to(d.owner_id, getattr(d, "owner_changes", None), d.due_at, now)
+    if found is None:
+        return ""
+    nobody = app.config.label("m3.late.nobody", lang)
+    name = lambda i: people[i][1] if i in people else nobody  # noqa: E731
+    said = app.config.label("q2.handed.lapsed" if "lapsed_under" in found else "q2.handed", lang).format(
+        day=found["at"].astimezone(office_zone(app.config)).date().isoformat(), person=name(found["came_from"]),
+        lapsed=name(found.get("lapsed_under")))
+    return said if lang == "zh" else " " + said
+
+
+def _held_before(messages: Sequence[AlertMessage]) -> set[int]:
+    """Whoever held the messages' deadlines before they were handed to their owner now (`handed_said`)."""
+    from engine.domain.deadline_rules import handed_to
+    found = set()
+    for m in messages:
+        h = handed_to(m.deadline.owner_id, getattr(m.deadline, "owner_changes", None), m.deadline.due_at)
+        found |= {i for i in ((h or {}).get("came_from"), (h or {}).get("lapsed_under")) if i is not None}
+    return found
+
+
 def _owners_regions(conn: Connection, messages: Sequence[AlertMessage]) -> tuple[dict, dict]:
-    owner_ids = sorted({m.deadline.owner_id for m in messages if m.deadline.owner_id})
+    owner_ids = sorted({m.deadline.owner_id for m in messages if m.deadline.owner_id} | _held_before(messages))
     owners = {p.id: (p.code, p.name) for p in conn.execute(_NAMES, {"ids": owner_ids})} if owner_ids else {}
     codes = sorted({m.case.region_code for m in messages})
     regions = {r.code: r.name for r in conn.execute(_REGIONS, {"codes": codes})}

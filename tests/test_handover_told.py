@@ -63,5 +63,5 @@ def test_a_successor_appointed_to_a_vacant_post_is_told_in_chinese_of_the_work_t
         NewPerson("fs3", "新任第一书记", (("first_secretary", VILLAGE),), channels=(("file", "fs3", "zh"),))])
     [(_kind, subject, body)] = [m for m in _mail_to(world, "fs3") if m[0] == "handover"]
     assert subject == "转交给您的工作：「帮扶计划（识别后30天内）」（成员1-0）", subject
-    assert "此前无人负责，因您新任该岗位" in body and "已逾期 79 天（自 2019-04-15 00:00 起）" in body, body
+    assert "原由 first_secretary-fs（fs） 负责，因您新任该岗位" in body and "已逾期 79 天（自 2019-04-15 00:00 起）" in body, body
     assert f"贫困户 {case} " in body and "制定帮扶计划" in body

@@ -220,6 +220,30 @@ def owner_when(owner_id: int | None, changes: Sequence[dict] | None, moment: dat
     return owner_id
 
 
+def handed_to(owner_id: int | None, changes: Sequence[dict] | None, due_at: datetime | None = None,
+              now: datetime | None = None) -> dict[str, Any] | None:
+    """How an open deadline's owner came to hold it when it was handed to them (the one before left, lost
+    the post or the household's pairing changed, or they filled the vacant post; a step done, which hands a
+    deadline to the next step's posts, is no hand-over): {at (aware), came_from (person id of whoever held
+    it last before them, through a vacancy; None: nobody ever did), lapsed_under (when it was past due at
+    `due_at` before it came to them: the person id who held it then, None for nobody; the key absent when it
+    lapsed in their hands or is not overdue)}. None: they held it from the start or by a step."""
+    changes = list(changes or ())
+    if owner_id is None or not changes:
+        return None
+    last = max((i for i, c in enumerate(changes) if c.get("to") == owner_id), default=None)
+    if last is None or str(changes[last].get("reason") or "").startswith("step:"):
+        return None
+    first = last
+    while first > 0 and changes[first].get("from") is None and changes[first - 1].get("to") is None:
+        first -= 1
+    at = aware(datetime.fromisoformat(changes[last]["at"]))
+    found: dict[str, Any] = {"at": at, "came_from": changes[first].get("from")}
+    if due_at is not None and aware(due_at) < at and (now is None or aware(due_at) <= aware(now)):
+        found["lapsed_under"] = owner_when(owner_id, changes, aware(due_at))
+    return found
+
+
 def lapse(config: Config, d: Any) -> dict[str, Any] | None:
     """A deadline closed after its due time (met late, or ended with its procedure once overdue): the office
     day it closed, by how many of its own days (`counting`: calendar or working) it was late, and who held it

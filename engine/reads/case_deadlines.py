@@ -13,14 +13,15 @@ from typing import Any, Sequence
 from sqlalchemy import select
 
 from engine.adapters import tables as t
-from engine.domain.deadline_rules import aware, lapse, office_zone, reached
+from engine.domain.deadline_rules import aware, lapse, office_zone, overdue_by, owner_when, reached
 from engine.domain.errors import NotFound
+from engine.reads.handed import Handovers, handovers
 from engine.services.org import require_reader
 from engine.services.press import PRESSED, PRESSED_DEADLINE, pressed_today, pressing_roles
 
 _d, _a, _ae, _p = t.deadlines.c, t.alerts.c, t.audit_events.c, t.persons.c
 _OPEN = (select(_d.id, _d.case_id, _d.rule, _d.step_key, _d.subject, _d.region_code, _d.owner_id, _d.owner_role,
-                _d.due_on, _d.due_at, _d.counting, _d.provisional, _d.ladder, _p.code.label("owner"),
+                _d.due_on, _d.due_at, _d.counting, _d.provisional, _d.ladder, _d.owner_changes, _p.code.label("owner"),
                 _p.name.label("owner_name"))
          .select_from(t.deadlines.outerjoin(t.persons, _p.id == _d.owner_id))
          .where(_d.status == "open").order_by(_d.due_at, _d.id))
@@ -30,7 +31,8 @@ def case_deadlines(app, actor, case_id: int) -> list[dict[str, Any]]:
     """The case's open deadlines, the earliest due first: {id, rule, step, subject, owner, owner_name,
     owner_role, due_on, counting, provisional, overdue, overdue_since (the office day it became overdue),
     level (the highest escalation level reached, None: none), level_to (to whom it went), presses
-    [{at, by, role, note}], may_press (the reader may press its owner here and now)}."""
+    [{at, by, role, note}], handed (None, or when and from whom it came to its owner, and who held it when
+    it lapsed: engine.reads.handed), may_press (the reader may press its owner here and now)}."""
     now = aware(app.clock.now())
     zone = office_zone(app.config)
     with app.engine.connect() as conn:
@@ -45,6 +47,7 @@ def case_deadlines(app, actor, case_id: int) -> list[dict[str, Any]]:
                                                   .where(_a.deadline_id.in_(ids)).order_by(_a.level)) if ids else ():
             levels[deadline] = (level, rung)
         presses = _presses(conn, [(r.id, r.region_code) for r in rows])
+        handed = handovers(app, conn, rows, now)
     may = actor.first_role(pressing_roles(app), region) is not None     # never a read-only or village post
     found = []
     for r in rows:
@@ -59,7 +62,7 @@ def case_deadlines(app, actor, case_id: int) -> list[dict[str, Any]]:
             "overdue_since": aware(r.due_at).astimezone(zone).date() if overdue else None,
             "level": level, "level_to": reached(r.ladder, rung),
             "presses": [{k: p[k] for k in ("at", "by", "role", "note")} for p in pressed],
-            "pressed_by_me_today": mine_today,
+            "pressed_by_me_today": mine_today, "handed": handed.get(r.id),
             "may_press": may and overdue and r.owner_id is not None and r.owner_id != actor.person_id
             and not mine_today})
     return found
@@ -89,6 +92,33 @@ def case_lapses(app, actor, case_id: int) -> list[dict[str, Any]]:
              "held_by": getattr(people.get(late["held_by"]), "code", None),
              "held_by_name": getattr(people.get(late["held_by"]), "name", None), "closed_reason": r.closed_reason}
             for r, late in found]
+
+
+def case_overdue(app, actor, case_id: int) -> list[dict[str, Any]]:
+    """The case's open deadlines past due, for the trace beside its lapses (a13 #4: a successor took over
+    work already overdue, and nothing on the record said who let it lapse): {id, rule, step, subject,
+    status "open", due_on, late_by (its own days overdue today), counting, held_by, held_by_name (who held
+    it on its due day), owner, owner_name (who holds it now), handed_on (the day it came to them; None:
+    they held it from the start)}. Read through the deadlines' (case, status) index."""
+    now = aware(app.clock.now())
+    today = now.astimezone(office_zone(app.config)).date()
+    with app.engine.connect() as conn:
+        region = conn.execute(select(t.cases.c.region_code).where(t.cases.c.id == case_id)).scalar()
+        if region is None:
+            raise NotFound("case.unknown", case=case_id)
+        require_reader(app, actor, region)
+        rows = conn.execute(_OPEN.where(_d.case_id == case_id, _d.due_at <= now)).all()
+        seen = Handovers(app, conn, now)
+        found = []
+        for r in rows:
+            held = seen.person(owner_when(r.owner_id, r.owner_changes, aware(r.due_at)))
+            handed = seen.of(r)
+            found.append({"id": r.id, "rule": r.rule, "step": r.step_key, "subject": r.subject or None,
+                          "status": "open", "due_on": r.due_on, "closed_on": None, "counting": r.counting,
+                          "late_by": overdue_by(app.config, r.due_on, today, r.counting),
+                          "held_by": held[0], "held_by_name": held[1], "owner": r.owner, "owner_name": r.owner_name,
+                          "handed_on": handed["on"] if handed else None})
+    return found
 
 
 def _presses(conn, deadlines: Sequence[tuple[int, str]]) -> dict[int, list[dict[str, Any]]]:

@@ -19,6 +19,7 @@ from engine.domain.deadline_rules import aware, month_spans, office_span, overdu
 from engine.domain.errors import BadInput, Codes
 from engine.domain.regions import level_of
 from engine.reads.deadlines import after_cursor, due_cursor
+from engine.reads.handed import handovers
 from engine.reads.exits import IMPORTED, ExitYear, completed_between, exited_in, imported_in
 from engine.reads.case_lists import monitoring_filter, within
 from engine.domain.monitoring import monitoring_types
@@ -185,7 +186,8 @@ def overdue_matching(query, where: OverdueFilter):
 
 
 _TOP_ALERT = t.alerts.alias("top_alert")
-_PAGE = (select(d.id, d.case_id, d.rule, d.step_key, d.subject, d.region_code, d.owner_role, d.due_on, d.due_at,
+_PAGE = (select(d.id, d.case_id, d.rule, d.step_key, d.subject, d.region_code, d.owner_id, d.owner_changes, d.owner_role,
+                d.due_on, d.due_at,
                 d.counting, d.provisional, d.ladder, c.title, t.persons.c.code.label("owner"), t.persons.c.name.label("owner_name"),
                 _TOP.c.top.label("rung"), _TOP_ALERT.c.rung.label("rung_key"))
          .select_from(t.deadlines.join(t.cases, t.cases.c.id == d.case_id)
@@ -210,12 +212,13 @@ def overdue_page(app, actor, where: OverdueFilter, after: str | None = None,
         rows = rows[:limit]
         pressed = presses_of(conn, [(r.id, r.region_code) for r in rows], actor.person_id,
                              {r.id: r.owner for r in rows})
-    now = app.clock.now()
+        now = app.clock.now()
+        handed = handovers(app, conn, rows, now)       # a leaver's, a vacant post's: when, from whom (a13 #4)
 
     def row(r) -> dict[str, Any]:
         times, last, mine = pressed.get(r.id, (0, None, None))
         # pressed by the reader today: a second press would be refused, so none is offered
-        return {**_overdue_row(app, r, today), "pressed": times, "pressed_at": last,
+        return {**_overdue_row(app, r, today), "handed": handed.get(r.id), "pressed": times, "pressed_at": last,
                 "pressed_by_me_today": mine if pressed_today(app, mine, now) else None}
     return {"rows": [row(r) for r in rows], "total": total,
             "next": due_cursor(rows[-1]) if more else None}

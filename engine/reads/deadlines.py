@@ -15,6 +15,7 @@ from engine.adapters import tables as t
 from engine.domain.deadline_rules import aware, compiled, lapse, office_zone, overdue_by
 from engine.domain.errors import BadInput, Codes, render_stored, render_text
 from engine.reads.case_lists import within
+from engine.reads.handed import Handovers
 from engine.services.org import require_reader
 from engine.adapters.one_of import one_of
 
@@ -49,7 +50,7 @@ def deadlines_streamed(app, actor, *, limit: int | None = None, **wanted: Any) -
 
 def _streamed(app, q, now: datetime) -> Iterator[dict[str, Any]]:
     with app.engine.connect() as conn:
-        named = _Holders(conn)
+        named = Handovers(app, conn, now)
         for r in conn.execute(q):
             yield _deadline_dict(app.config, r, now, named)
 
@@ -63,7 +64,7 @@ def deadline_page(app, actor, limit: int, after: str | None = None, **wanted: An
     q = _deadlines_wanted(app, actor, now, **wanted).where(*after_cursor(after)).limit(limit + 1)
     with app.engine.connect() as conn:
         rows = conn.execute(q).all()
-        named = _Holders(conn)
+        named = Handovers(app, conn, now)
         found = [_deadline_dict(app.config, r, now, named) for r in rows[:limit]]
     more = len(rows) > limit
     return found, due_cursor(rows[limit - 1]) if more else None
@@ -161,25 +162,10 @@ def _deadline_filters(actor, now, *, mine, status, overdue, region, rule, case_i
     return [make() for given, make in wanted if given]
 
 
-class _Holders:
-    """Who held a deadline when it lapsed, by person id -> (code, name): each person read once (a list's
-    lapses are held by the few cadres of its region)."""
-
-    def __init__(self, conn: Connection):
-        self.conn, self.known = conn, {}
-
-    def __call__(self, person_id: int | None) -> tuple[str | None, str | None]:
-        if person_id is None:
-            return None, None
-        if person_id not in self.known:
-            row = self.conn.execute(select(t.persons.c.code, t.persons.c.name).where(t.persons.c.id == person_id)).first()
-            self.known[person_id] = (row.code, row.name) if row else (None, None)
-        return self.known[person_id]
-
-
-def _deadline_dict(config: Config, r, now, named: _Holders) -> dict[str, Any]:
+def _deadline_dict(config: Config, r, now, named: Handovers) -> dict[str, Any]:
     late = lapse(config, r)
-    held = named(late["held_by"]) if late else (None, None)
+    held = named.person(late["held_by"]) if late else (None, None)
+    handed = named.of(r) if r.status == "open" else None
     return {
         "id": r.id, "case": r.case_id, "title": r.title, "rule": r.rule, "step": r.step_key,
         "subject": r.subject or None, "region": r.region_code, "owner": r.owner_code, "owner_name": r.owner_name,
@@ -192,7 +178,12 @@ def _deadline_dict(config: Config, r, now, named: _Holders) -> dict[str, Any]:
         "closed_on": aware(r.closed_at).astimezone(office_zone(config)).date().isoformat() if r.closed_at else None,
         # closed by a step entered after the fact: the date it bears, by which the deadline was met or late
         "met_on": r.met_on.isoformat() if r.met_on else None,
-        "late_by": late["late_by"] if late else None, "lapsed_owner": held[0], "lapsed_owner_name": held[1]}
+        "late_by": late["late_by"] if late else None, "lapsed_owner": held[0], "lapsed_owner_name": held[1],
+        # handed to its owner now (a leaver's, a vacant post's): on which day, from whom, who held it when it lapsed
+        "handed_on": handed["on"] if handed else None, "handed_from": handed["from"] if handed else None,
+        "handed_from_name": handed["from_name"] if handed else None, "handed_lapsed": bool(handed and handed["lapsed"]),
+        "lapsed_under": handed["lapsed_under"] if handed and handed["lapsed"] else None,
+        "lapsed_under_name": handed["lapsed_under_name"] if handed and handed["lapsed"] else None}
 
 
 ALERT_STATUSES = ("pending", "delivered", "failed", "not_needed")

@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, literal, or_, select
 from engine.adapters import tables as t
 from engine.adapters.app import App
 from engine.adapters.templates import TEMPLATES
-from engine.reads.case_deadlines import case_lapses
+from engine.reads.case_deadlines import case_lapses, case_overdue
 from engine.domain.deadline_rules import wall_clock
 from engine.domain.auth import Actor
 from engine.domain.errors import BadInput, Codes, Msg, NotFound, RuleViolation, render_stored, render_text, translator
@@ -118,7 +118,9 @@ def case_trace(app: App, actor: Actor, case_id: int, lang: str = "zh") -> dict[s
                     "batch": _batch(e.detail), "hash": e.hash} for e in events],
         "integrity": integrity,
         "leads": case_leads(app, actor, case_id, lang),
-        "lapses": case_lapses(app, actor, case_id),      # its deadlines closed after they lapsed: when, how late, whose
+        # its deadlines closed after they lapsed (when, how late, whose), then those still open past due: whose on
+        # their due day, and whose now if handed over since
+        "lapses": case_lapses(app, actor, case_id) + case_overdue(app, actor, case_id),
     })
     if case.kind == "problem":
         trace["problem"] = {

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 from sqlalchemy import select
 
 from engine.adapters import tables as t
-from engine.domain.deadline_rules import aware, compiled, office_zone, overdue_by
+from engine.domain.deadline_rules import aware, compiled, handed_to, office_zone, overdue_by
 from engine.domain.regions import prefix
 from engine.services.plugins import HandoverMessage
 from engine.services.sweep import CASES, NO_OWNER_IN_OFFICE, refind_owners
@@ -91,6 +91,10 @@ def _tell_new_owners(app, conn, rows: dict, cases: dict, before: dict[int, int |
             continue
         d = rows[c["b_id"]]
         came = people.get(before[d.id])
+        if came is None:        # a vacant post filled: whoever held it before the vacancy (a13 #4)
+            gone = (handed_to(d.owner_id, d.owner_changes) or {}).get("came_from")
+            came = conn.execute(select(t.persons.c.id, t.persons.c.code, t.persons.c.name)
+                                .where(t.persons.c.id == gone)).first() if gone is not None else None
         app.plugins.enqueue_handover(app, conn, HandoverMessage(
             deadline=d, case=cases[d.case_id], owner=(owner.id, owner.code, owner.name),
             came_from=(came.code, came.name) if came is not None else None, why=why,

@@ -59,10 +59,25 @@ def lapsed(ctx: Ctx, r: dict) -> str | None:
 
 
 def lapse_words(ctx: Ctx, d: dict, owner: str | None) -> str:
-    """A lapse in words: closed when, how many of its own days late, who held it then (`owner`)."""
+    """A lapse in words: closed when (or still open: whose now, if handed over since), how many of its own
+    days late, who held it then (`owner`)."""
+    if d["status"] == "open":
+        return ctx.label("q2.late.open_handed" if d.get("handed_on") else "q2.late.open").format(
+            days=d["late_by"], unit=ctx.label("deadline.days." + d["counting"]), day=d.get("handed_on"),
+            owner=owner or ctx.label("m3.late.nobody"), now=d.get("owner_name") or ctx.label("m3.late.nobody"))
     return ctx.label("m3.late." + ("done" if d["status"] == "done" else "cancelled")).format(
         closed_on=d.get("met_on") or d["closed_on"], days=d["late_by"], unit=ctx.label("deadline.days." + d["counting"]),
         owner=owner or ctx.label("m3.late.nobody"))
+
+
+def handed_words(ctx: Ctx, r: dict) -> str:
+    """A deadline handed to its owner now (a leaver's, a vacant post's): on which day, from whom, and who
+    held it when it lapsed, after the owner's code (a13 #4); "" for one they held from the start."""
+    if not r.get("handed_on"):
+        return ""
+    nobody = ctx.label("m3.late.nobody")
+    return ctx.label("q2.handed.lapsed" if r["handed_lapsed"] else "q2.handed").format(
+        day=r["handed_on"], person=r["handed_from"] or nobody, lapsed=r["lapsed_under"] or nobody)
 
 
 def print_deadlines(ctx: Ctx, rows: Iterable[dict]) -> None:
@@ -71,8 +86,8 @@ def print_deadlines(ctx: Ctx, rows: Iterable[dict]) -> None:
     count = 0
     for r in rows:
         state = ctx.label("deadline.overdue") if r["overdue"] else lapsed(ctx, r) or ctx.label("deadline.status." + r["status"])
-        tsv(r["id"], r["case"], ctx.stored(r["title"]), what(ctx, r), f"{r['due_on']}{mark(ctx, r)}", r["owner"] or "-",
-            state)
+        tsv(r["id"], r["case"], ctx.stored(r["title"]), what(ctx, r), f"{r['due_on']}{mark(ctx, r)}",
+            (r["owner"] or "-") + handed_words(ctx, r), state)
         count += 1
     footer(ctx.label("deadline.list_count").format(n=count))
 

@@ -326,6 +326,7 @@ def person_add(ctx: Ctx, code, name, roles, no_code, channels, unit, alert_lang)
     made = add_persons(ctx.app(), ctx.actor(), [NewPerson(code, name, roles, not no_code, reach, unit)])
     say(ctx.text("person_added", code=code, name=name))
     waiting_said(ctx, [code])
+    unheard_said(ctx, code)
     if code in made:
         enrolment_said(ctx, made[code])
 
@@ -336,6 +337,14 @@ def waiting_said(ctx: Ctx, codes: list[str]) -> None:
     waiting = pending(ctx.app(), ctx.actor(), codes)
     if waiting:
         say(ctx.text("roles_waiting", n=len(waiting), ids=" ".join(str(w["id"]) for w in waiting)))
+
+
+def unheard_said(ctx: Ctx, code: str) -> None:
+    """Work handed over to `code`, who has no channel to be told of it on (a13 #4), said to who appointed them."""
+    from engine.reads.handed import handed_unheard
+    found = handed_unheard(ctx.app(), ctx.actor(), code)
+    if found:
+        say(ctx.label("q2.unheard").format(**found))
 
 
 def enrolment_said(ctx: Ctx, made) -> None:
@@ -388,6 +397,8 @@ def role_command(name: str, action: str, done: str):
             say(ctx.text("role_proposed", code=code, role=ctx.role(role), region=region_code, id=proposal))
         else:
             say(ctx.text(done, code=code, role=ctx.role(role), region=region_code))
+            if action == "grant_role":
+                unheard_said(ctx, code)
     return person.command(name)(command)
 
 

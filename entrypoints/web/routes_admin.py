@@ -116,7 +116,9 @@ def _just_added(reader: Reader, typed: dict[str, str]) -> bool:
 def _person(request: Request, reader: Reader, code: str, status: int = 200, *, done: str | None = None,
             error: str | None = None, typed: dict[str, str] | None = None, enrolment=None) -> Response:
     record = reads.person_record(reader.core, reader.actor, code)
-    return _no_store(page(request, "admin_person.html", status, r=record, roles=_roles(reader), kinds=CHANNEL_KINDS,
+    from engine.reads.handed import handed_unheard
+    return _no_store(page(request, "admin_person.html", status, r=record,
+                          unheard=handed_unheard(reader.core, reader.actor, code) if record["person"]["active"] else None, roles=_roles(reader), kinds=CHANNEL_KINDS,
                           regions=reads.region_choices(reader.core, reader.actor), done=done if done in DONE else None,
                           error=error, typed=typed or {}, enrolment=enrolment))
 

@@ -78,7 +78,8 @@ def my_work(request: Request, reader: Reader = Depends(needs("works"))):
     from engine.reads.case_deadlines import cases_pressed
     from engine.reads.deadlines import stalled_elsewhere
     paired = paired_households(reader.core, reader.actor)      # each with what holds it up above the cadre, overdue
-    return page(request, "work.html", cases=rows, more=more, total=total, due=due, as_of=reader.core.clock.today(),
+    from engine.reads.handed import handed_to_me
+    return page(request, "work.html", handed=handed_to_me(reader.core, reader.actor), cases=rows, more=more, total=total, due=due, as_of=reader.core.clock.today(),
                 pressed=cases_pressed(reader.core, [r["id"] for r in rows]),    # 督办 by a supervisor: said here too
                 sample_waits=registrations_due(reader.core, reader.actor),
                 rejected=last_rejections(reader.core, listed, reader.lang), returned=returned,

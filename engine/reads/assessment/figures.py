@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, cast, func, literal_column, or_, select, true
 
 from engine.adapters import tables as t
+from engine.domain.deadline_rules import aware
 from engine.domain.regions import LEVEL_DIGITS
 from engine.reads.exits import imported_in
 from engine.reads.indicators import POOR_STAGES, REGISTERED_STAGES
@@ -18,7 +19,6 @@ from engine.reads.standing import standing_of
 
 c, m, p = t.cases.c, t.household_members.c, t.procedures.c
 NONE = "-"
-_NONE = literal_column(f"'{NONE}'")
 
 
 def key_of(column, level: str):
@@ -147,7 +147,10 @@ def sample_counts(conn, region: str, year: int) -> list[dict[str, Any]]:
 
 def overdue(conn, region: str, now: datetime, cutoff: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
     """{unit: [{key, count}], person: [{key, name, count}]}: open deadlines past due, most first; for
-    a past year, those that were open and past due at `cutoff`, the end of its last day."""
+    a past year, those that were open and past due at `cutoff`, the end of its last day. Each is counted
+    for whom it was then (`cutoff`), or this year for whom it was when it lapsed (its due time): a
+    successor appointed to a leaver's post took over work already overdue, and the assessment had
+    counted the leaver's lapse against him (a13 #4)."""
     dl = t.deadlines.c
     if cutoff is None:
         where = [dl.status == "open", dl.due_at <= now]
@@ -156,35 +159,28 @@ def overdue(conn, region: str, now: datetime, cutoff: datetime | None = None) ->
         # next midnight, office time): past due only when due before it
         where = [or_(dl.status == "open", dl.closed_at > cutoff), dl.due_at < cutoff, dl.created_at < cutoff]
     where += within(region, dl.region_code)
-    if cutoff is not None:
-        return _overdue_then(conn, where, cutoff)
-    unit = func.coalesce(dl.owner_role, _NONE).label("key")
-    units = conn.execute(select(unit, func.count().label("n")).where(*where).group_by(unit)).all()
-    person = func.coalesce(t.persons.c.code, _NONE).label("key")
-    people = conn.execute(select(person, func.max(t.persons.c.name).label("name"), func.count().label("n"))
-                          .select_from(t.deadlines.outerjoin(t.persons, t.persons.c.id == dl.owner_id))
-                          .where(*where).group_by(person)).all()
-    return {"unit": _most_first([{"key": r.key, "count": r.n} for r in units]),
-            "person": _most_first([{"key": r.key, "name": r.name, "count": r.n} for r in people])}
+    return _overdue_then(conn, where, cutoff)
 
 
 def _most_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (-r["count"], r["key"]))
 
 
-def _overdue_then(conn, where: list, cutoff: datetime) -> dict[str, list[dict[str, Any]]]:
-    """`overdue` of a past year: each deadline counted for whom it was then (owner and post at `cutoff`),
-    not whom it moved to since (the work carried on, a leaver's handed over: `owner_changes`, each with the
-    owner and post it took the work from). Counted as the rows stream: memory of the people, not the rows."""
+def _overdue_then(conn, where: list, cutoff: datetime | None) -> dict[str, list[dict[str, Any]]]:
+    """`overdue` counted for whom each deadline was then (owner and post at `cutoff`; None: at its due
+    time, when it lapsed), not whom it moved to since (the work carried on, a leaver's handed over:
+    `owner_changes`, each with the owner and post it took the work from). Counted as the rows stream:
+    memory of the people, not the rows."""
     from collections import Counter
     dl = t.deadlines.c
     units, people = Counter(), Counter()
-    rows = conn.execute(select(dl.owner_id, dl.owner_role, dl.owner_changes).where(*where)
+    rows = conn.execute(select(dl.owner_id, dl.owner_role, dl.owner_changes, dl.due_at).where(*where)
                         .execution_options(yield_per=5000))
-    for owner, role, changes in rows:
-        later = sorted((c for c in changes or () if str(c.get("at", "")) > cutoff.isoformat()),
-                       key=lambda c: str(c["at"]))
-        if later:            # the first change after the year's end took it from whom it was then
+    for owner, role, changes, due_at in rows:
+        then = aware(cutoff or due_at)
+        later = sorted((c for c in changes or () if aware(datetime.fromisoformat(c["at"])) > then),
+                       key=lambda c: aware(datetime.fromisoformat(c["at"])))
+        if later:            # the first change after that moment took it from whom it was then
             owner, role = later[0].get("from"), later[0].get("from_role", role)
         units[role or NONE] += 1
         people[owner] += 1

@@ -15,7 +15,7 @@ from time import perf_counter
 from types import SimpleNamespace
 from typing import Any, Iterable
 
-from sqlalchemy import bindparam, case as sql_case, func, or_, select, text, update
+from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from config.deadlines import OwnerSpec
@@ -423,16 +423,18 @@ _OVERDUE_GROUPS = select(t.deadlines.c.region_code, t.deadlines.c.rule, t.deadli
 # (monitoring's 15 days from the first clue: a household at risk not yet identified) before the rest; then the
 # oldest due. A year-old signature no longer buries a monitoring lapse escalated as high.
 _D = t.deadlines.c
-_OLDEST_IN = (select(_D.id, _D.case_id, _D.rule, _D.type, _D.step_key, _D.due_on, _D.counting, _D.owner_id,
-                     _D.provisional, _D.next_level, _D.region_code, t.cases.c.title)
-              .join(t.cases, t.cases.c.id == _D.case_id)
-              .where(_D.status == "open", _D.due_at <= bindparam("now"), _D.region_code.like(bindparam("prefix")))
-              .order_by(sql_case((_D.next_level.is_(None), 0), else_=1), _D.next_level.desc(),
-                        sql_case((_D.type == "procedure", 0), else_=1), _D.due_on, _D.id).limit(10))
+_OVERDUE_ITEMS = select(_D.id, _D.case_id, _D.rule, _D.type, _D.step_key, _D.due_on, _D.counting, _D.owner_id,
+                        _D.provisional, _D.next_level, _D.region_code).where(
+    _D.status == "open", _D.due_at <= bindparam("now"))
+_TITLES = select(t.cases.c.id, t.cases.c.title).where(one_of(t.cases.c.id))
+FIRST = 10          # a digest's items
+_KEEP = 100         # a region's candidates kept before they are cut to FIRST again
 
 
 def first_in_digest(o) -> tuple:
-    """The order of `_OLDEST_IN`, for a digest's items gathered over several regions."""
+    """The order a digest's items come in (README "Daily digest"): escalated highest first (to the end of its
+    ladder, then by the rungs passed), a procedure's own limit before a wait at the same height, then the
+    oldest due."""
     return (o.next_level is not None, -(o.next_level or 0), o.type != "procedure", o.due_on, o.id)
 
 
@@ -459,8 +461,9 @@ def digest(app, now: datetime | None = None) -> dict[str, int]:
         groups = conn.execute(_OVERDUE_GROUPS, {"now": now}).all()
         if not groups:
             return _no_digest()
-        digests = [d for entry in _supervisors(conn, rules).values()
-                   if (d := _digest_of(conn, entry, groups, now)) is not None]
+        supervisors = _supervisors(conn, rules)
+        first = _first_items(conn, {reg for entry in supervisors.values() for reg in entry["regions"]}, now)
+        digests = [d for entry in supervisors.values() if (d := _digest_of(entry, groups, first)) is not None]
         sent, unreachable = app.plugins.enqueue_digests(app, conn, digests, now.astimezone(rules.tz).date(), now)
     return {"supervisors": len(digests), "messages": sent, "unreachable": unreachable}
 
@@ -474,7 +477,40 @@ def _supervisors(conn: Connection, rules: Rules) -> dict[int, dict]:
     return posts
 
 
-def _digest_of(conn: Connection, entry: dict, groups: list, now: datetime) -> dict | None:
+def _first_items(conn: Connection, regions: set[str], now: datetime) -> dict[str, list]:
+    """{region: its overdue items to act on first (`first_in_digest`), at most FIRST}, for every supervisor's
+    region in one pass over the overdue deadlines (streamed), the cases' titles read once for those kept.
+    (Asked region by region in that order, each region's query read every overdue deadline of the database:
+    no index serves an order by escalation.)"""
+    kept: dict[str, list] = {r: [] for r in regions}
+    streamed = conn.execute(_OVERDUE_ITEMS.execution_options(yield_per=2000), {"now": now})
+    lists: dict[str, list] = {}          # a deadline's region -> the lists of the supervisors' regions over it
+    for row in streamed:
+        into = lists.get(row.region_code)
+        if into is None:
+            into = lists[row.region_code] = [kept[r] for r in ancestors_of(row.region_code) if r in kept]
+        if not into:
+            continue
+        item = (first_in_digest(row), row)
+        for found in into:
+            found.append(item)
+            if len(found) >= _KEEP:
+                found.sort(key=_by_key)
+                del found[FIRST:]
+    ids = sorted({row.case_id for found in kept.values() for _, row in found})
+    titles = {}
+    for start in range(0, len(ids), 1000):
+        titles.update(conn.execute(_TITLES, {"ids": ids[start:start + 1000]}).all())
+    return {region: [SimpleNamespace(**row._mapping, title=titles.get(row.case_id))
+                     for _, row in sorted(found, key=_by_key)[:FIRST]]
+            for region, found in kept.items() if found}
+
+
+def _by_key(pair: tuple) -> tuple:
+    return pair[0]
+
+
+def _digest_of(entry: dict, groups: list, first: dict[str, list]) -> dict | None:
     """What is overdue in one supervisor's regions (None: nothing)."""
     mine = [g for g in groups if any(covers(reg, g.region_code) for reg in entry["regions"])]
     if not mine:
@@ -482,8 +518,7 @@ def _digest_of(conn: Connection, entry: dict, groups: list, now: datetime) -> di
     by_rule: Counter = Counter()
     for g in mine:
         by_rule[g.rule] += g.n
-    oldest = [o for reg in sorted(entry["regions"])
-              for o in conn.execute(_OLDEST_IN, {"now": now, "prefix": prefix(reg) + "%"})]
-    oldest = sorted({o.id: o for o in oldest}.values(), key=first_in_digest)[:10]
+    oldest = [o for reg in sorted(entry["regions"]) for o in first.get(reg, ())]
+    oldest = sorted({o.id: o for o in oldest}.values(), key=first_in_digest)[:FIRST]
     return {"person": entry["person"], "total": sum(by_rule.values()), "by_rule": dict(by_rule),
             "provisional": sum(g.n for g in mine if g.provisional), "oldest": oldest}

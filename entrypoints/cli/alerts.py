@@ -7,7 +7,7 @@ from typing import Iterable
 import click
 
 from . import parsing
-from .context import CASE_ID, Ctx, pass_ctx
+from .context import CASE_ID, Ctx, days_unit, pass_ctx
 from .options import json_option, limit_option, now_option
 from .printing import emit, footer, say, stream_json, tsv
 from .helptext import group
@@ -63,10 +63,10 @@ def lapse_words(ctx: Ctx, d: dict, owner: str | None) -> str:
     days late, who held it then (`owner`)."""
     if d["status"] == "open":
         return ctx.label("q2.late.open_handed" if d.get("handed_on") else "q2.late.open").format(
-            days=d["late_by"], unit=ctx.label("deadline.days." + d["counting"]), day=d.get("handed_on"),
+            days=d["late_by"], unit=days_unit(ctx, d["late_by"], d["counting"]), day=d.get("handed_on"),
             owner=owner or ctx.label("m3.late.nobody"), now=d.get("owner_name") or ctx.label("m3.late.nobody"))
     return ctx.label("m3.late." + ("done" if d["status"] == "done" else "cancelled")).format(
-        closed_on=d.get("met_on") or d["closed_on"], days=d["late_by"], unit=ctx.label("deadline.days." + d["counting"]),
+        closed_on=d.get("met_on") or d["closed_on"], days=d["late_by"], unit=days_unit(ctx, d["late_by"], d["counting"]),
         owner=owner or ctx.label("m3.late.nobody"))
 
 
@@ -123,7 +123,7 @@ def pressed_text(ctx: Ctx, result: dict) -> str:
         if result.get("handed_from") else ""
     return handed + ctx.label(key).format(owner=result["owner_name"], code=result["owner"], n=result["channels"],
                                  days=result["days_overdue"], deadline=result["deadline"],
-                                 unit=ctx.label("deadline.days." + result["counting"]))
+                                 unit=days_unit(ctx, result["days_overdue"], result["counting"]))
 
 
 @group()

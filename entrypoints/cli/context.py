@@ -139,6 +139,11 @@ def cli_text(key: str, lang: str, config: Any = None, /, **params: Any) -> str:
     return template.format(**params) if params else template
 
 
+def days_unit(ctx: Ctx, n: int | None, counting: str) -> str:
+    """A deadline's unit for `n` of its days (calendar or working): 天/个工作日 either way, "1 working day" in English."""
+    return ctx.label(("deadline.day." if n == 1 else "deadline.days.") + counting)
+
+
 def pass_ctx(f):
     """Like click.make_pass_decorator(Ctx); in client mode (`--server`) the command, parsed here, is
     run by the server instead."""

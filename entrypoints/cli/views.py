@@ -4,7 +4,7 @@ from __future__ import annotations
 from engine.domain.errors import joined, noted, stored_msg
 
 from . import parsing
-from .context import Ctx, cli_text
+from .context import Ctx, cli_text, days_unit
 from .printing import say, shown, table
 
 MEMBER_CODES = ("relation", "labour_ability", "health", "school_enrolment")
@@ -33,7 +33,7 @@ def registration_for(ctx: Ctx, r: dict) -> str:
     late = r["overdue_days"]        # in the deadline's own days, the unit named, as its mail and /work say it
     return ctx.text("h2_registration_overdue" if late > 0 else "registration_due",
                     draws=", ".join(f"#{d}" for d in r["draws"]), whose=whose, due_on=r["due_on"], days=late,
-                    unit=ctx.label(("deadline.day." if late == 1 else "deadline.days.") + r["counting"]))
+                    unit=days_unit(ctx, late, r["counting"]))
 
 
 def print_case(ctx: Ctx, data: dict) -> None:
@@ -278,7 +278,7 @@ def clock_line(ctx: Ctx, clock: dict) -> str:
     said = "s55_m2.next.clock_overdue" if clock["overdue"] else "s55_m2.next.clock"
     return ctx.text(said, procedure=ctx.label("procedure." + clock["procedure"]), start=clock["start_on"],
                     due=clock["due_on"], owner=owner, days=clock["overdue"],
-                    unit=ctx.label(("deadline.day." if clock["overdue"] == 1 else "deadline.days.") + clock["counting"]))
+                    unit=days_unit(ctx, clock["overdue"], clock["counting"]))
 
 
 def next_lines(ctx: Ctx, nxt: dict) -> list[str]:

@@ -151,7 +151,8 @@ def test_code_params_are_shown_by_their_labels(config):
                    problem=Msg("id_problem.checksum"))
     assert err.render(config) == "第 2 名成员的身份证号（1101）无效：校验码不对"
     assert "The number" not in err.render(config, "en") and "check digit" in err.render(config, "en")
-    refusal = JingzhunError("pairing.capacity", person="pc", slot="second", count=3, maximum=3, case=1)
+    refusal = JingzhunError("pairing.capacity", person="pc", slot="second", count=3, maximum=3, case=1,
+                            room=Msg("s56.pairing.no_room", {"village": "360730100201"}))
     assert "作为第二帮扶责任人已包保" in refusal.render(config)
     wrong = JingzhunError("auth.wrong_role", person="p", action="identification.appraisal", roles="township_head",
                           region="36")

@@ -7,6 +7,8 @@ the thing refused, and that the database is exactly as it was before the attempt
 """
 from __future__ import annotations
 
+import pytest
+
 from datetime import date, timedelta
 
 from sqlalchemy import select, update
@@ -524,9 +526,26 @@ def test_pairing_capacity_first_cadre_cannot_pair_a_second_household(world):
     first, second = world.household(), world.household()
     world.identify([first, second])
     world.assist(first, first="pc1", second="pc2")
-    assert_refused(world, RuleViolation, "pairing.capacity",
-                   lambda: world.step("ts1", "assistance", "pairing", second, first_cadre="pc1", second_cadre="pc3"),
-                   names=("pc1", "1", second), cases=(first, second))
+    refused = assert_refused(world, RuleViolation, "pairing.capacity",
+                             lambda: world.step("ts1", "assistance", "pairing", second, first_cadre="pc1", second_cadre="pc3"),
+                             names=("pc1", "1", second), cases=(first, second))
+    # who else in the village may take the household: those with room, the least paired first, not pc1
+    zh, en = refused.render(world.app.config), refused.render(world.app.config, "en")
+    assert "本村尚有名额的帮扶责任人：" in zh and "pairing cadres of the village with room: " in en
+    room = zh.split("本村尚有名额的帮扶责任人：")[1]
+    assert "（pc3）" in room and "（pc1）" not in room and "（pc2）" in room      # pc2 is only pc1's second
+    assert "（" not in en.split("with room: ")[1]
+
+
+def test_pairing_capacity_says_when_no_cadre_of_the_village_has_room(world):
+    cases = [world.household() for _ in range(4)]
+    world.identify(cases)
+    for case, cadre in zip(cases, ("pc1", "pc2", "pc3")):
+        world.assist(case, first=cadre, second=None)
+    with pytest.raises(RuleViolation) as full:
+        world.step("ts1", "assistance", "pairing", cases[3], first_cadre="pc1", second_cadre=None)
+    text = full.value.render(world.app.config)
+    assert "本村的帮扶责任人都已满额" in text and "pairing_cadre:360730100201" in text
 
 
 def test_pairing_capacity_holds_within_one_batch(world):

@@ -20,6 +20,7 @@ from engine.domain.deadline_rules import wall_clock
 from engine.domain.evidence import code_words, read_code
 from engine.domain.exit_years import PLANNED_EXIT_YEAR
 from engine.domain.members import age_at
+from engine.domain.regions import ancestors_of
 from engine.domain.monitoring import from_exit, period_years, reckoned_from_year
 from engine.reads.listings import ruled_on
 from engine.services.accountability import add_months
@@ -549,7 +550,8 @@ def pair_cadres(ctx: StepContext) -> None:
     pairs = [(kind, code, holding[code], limits[kind]) for kind, code in wanted]
     kept: set[tuple[int, str]] = set()      # (person, slot) paired before and again: filled as it writes
     ended: set[tuple[int, str]] = set()     # (person, slot) paired before and no longer
-    ctx.writes.append(_pairing_writer(ctx.case.id, ctx.effective_date, ctx.actor.person_id, pairs, kept, ended))
+    ctx.writes.append(_pairing_writer(ctx.case.id, ctx.case.region_code, ctx.effective_date, ctx.actor.person_id,
+                                      pairs, kept, ended))
     fresh = lambda: [(pid, kind) for kind, _, pid, _ in pairs if (pid, kind) not in kept]     # noqa: E731
     # each told whom they take over from, or hand over to
     ctx.writes.append(lambda conn: _tell_paired(ctx, conn, fresh(), counterpart=sorted(ended)))
@@ -602,10 +604,32 @@ def _within_load(ctx: StepContext, kind: str, code: str, holding: dict, limit: i
     planned = ctx.batch.setdefault(("pairing_load", pid, kind), 0)
     count = ctx.conn.execute(_CADRE_LOAD, {"person": pid, "kind": kind, "case_id": ctx.case.id}).scalar() + planned
     if count >= limit:
-        raise RuleViolation("pairing.capacity", case=ctx.case.id, person=code, slot=kind, count=count, maximum=limit)
+        raise RuleViolation("pairing.capacity", case=ctx.case.id, person=code, slot=kind, count=count, maximum=limit,
+                            room=with_room(ctx.conn, ctx.case.region_code, kind, limit, pid))
 
 
-def _pairing_writer(case_id: int, day: date, actor_id: int, pairs: list[tuple[str, str, int, int]],
+ROOM_NAMED = 3
+
+
+def with_room(conn, village: str, kind: str, limit: int, but: int) -> Msg:
+    """Who else may take a household in slot `kind`: up to ROOM_NAMED pairing cadres over the village with fewer
+    than `limit` households in it, the least paired first (read only when a pairing is refused: a village
+    has a few hundred cadres), or that none has and how to give the village another."""
+    load = (select(func.count()).select_from(t.pairings).where(
+        t.pairings.c.person_id == t.persons.c.id, t.pairings.c.kind == kind, t.pairings.c.end_date.is_(None))
+        .correlate(t.persons).scalar_subquery())
+    over = select(t.role_assignments.c.person_id).where(
+        t.role_assignments.c.role == "pairing_cadre", t.role_assignments.c.revoked_at.is_(None),
+        t.role_assignments.c.region_code.in_(ancestors_of(village)))
+    found = conn.execute(select(t.persons.c.code, t.persons.c.name, load.label("n")).where(
+        t.persons.c.id.in_(over), t.persons.c.active.is_(True), t.persons.c.id != but, load < limit)
+        .order_by(load, t.persons.c.code).limit(ROOM_NAMED)).all()
+    if not found:
+        return Msg("s56.pairing.no_room", {"village": village})
+    return Msg("s56.pairing.room", {"cadres": [Msg("s56.pairing.cadre", {"name": r.name, "code": r.code}) for r in found]})
+
+
+def _pairing_writer(case_id: int, village: str, day: date, actor_id: int, pairs: list[tuple[str, str, int, int]],
                     kept: set[tuple[int, str]], ended: set[tuple[int, str]]):
     """Ends the household's pairings the new ones do not keep and writes the new ones: pairs of (slot,
     code, person id, limit). A cadre who stays in their slot keeps their pairing, and the day it began
@@ -629,7 +653,7 @@ def _pairing_writer(case_id: int, day: date, actor_id: int, pairs: list[tuple[st
             load = conn.execute(_CADRE_LOAD, {"person": pid, "kind": kind, "case_id": -1}).scalar()
             if load > limit:
                 raise RuleViolation("pairing.capacity", case=case_id, person=code, slot=kind, count=load - 1,
-                                    maximum=limit)
+                                    maximum=limit, room=with_room(conn, village, kind, limit, pid))
     return write
 
 

@@ -113,7 +113,7 @@ def fill_bulk(app, county: County) -> float:
         with app.engine.begin() as conn:
             ids = conn.execute(insert(t.cases).returning(t.cases.c.id, sort_by_parameter_order=True), [dict(
                 kind="household", region_code=village(i // PER_VILLAGE), title=f"户主{i}", stage="candidate",
-                version=1, workflow_version=1, attrs={}, created_at=FILLED_ON, updated_at=FILLED_ON, event_count=0,
+                version=1, workflow_version=1, attrs={"causes": ["illness"]}, created_at=FILLED_ON, updated_at=FILLED_ON, event_count=0,
                 pending_procedure="identification", pending_step="application") for i in numbers]).scalars().all()
             conn.execute(insert(t.household_members), [dict(
                 case_id=c, name=f"成员{i}-{m}", id_number=distinct_id(3 * i + m), relation=relation,

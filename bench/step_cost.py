@@ -105,7 +105,7 @@ def fill_chunk(app, by: int, numbers: range) -> None:
     with app.engine.begin() as conn:
         ids = conn.execute(insert(t.cases).returning(t.cases.c.id, sort_by_parameter_order=True), [dict(
             kind="household", region_code=VILLAGE, title=f"户主{i}", stage="candidate", version=1,
-            workflow_version=1, attrs={}, created_at=FILLED_ON, updated_at=FILLED_ON, event_count=0,
+            workflow_version=1, attrs={"causes": ["illness"]}, created_at=FILLED_ON, updated_at=FILLED_ON, event_count=0,
             pending_procedure="identification", pending_step="application") for i in numbers]).scalars().all()
         conn.execute(insert(t.household_members), [dict(
             case_id=c, name=f"户主{i}", id_number=distinct_id(i), relation="head", labour_ability="normal",

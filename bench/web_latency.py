@@ -149,7 +149,7 @@ def fill(app, villages: list[str], households: int) -> None:
 
 def case_row(region: str, i: int) -> dict:
     return dict(kind="household", region_code=region, title=f"户主{i}", stage="candidate", version=1,
-                workflow_version=1, attrs={"cause": "illness"}, created_at=FILLED_ON, updated_at=FILLED_ON,
+                workflow_version=1, attrs={"causes": ["illness"]}, created_at=FILLED_ON, updated_at=FILLED_ON,
                 event_count=0, pending_procedure="identification", pending_step="application")
 
 

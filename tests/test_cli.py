@@ -177,13 +177,19 @@ class Home:
                     "--field", "net_income=5000")
         return case
 
-    def steps(self, case: int, plan: list[tuple], until: str | None = None) -> list[Result]:
-        """Do the steps of `plan` in order, stopping before the step `until`."""
+    def steps(self, case: int, plan: list[tuple], until: str | None = None, live: bool = False) -> list[Result]:
+        """Do the steps of `plan` in order, stopping before the step `until`; `live`: each entered on its day (the
+        home's clock set to it, then back on the real clock), not years after the date it bears (a paper file
+        entered afterwards)."""
         done = []
         for who, procedure, step, day, *extra in plan:
             if step == until:
                 break
+            if live:
+                (self.path / "demo-clock").write_text(f"{day}T02:00:00+00:00", encoding="utf-8")
             done.append(self.ok(who, "step", procedure, step, case, "--date", day, *extra))
+        if live:
+            (self.path / "demo-clock").unlink()        # the real clock again
         return done
 
 

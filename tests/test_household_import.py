@@ -326,7 +326,7 @@ def _exported(home, path, table: str, *extra: str) -> list[list[str]]:
 
 def test_deadlines_and_steps_export_with_who_owns_and_who_did_each_by_code_and_name(home, tmp_path):  # noqa: F811
     from tests.test_cli import IDENTIFICATION
-    home.steps(home.register(seed=31), IDENTIFICATION)
+    home.steps(home.register(seed=31), IDENTIFICATION, live=True)
     steps = _exported(home, tmp_path / "步骤.csv", "steps")
     code, name = steps[0].index("人员编号"), steps[0].index("办理人")
     assert "办理人编号" not in steps[0]                       # not the database's own number of the person

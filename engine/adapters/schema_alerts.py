@@ -41,7 +41,7 @@ deadlines = Table(
     # closed by a step entered after the fact (more than the inspection's late_entry_days after the date it
     # bears: a paper file entered afterwards): that date, by which it is judged met on time or late (0039)
     Column("met_on", Date),
-    # started by a step entered after the fact: the day it was entered, from which its alerts count (0039)
+    # started, past due already, by a step entered after the fact: the day it is alerted as if due on (0039)
     Column("alerts_from", Date),
     Column("rules_version", String(40), nullable=False),
     Index("ix_deadlines_status_due", "status", "due_at"),

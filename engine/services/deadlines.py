@@ -88,7 +88,7 @@ class _Draft:
     adopts: Any = None                  # an open deadline this one continues (its row, updated in place:
     #                                     its alerts stay sent): the work it waits for moved on
     reason: str = ""                    # why, for the owner's change on record
-    entered_on: date | None = None      # started by a step entered after the fact, on this day: alerted from it
+    alerts_from: date | None = None     # started by a step entered after the fact: alerted as if due on this day
 
 
 @dataclass
@@ -155,8 +155,9 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
         moment = _Moment(rules, procedure, workflow.procedures[procedure], step, p, o, open_by_case.get(o.case_id, ()),
                          workflow)
         # A step entered after the fact (a paper file brought in afterwards, dated months back): the deadlines it
-        # closes are judged by the date it bears, and those it starts are alerted from today, not at once up to
-        # the discipline commission for a lapse that was the entry's, not the work's.
+        # closes are judged by the date it bears, and those it starts, past due already, are alerted as if due
+        # `late_after` days after today (time to enter the rest of the file), not at once up to the discipline
+        # commission for a lapse that was the entry's, not the work's.
         late = (today - moment.effective).days > late_after
         work.met_on, drafted = (moment.effective if late else None), len(work.drafts)
         renewals = _close_ended(work, kind_rules, moment.open_rows, moment)
@@ -169,7 +170,7 @@ def after_steps(app, conn: Connection, workflow, procedure: str, step, plans: Se
                            for name, rule in renewals)
         if late:
             for d in work.drafts[drafted:]:
-                d.entered_on = today
+                d.alerts_from = today + timedelta(days=late_after)
     work.met_on = None
     work.drafts.extend(_sample_waits(conn, kind_rules, work, plans, outcomes, open_by_case))
     _supersede(conn, work, still_open)
@@ -562,7 +563,7 @@ def _moved_row(rules: Rules, d: _Draft, now: datetime, version: str) -> dict[str
     its owner (who must act on that step; the change recorded), and its due time counted again from
     `d.start_on` (the levels already alerted stay alerted, as for a changed rule)."""
     r = d.adopts
-    sched, alerted = schedules(rules, d.rule, r.basis, d.start_on, _alerts_from(d), r.region_code[:2], None)
+    sched, alerted = schedules(rules, d.rule, r.basis, d.start_on, d.alerts_from, r.region_code[:2], None)
     nxt = next_after_passed(r.ladder, r.next_level, alerted.ladder)
     changes = list(r.owner_changes or [])
     owner_id, owner_role = (d.owner_id, d.owner_role) if d.owner else (r.owner_id, r.owner_role)
@@ -572,7 +573,8 @@ def _moved_row(rules: Rules, d: _Draft, now: datetime, version: str) -> dict[str
     return {"b_id": r.id, "procedure_id": d.procedure_id, "step_key": d.step_key, "subject": d.subject,
             "start_on": d.start_on, "due_on": sched.due_on, "due_at": sched.due_at, "ladder": alerted.ladder,
             "next_level": nxt["level"] if nxt else None, "next_alert_at": parse_at(nxt["at"]) if nxt else None,
-            "provisional": sched.provisional or alerted.provisional, "alerts_from": _alerts_from(d),
+            "provisional": sched.provisional or alerted.provisional,
+            "alerts_from": d.alerts_from if alerted is not sched else None,
             "owner_id": owner_id, "owner_role": owner_role,
             "owner_changes": changes or None, "rules_version": version}
 
@@ -958,21 +960,18 @@ def _rule_roles(rule: RuleDef) -> tuple[str, ...]:
 def schedules(rules: Rules, rule: RuleDef, basis: str, start_on: date, alerts_from: date | None, province: str,
               given: date | None) -> tuple[Schedule, Schedule]:
     """(when a deadline is due, when it is alerted): the same, but for one started by a step entered after the
-    fact (`alerts_from`: the day it was entered), due when the rules say and alerted as if started that day, its
-    own days from then."""
+    fact and due before `alerts_from`, due when the rules say and alerted as if due on `alerts_from`, its ladder
+    moved with it (its levels as far apart as ever)."""
     sched = rules.schedule(rule, basis, start_on, province, given)
-    if alerts_from is None or alerts_from <= start_on:
+    if alerts_from is None or alerts_from <= sched.due_on:
         return sched, sched
-    shift = alerts_from - start_on
-    return sched, rules.schedule(rule, basis, alerts_from, province, given + shift if given else None)
+    shift = alerts_from - sched.due_on
+    return sched, rules.schedule(rule, basis, start_on + shift, province, given + shift if given else None)
 
-
-def _alerts_from(d: _Draft) -> date | None:
-    return d.entered_on if d.entered_on is not None and d.entered_on > d.start_on else None
 
 
 def _row(rules: Rules, d: _Draft, now: datetime, version: str) -> dict[str, Any]:
-    sched, alerted = schedules(rules, d.rule, d.basis, d.start_on, _alerts_from(d), d.region_code[:2], d.given_due)
+    sched, alerted = schedules(rules, d.rule, d.basis, d.start_on, d.alerts_from, d.region_code[:2], d.given_due)
     level, at = alerted.next_from(-1)
     return {"case_id": d.case_id, "procedure_id": d.procedure_id, "step_key": d.step_key, "subject": d.subject,
             "rule": d.rule_name, "type": d.rule.type, "region_code": d.region_code, "owner_id": d.owner_id,
@@ -980,7 +979,7 @@ def _row(rules: Rules, d: _Draft, now: datetime, version: str) -> dict[str, Any]
             "due_at": sched.due_at, "counting": d.rule.counting, "provisional": sched.provisional or alerted.provisional,
             "ladder": alerted.ladder, "next_level": level, "next_alert_at": at, "status": "open",
             "created_at": now, "closed_at": None, "closed_reason": None, "met_on": None,
-            "alerts_from": _alerts_from(d), "rules_version": version}
+            "alerts_from": d.alerts_from if alerted is not sched else None, "rules_version": version}
 
 
 # --- accountability outcomes, in the transaction that records them ---------------------------------

@@ -1,4 +1,4 @@
-"""deadlines of a paper file entered after the fact: met by the date its step bears, alerted from its entry
+"""deadlines of a paper file entered after the fact: met by the date its step bears, alerted as if due later
 
 Revision ID: 0039
 Revises: 0038
@@ -13,12 +13,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("deadlines") as batch:
-        batch.add_column(sa.Column("met_on", sa.Date()))
-        batch.add_column(sa.Column("alerts_from", sa.Date()))
+    op.add_column("deadlines", sa.Column("met_on", sa.Date()))
+    op.add_column("deadlines", sa.Column("alerts_from", sa.Date()))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("deadlines") as batch:
-        batch.drop_column("alerts_from")
-        batch.drop_column("met_on")
+    # not a batch copy of deadlines (the alerts' foreign keys name it): SQLite drops a column in place
+    op.drop_column("deadlines", "alerts_from")
+    op.drop_column("deadlines", "met_on")

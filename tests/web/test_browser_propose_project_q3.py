@@ -41,7 +41,7 @@ def test_a_village_proposes_a_project_on_a_phone_in_one_act(world, browser):
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         page.fill('[name="name"]', "洋塘村产业路")
         page.select_option('[name="category"]', "infrastructure")
-        page.fill('[name="unit"]', "县交通局")
+        page.fill('[name="unit"]', "县农业农村局")
         page.fill('[name="unit_head"]', "uh")
         page.fill('[name="funds"]', "county:200000:宁财农〔2019〕12号")
         page.fill('[name="beneficiaries"]', f"{beneficiaries[0]}, {beneficiaries[1]}")
@@ -71,7 +71,7 @@ def test_a_village_proposes_a_project_on_a_phone_in_one_act(world, browser):
 def test_project_add_submit_is_one_act_and_a_post_that_does_not_submit_writes_nothing(world):
     beneficiaries = households(world)
     base = ["project", "add", "--site", VILLAGE, "--name", "洋塘村光伏电站", "--category", "industry",
-            "--unit", "县发改委", "--unit-head", "uh", "--leader", "ts3", "--fund", "central:150000",
+            "--unit", "县农业农村局", "--unit-head", "uh", "--leader", "ts3", "--fund", "central:150000",
             "--beneficiary", beneficiaries[0], "--target", "年发电收益10万元", "--complete-by", "2030-10-31"]
     # the resident team member may not submit into the library (nor register): refused, nothing written
     code, _, err = run(world, "tm", *base, "--submit")

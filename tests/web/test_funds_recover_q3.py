@@ -23,7 +23,7 @@ def _two_projects(world: World, tmp_path) -> tuple[int, int]:
     world.on(date(2019, 4, 1))
     b = register_project(world.app, world["vs"], ProjectInput(
         "洋塘村机耕道", "infrastructure", VILLAGE,
-        "县交通局", unit_head(world), "ts3", (("county", "300000", None),), beneficiaries, ("通行500人",),
+        "县农业农村局", unit_head(world), "ts3", (("county", "300000", None),), beneficiaries, ("通行500人",),
         date(2019, 12, 31), date(2019, 4, 1)))
     enter_library(world, b)
     fund(world, b)

@@ -66,9 +66,14 @@ def test_a_group_drills_down_to_its_deadlines_and_they_link_to_their_cases(signe
             t.deadlines.c.step_key == "township_review", t.deadlines.c.due_at <= core.clock.now()))}
     by_rule = client.get("/supervise/overdue", params={"rule": "monitoring_identification"})
     assert lapsed and set(map(int, rows_of(by_rule.text))) == lapsed
-    by_person = client.get("/supervise/overdue", params={"person": "t1_staff1"})
+    by_person = set(map(int, rows_of(client.get("/supervise/overdue", params={"person": "t1_staff1"}).text)))
     # the township staff owns the township review's 15 days, once: no notice's 3 working days besides (a12 #11)
-    assert monitoring and set(map(int, rows_of(by_person.text))) == monitoring
+    # (other tests of the session may have left them other work on the demo's other cases)
+    with core.engine.connect() as conn:
+        of_those_cases = {r[0] for r in conn.execute(select(t.deadlines.c.id).where(
+            t.deadlines.c.status == "open", t.deadlines.c.case_id.in_(
+                select(t.deadlines.c.case_id).where(t.deadlines.c.id.in_(monitoring)))))}
+    assert monitoring and by_person & of_those_cases == monitoring
 
 
 def test_a_rectification_owned_by_its_assignee_is_counted_under_the_post_they_hold(signed_in):

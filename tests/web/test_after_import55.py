@@ -24,7 +24,7 @@ def test_households_imported_as_assisted_are_not_exit_proposals_due_on_my_work(w
         assert f'data-case="{case}"' not in work.text, _text(work.text)[:1500]
     said = _text(work.text)
     assert "评议并提出退出" not in said, said[:1500]
-    assert "从其他系统迁入的帮扶户不列在这里" in said, said[:1500]
+    assert "从其他系统迁入的帮扶户自其计划脱贫年度起列在这里" in said, said[:1500]
     shown = _text(vd.get(f"/cases/{cases['A1']}").text)       # its page still offers the proposal
     assert "评议并提出退出" in shown, shown[:2000]
 

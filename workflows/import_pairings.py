@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -107,16 +106,28 @@ class Pairings:
             return BadInput("import.pairing_not_over", name=name, person=each[0][1], region=each[0][2],
                             village=h.village)
         pid, code = over[0][0], over[0][1]
-        if not self.limited:
-            self.chosen[id(h)] = (pid, code)
-            return None
+        if self.limited and (error := self._taken(h, pid, code)) is not None:
+            return error
+        self.chosen[id(h)] = (pid, code)
+        return None
+
+    def _taken(self, h, pid: int, code: str) -> BadInput | None:
+        """The cadre takes one more first-cadre household, within the province's `first_cadre_max_households`
+        (theirs in the database and those planned so far), or the refusal, as the import tells it."""
         limit = int(self.params_of(h.village)["first_cadre_max_households"])
         load = self._load(pid)
         if load >= limit:
-            return BadInput("import.pairing_capacity", name=name, person=code, count=load, maximum=limit)
+            return BadInput("import.pairing_capacity", name=h.pairing_cadre.strip(), person=code, count=load,
+                            maximum=limit)
         self.loads[pid] = load + 1
-        self.chosen[id(h)] = (pid, code)
         return None
+
+    def within_limit(self, households: list, problem) -> None:
+        """The households chosen with the limit left aside (`check(limited=False)`), in order, each cadre's
+        count held to the limit now: a household past it is `problem(household, error)`."""
+        for h in households:
+            if (error := self._taken(h, *self.chosen[id(h)])) is not None:
+                problem(h, error)
 
     def _load(self, pid: int) -> int:
         if pid not in self.loads:
@@ -204,7 +215,8 @@ def pair_households(app: App, actor: Actor, rows: list[PairingRow], keep_good: b
                 problem(r, "household_code", BadInput("pair_list.stage", code=r.household_code[:40],
                                                       stage=Codes("stage", (stage,))))
         listed = [r for r in rows if id(r) not in bad]
-        pairings = Pairings(conn, None, actor.person_id, today, sources)
+        pairings = Pairings(conn, lambda village: app.config.policy.params(province_of(village), today.year),
+                            actor.person_id, today, sources)
         pairings.check(listed, None, lambda r, error: problem(r, "pairing_cadre", error), limited=False)
         listed = [r for r in listed if id(r) not in bad]
         current = _current(conn, [r.case_id for r in listed])
@@ -218,8 +230,7 @@ def pair_households(app: App, actor: Actor, rows: list[PairingRow], keep_good: b
                 continue
             wanted[r.case_id] = (code, second if second != code else None)
             by_case[r.case_id] = r
-        _within_limit(conn, app, [(by_case[c], pairings.of(by_case[c])[0]) for c in wanted], today,
-                      lambda r, error: problem(r, "pairing_cadre", error))
+        pairings.within_limit([by_case[c] for c in wanted], lambda r, error: problem(r, "pairing_cadre", error))
     wanted = {c: w for c, w in wanted.items() if id(by_case[c]) not in bad}
     if result.problems and not keep_good:
         raise BadInput("pair_list.bad_rows", file=source["file"], problems=result.problems)
@@ -254,29 +265,6 @@ def pair_households(app: App, actor: Actor, rows: list[PairingRow], keep_good: b
                              paired=len(result.paired), unchanged=result.unchanged, skipped_households=result.skipped,
                              cases=[c for c, _code in result.paired][:1000])
     return result
-
-
-def _within_limit(conn, app: App, planned: list[tuple[PairingRow, int]], today, problem) -> None:
-    """Each cadre's first-cadre households once the list is paired (theirs now, plus those it gives them)
-    within the province's `first_cadre_max_households`: the rows past it are each a problem, as the import
-    tells them, before anything is paired (the step checks it so again as it writes: a household the list
-    moves away from a cadre at the limit frees its place once paired, for a next list to fill)."""
-    if not planned:
-        return
-    pr = t.pairings.c
-    pids = sorted({pid for _r, pid in planned})
-    held = Counter()
-    for at in range(0, len(pids), 1000):
-        held.update(dict(conn.execute(select(pr.person_id, func.count()).where(
-            pr.person_id.in_(pids[at:at + 1000]), pr.kind == SLOT, pr.end_date.is_(None)).group_by(pr.person_id)).all()))
-    codes = dict(conn.execute(select(t.persons.c.id, t.persons.c.code).where(t.persons.c.id.in_(pids))).all())
-    for r, pid in planned:
-        limit = int(app.config.policy.params(province_of(r.village), today.year)["first_cadre_max_households"])
-        if held[pid] >= limit:
-            problem(r, BadInput("import.pairing_capacity", name=r.pairing_cadre, person=codes[pid], count=held[pid],
-                                maximum=limit))
-            continue
-        held[pid] += 1
 
 
 def _one_a_household(rows: list[PairingRow], problem) -> list[PairingRow]:

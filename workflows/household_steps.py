@@ -882,8 +882,7 @@ def figures(app, conn, case, lang: str = "zh", as_of: date | None = None) -> dic
             p.kind == "first" for p in conn.execute(_IN_FORCE, {"case_id": case.id})):
         return said
     why = Msg("pairing.none_in_force", {"case": case.id, "stage": case.stage})
-    return {"no_first_cadre": True, "lines": [render_value(app.config, "why", why, lang), *said.get("lines", [])],
-            **({"planned_exit_year": planned} if "planned_exit_year" in said else {})}
+    return {**said, "no_first_cadre": True, "lines": [render_value(app.config, "why", why, lang), *said.get("lines", [])]}
 
 
 def needs(case, conn=None) -> tuple[str, Msg] | None:
